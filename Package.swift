@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "StreamStore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "StreamStore", targets: ["StreamStore"]),
+        .executable(name: "stream-tool", targets: ["stream-tool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CStreamStoreShims"),
+        .target(
+            name: "StreamStore",
+            dependencies: [
+                "CStreamStoreShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "stream-tool",
+            dependencies: [
+                "StreamStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A child process that appends until it is killed: crash tests and tools/crash-loop.sh.
+        .executableTarget(
+            name: "stream-crash-child",
+            dependencies: ["StreamStore"]
+        ),
+        .testTarget(
+            name: "StreamStoreTests",
+            dependencies: ["StreamStore", "CStreamStoreShims", "stream-crash-child"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "StreamToolTests",
+            dependencies: ["stream-tool", "StreamStore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+/// Splits a buffer of consecutive batches, as read from a `.log` file, into checked batches.
+enum BatchParser {
+    /// What parsing a buffer found: the whole batches at its start, and why it stopped.
+    struct Result {
+        var batches: [StoredBatch]
+        /// Bytes of `buffer` consumed by whole batches.
+        var consumedBytes: Int
+        /// Set when a batch failed its checks (and `consumedBytes` is where it starts).
+        var corruption: String?
+        /// Set when the buffer ended inside a batch: the bytes that batch needs in all.
+        var incompleteBatchBytes: Int?
+    }
+
+    /// Parses `buffer` from `start`. Uncompressed batches share `buffer`; nothing is copied.
+    /// Compressed batches are decompressed by `decompress` (nil: they count as corrupt).
+    static func parse(_ buffer: [UInt8], from start: Int = 0, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max) -> Result {
+        var result = Result(batches: [], consumedBytes: 0)
+        var position = start
+        var expected = expectedBaseOffset
+        buffer.withUnsafeBytes { raw in
+            while result.batches.count < maxBatches {
+                switch BatchHeader.probe(raw, at: position, expectedBaseOffset: expected) {
+                case .valid(let header):
+                    guard header.compressionCodec == 0 else {
+                        result.corruption = "batch at offset \(header.baseOffset) uses compression codec \(header.compressionCodec), which this build cannot read"
+                        return
+                    }
+                    let records = (position + BatchHeader.size)..<(position + header.totalBytes)
+                    result.batches.append(StoredBatch(bytes: buffer, records: records, header: header))
+                    position += header.totalBytes
+                    expected = expected.map { _ in header.nextOffset }
+                case .incomplete(let available):
+                    if available >= BatchHeader.lengthPrefixSize {
+                        let length = BigEndian.load(Int32.self, raw.baseAddress! + position, BatchHeader.Field.batchLength)
+                        result.incompleteBatchBytes = Int(length) + BatchHeader.lengthPrefixSize
+                    } else if available > 0 {
+                        result.incompleteBatchBytes = BatchHeader.lengthPrefixSize
+                    }
+                    return
+                case .corrupt(let reason):
+                    result.corruption = reason
+                    return
+                }
+            }
+        }
+        result.consumedBytes = position - start
+        return result
+    }
+}

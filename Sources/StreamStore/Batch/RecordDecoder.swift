@@ -1,0 +1,98 @@
+/// Where one record's fields lie inside a buffer holding its batch (positions are indexes
+/// into that buffer). Produced by ``RecordDecoder``; nothing is copied.
+struct RecordLayout {
+    var offset: Int64
+    var timestamp: Int64
+    var key: Range<Int>?
+    var value: Range<Int>?
+    var headers: Range<Int>
+    var headerCount: Int
+}
+
+/// Walks the records of one uncompressed, checksummed batch (docs/FORMAT.md, "Record").
+///
+/// The CRC only proves the bytes are what a writer wrote, not that the writer was correct, so
+/// every varint and length is still bounds-checked; a malformed record is a `.corruptBatch`
+/// error, never a trap or a read outside the batch.
+struct RecordDecoder {
+    let buffer: UnsafeRawBufferPointer
+    let header: BatchHeader
+    /// Where the records lie in `buffer`: right after the 61-byte header for an uncompressed
+    /// batch, or the whole of a decompression buffer.
+    let recordsStart: Int
+    let batchEnd: Int
+
+    init(buffer: UnsafeRawBufferPointer, records: Range<Int>, header: BatchHeader) {
+        self.buffer = buffer
+        self.header = header
+        self.recordsStart = records.lowerBound
+        self.batchEnd = records.upperBound
+    }
+
+    /// Calls `body` with each record in order. Stops early when `body` returns false.
+    @inline(__always)
+    func forEach(_ body: (RecordLayout) throws -> Bool) throws {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<batchEnd]), position: recordsStart)
+        let appendTime = header.isLogAppendTime
+        var decoded: Int32 = 0
+        while decoded < header.recordCount {
+            guard let length = reader.readVarint(maxBytes: 5), length >= 0, Int(length) <= reader.remaining else {
+                throw corrupt("record \(decoded) has a bad length")
+            }
+            let recordEnd = reader.position + Int(length)
+            var fields = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<recordEnd]), position: reader.position)
+            guard fields.readInt8() != nil,
+                let timestampDelta = fields.readVarint(maxBytes: 10),
+                let offsetDelta = fields.readVarint(maxBytes: 5),
+                offsetDelta >= 0, offsetDelta <= Int64(header.lastOffsetDelta),
+                let key = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
+                let value = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
+                let headerCount = fields.readVarint(maxBytes: 5),
+                headerCount >= 0, headerCount <= Int64(Limits.maxHeadersPerRecord)
+            else {
+                throw corrupt("record \(decoded) has malformed fields")
+            }
+            let headersStart = fields.position
+            for _ in 0..<headerCount {
+                guard let name = fields.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes), name != nil,
+                    fields.readBytesRange(maxBytes: Limits.maxRecordBytes) != nil
+                else {
+                    throw corrupt("record \(decoded) has a malformed header")
+                }
+            }
+            guard fields.position == recordEnd else {
+                throw corrupt("record \(decoded) is \(recordEnd - fields.position) bytes longer than its fields")
+            }
+            let layout = RecordLayout(
+                offset: header.baseOffset + offsetDelta,
+                timestamp: appendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
+                key: key, value: value, headers: headersStart..<recordEnd, headerCount: Int(headerCount))
+            reader.position = recordEnd
+            decoded += 1
+            if try !body(layout) { return }
+        }
+        guard reader.position == batchEnd else {
+            throw corrupt("\(batchEnd - reader.position) bytes follow the last of \(header.recordCount) records")
+        }
+    }
+
+    /// Decodes the headers whose bytes `layout.headers` holds (already bounds-checked).
+    func headers(of layout: RecordLayout) -> [RecordHeader] {
+        guard layout.headerCount > 0 else { return [] }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<layout.headers.upperBound]), position: layout.headers.lowerBound)
+        var result: [RecordHeader] = []
+        result.reserveCapacity(layout.headerCount)
+        for _ in 0..<layout.headerCount {
+            guard case .some(.some(let name)) = reader.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes),
+                case .some(let value) = reader.readBytesRange(maxBytes: Limits.maxRecordBytes)
+            else { break }
+            let key = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[name]), as: UTF8.self)
+            result.append(RecordHeader(key: key, value: value.map { Array(UnsafeRawBufferPointer(rebasing: buffer[$0])) }))
+        }
+        return result
+    }
+
+    private func corrupt(_ reason: String) -> StreamStoreError {
+        StreamStoreError(.corruptBatch, "Batch at offset \(header.baseOffset) is malformed: \(reason).", offset: header.baseOffset)
+    }
+}

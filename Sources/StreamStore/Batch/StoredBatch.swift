@@ -1,0 +1,87 @@
+/// One batch read back from a partition: its header fields and its records, decoded on demand
+/// from the buffer the read filled. The batch-level read API hands these out so replay loops
+/// can walk records without creating an object per record.
+public struct StoredBatch: Sendable {
+    /// The buffer holding the batch's records (a read buffer shared by the batches of one
+    /// read, or a decompression buffer).
+    let bytes: [UInt8]
+    /// Where the records lie in `bytes`.
+    let records: Range<Int>
+    let header: BatchHeader
+
+    init(bytes: [UInt8], records: Range<Int>, header: BatchHeader) {
+        self.bytes = bytes
+        self.records = records
+        self.header = header
+    }
+
+    public var baseOffset: Int64 { header.baseOffset }
+    public var lastOffset: Int64 { header.lastOffset }
+    /// The offset after this batch's last.
+    public var nextOffset: Int64 { header.nextOffset }
+    public var recordCount: Int { Int(header.recordCount) }
+    /// Largest record timestamp in the batch (the append time for append-time batches).
+    public var maxTimestamp: Int64 { header.maxTimestamp }
+    /// Size on disk, header included.
+    public var byteCount: Int { header.totalBytes }
+    public var producerId: Int64 { header.producerId }
+    public var producerEpoch: Int16 { header.producerEpoch }
+    public var baseSequence: Int32 { header.baseSequence }
+
+    /// Calls `body` with a view of each record whose offset is at least `startOffset`.
+    /// The view's buffers are valid only during the call. No allocation per record.
+    public func forEachRecord(from startOffset: Int64 = 0, _ body: (RecordView) throws -> Void) throws {
+        try bytes.withUnsafeBytes { buffer in
+            let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
+            try decoder.forEach { layout in
+                if layout.offset >= startOffset {
+                    try body(RecordView(layout: layout, decoder: decoder))
+                }
+                return true
+            }
+        }
+    }
+
+    /// The records whose offset is at least `startOffset`, as values that share this batch's
+    /// buffer (no copy of keys or values).
+    public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
+        var result: [StoredRecord] = []
+        result.reserveCapacity(recordCount)
+        try appendRecords(from: startOffset, to: &result)
+        return result
+    }
+
+    func appendRecords(from startOffset: Int64, to result: inout [StoredRecord]) throws {
+        let bytes = self.bytes
+        try bytes.withUnsafeBytes { buffer in
+            let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
+            try decoder.forEach { layout in
+                if layout.offset >= startOffset {
+                    result.append(
+                        StoredRecord(
+                            offset: layout.offset, timestamp: layout.timestamp,
+                            key: layout.key.map { bytes[$0] }, value: layout.value.map { bytes[$0] },
+                            headers: decoder.headers(of: layout)))
+                }
+                return true
+            }
+        }
+    }
+}
+
+/// A record inside ``StoredBatch/forEachRecord(from:_:)``: raw views into the read buffer,
+/// valid only for the duration of the call.
+public struct RecordView {
+    let layout: RecordLayout
+    let decoder: RecordDecoder
+
+    public var offset: Int64 { layout.offset }
+    public var timestamp: Int64 { layout.timestamp }
+    /// The key bytes, or nil for a null key.
+    public var key: UnsafeRawBufferPointer? { layout.key.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
+    /// The value bytes, or nil for a null value.
+    public var value: UnsafeRawBufferPointer? { layout.value.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
+    public var headerCount: Int { layout.headerCount }
+    /// Decodes the headers (allocates; call only when needed).
+    public var headers: [RecordHeader] { decoder.headers(of: layout) }
+}

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What an append assigned: the batch's offsets in its partition.
+public struct AppendReceipt: Sendable, Equatable, Hashable {
+    public var partition: Int
+    /// Offset of the batch's first record.
+    public var baseOffset: Int64
+    /// Offset of the batch's last record.
+    public var lastOffset: Int64
+    /// The batch's timestamp: the append time, or the newest create time it carried.
+    public var timestamp: Int64
+
+    public var recordCount: Int { Int(lastOffset - baseOffset + 1) }
+}
+
+extension Partition {
+    /// Appends one batch; returns once it is as durable as the topic's flush policy promises.
+    func append(_ batch: RecordBatch) async throws(StreamStoreError) -> AppendReceipt {
+        let (receipt, needsSync) = try write(batch)
+        if needsSync { try await groupCommit.waitDurable(upTo: receipt.lastOffset + 1) }
+        return receipt
+    }
+
+    /// Assigns offsets and writes the batch to the active segment. Returns whether the caller
+    /// must wait for an fsync.
+    func write(_ batch: RecordBatch) throws(StreamStoreError) -> (AppendReceipt, Bool) {
+        guard !batch.isEmpty else {
+            throw StreamStoreError(.emptyBatch, "A batch needs at least one record.", topic: topic, partition: id)
+        }
+        let config = context.config
+        let now = context.clock.nowMilliseconds()
+        if let newest = batch.maxCreateTimestamp, newest > now + config.maxTimestampSkewMilliseconds {
+            throw StreamStoreError(
+                .timestampInFuture,
+                "A record timestamp is \(newest - now) ms in the future, more than the topic's \(config.maxTimestampSkewMilliseconds) ms skew limit; fix the producer's clock or omit the timestamp to use append time.",
+                topic: topic, partition: id)
+        }
+        // The header and its CRC do not depend on the offset, so they are made outside the lock.
+        var header = batch.sealedHeader(appendTimeMilliseconds: now)
+        let batchBytes = Int64(header.totalBytes)
+
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        guard !isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", topic: topic, partition: id) }
+        if shouldRoll(batchBytes: batchBytes, recordCount: Int64(batch.count), now: now) { try roll(now: now) }
+
+        header.baseOffset = nextOffset
+        header.store(to: headerScratch)
+        let position = activeSizeBytes
+        do {
+            try batch.withRecordBytes { (records) throws(StreamStoreError) in
+                try activeFiles.log.write(
+                    header: UnsafeRawBufferPointer(start: headerScratch, count: BatchHeader.size), body: records, at: position)
+            }
+        } catch {
+            // Nothing was acknowledged; drop whatever part of the batch reached the file, so the
+            // next append (after space is freed, for ENOSPC) starts on a clean boundary.
+            try? activeFiles.log.truncate(to: position)
+            throw error.with(topic: topic, partition: id)
+        }
+        do {
+            let entries = cadence.entriesBeforeBatch()
+            if entries.offsetEntry { _ = try activeFiles.offsetIndex.append(offset: header.baseOffset, position: position) }
+            if let timestamp = entries.timeEntry { _ = try activeFiles.timeIndex.append(timestamp: timestamp, offset: header.baseOffset) }
+        } catch {
+            // The log holds the batch but an index could not grow: refuse further appends rather
+            // than leave an index that disagrees with the log; reopening rebuilds it.
+            failure = error.with(topic: topic, partition: id)
+            throw failure!
+        }
+        cadence.recordBatch(byteCount: Int(batchBytes), maxTimestamp: header.maxTimestamp)
+        activeSizeBytes = position + batchBytes
+        nextOffset = header.nextOffset
+        if activeFirstAppendMilliseconds == nil { activeFirstAppendMilliseconds = now }
+        let receipt = AppendReceipt(partition: id, baseOffset: header.baseOffset, lastOffset: header.lastOffset, timestamp: header.maxTimestamp)
+        switch config.flush {
+        case .everyAppend:
+            return (receipt, true)
+        case .interval(let milliseconds):
+            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes)
+            groupCommit.scheduleFlush(afterMilliseconds: milliseconds)
+            return (receipt, false)
+        case .never:
+            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes)
+            return (receipt, false)
+        }
+    }
+
+    /// A segment rolls before a batch that would take it past `segmentBytes`, when it is older
+    /// than `segmentMilliseconds`, when an index is full, or when the batch's offsets would not
+    /// fit a relative offset (lock held).
+    private func shouldRoll(batchBytes: Int64, recordCount: Int64, now: Int64) -> Bool {
+        guard activeSizeBytes > 0 else { return false }
+        let config = context.config
+        if activeSizeBytes + batchBytes > Int64(config.segmentBytes) { return true }
+        if let first = activeFirstAppendMilliseconds, now - first >= config.segmentMilliseconds { return true }
+        // One entry is kept in reserve for the final time entry written when the segment seals.
+        if activeFiles.offsetIndex.file.entryCount >= activeFiles.offsetIndex.file.maxEntries - 1
+            || activeFiles.timeIndex.file.entryCount >= activeFiles.timeIndex.file.maxEntries - 1
+        {
+            return true
+        }
+        return nextOffset + recordCount - 1 - segments.last!.baseOffset > Limits.maxRelativeOffset
+    }
+
+    /// Seals the active segment (durable, indexes trimmed, final time entry) and starts a new one
+    /// at the log end (lock held).
+    func roll(now: Int64) throws(StreamStoreError) {
+        let sealing = segments.last!
+        do {
+            if cadence.maxTimestamp > Int64.min {
+                _ = try activeFiles.timeIndex.append(timestamp: cadence.maxTimestamp, offset: nextOffset)
+            }
+            try activeFiles.log.syncData()
+            try activeFiles.offsetIndex.file.trim()
+            try activeFiles.timeIndex.file.trim()
+            let fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
+            try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
+            sealing.seal(nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: cadence.maxTimestamp)
+            segments.append(fresh.segment)
+            activeFiles = fresh.files
+            activeSizeBytes = 0
+            cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)
+            activeFirstAppendMilliseconds = nil
+            // Everything in the sealed segment is durable now, so readers may see all of it.
+            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: fresh.segment.baseOffset, position: 0)
+            context.logger.debug("Rolled to a new segment at offset \(nextOffset).")
+        } catch {
+            failure = error.with(topic: topic, partition: id)
+            throw failure!
+        }
+    }
+}
+
+/// Creates the files of a new, empty active segment.
+enum SegmentCreator {
+    static func create(baseOffset: Int64, context: PartitionContext) throws(StreamStoreError) -> (segment: Segment, files: SegmentFiles) {
+        let segment = Segment(baseOffset: baseOffset, folder: context.folder, context: context)
+        let directory = Directory(fileSystem: context.fileSystem)
+        // Leftovers of an earlier attempt at this base offset hold nothing we need.
+        try directory.remove(segment.offsetIndexPath)
+        try directory.remove(segment.timeIndexPath)
+        let log = try File.open(segment.logPath, create: true, fileSystem: context.fileSystem)
+        try log.truncate(to: 0)
+        let files = try segment.openIndexes(log: log, writable: true)
+        // The new names must survive a crash before the first fsync of the log.
+        try directory.sync(context.folder)
+        segment.activate(files)
+        return (segment, files)
+    }
+}

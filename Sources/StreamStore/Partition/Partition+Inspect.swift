@@ -1,0 +1,116 @@
+/// A partition at a glance, for `describe` and monitoring.
+public struct PartitionInfo: Sendable, Equatable {
+    public var partition: Int
+    public var logStartOffset: Int64
+    public var logEndOffset: Int64
+    public var segmentCount: Int
+    /// Bytes of all `.log` files.
+    public var logBytes: Int64
+    /// Timestamp of the first record kept, nil when the partition is empty.
+    public var firstTimestamp: Int64?
+    /// Largest record timestamp, nil when the partition is empty.
+    public var lastTimestamp: Int64?
+}
+
+/// What `verify` found in one segment.
+public struct SegmentReport: Sendable, Equatable {
+    public var path: String
+    public var baseOffset: Int64
+    public var batchCount: Int
+    public var recordCount: Int64
+    public var validBytes: Int64
+    public var fileBytes: Int64
+    /// Problems found; empty when the segment is sound.
+    public var problems: [String]
+}
+
+extension Partition {
+    func info() throws(StreamStoreError) -> PartitionInfo {
+        let (segments, logStart, logEnd, activeBytes, activeMax) = lock.withLock {
+            (self.segments, logStartOffset, visible.offset, activeSizeBytes, cadence.maxTimestamp)
+        }
+        var bytes = activeBytes
+        var newest: Int64?
+        for segment in segments.dropLast() {
+            bytes += try segment.sealedSize()
+            let value = try segment.sealedMaxTimestamp()
+            if value >= 0 { newest = max(newest ?? value, value) }
+        }
+        if activeMax > Int64.min { newest = max(newest ?? activeMax, activeMax) }
+        var first: Int64?
+        if logStart < logEnd, let batch = try readBatches(from: logStart, maxBytes: 1).first {
+            try? batch.forEachRecord(from: logStart) { record in if first == nil { first = record.timestamp } }
+        }
+        return PartitionInfo(
+            partition: id, logStartOffset: logStart, logEndOffset: logEnd, segmentCount: segments.count, logBytes: bytes,
+            firstTimestamp: first, lastTimestamp: logStart < logEnd ? newest : nil)
+    }
+
+    /// Reads every batch of every segment and checks it (length, magic, CRC32C, dense offsets,
+    /// every record decodes), and checks each index against its log.
+    func verify(progress: (Int64) -> Void = { _ in }) throws(StreamStoreError) -> [SegmentReport] {
+        let (segments, logEnd) = lock.withLock { (self.segments, nextOffset) }
+        var reports: [SegmentReport] = []
+        for (index, segment) in segments.enumerated() {
+            let files = try segment.openFiles()
+            let fileBytes = try files.log.size()
+            let limit = index == segments.count - 1 ? lock.withLock { activeSizeBytes } : fileBytes
+            var report = SegmentReport(path: segment.logPath, baseOffset: segment.baseOffset, batchCount: 0, recordCount: 0, validBytes: 0, fileBytes: fileBytes, problems: [])
+            let scan = try IndexBuilder.scan(log: files.log, logBytes: limit, baseOffset: segment.baseOffset, intervalBytes: context.config.indexIntervalBytes)
+            report.batchCount = scan.batchCount
+            report.recordCount = scan.nextOffset - segment.baseOffset
+            report.validBytes = scan.validBytes
+            if scan.stop != .end { report.problems.append("\(scan.stop)") }
+            let expectedEnd = index == segments.count - 1 ? logEnd : (segments[index + 1].baseOffset)
+            if scan.stop == .end && scan.nextOffset != expectedEnd {
+                report.problems.append("segment ends at offset \(scan.nextOffset), expected \(expectedEnd)")
+            }
+            // Every record must decode, not only every batch pass its CRC.
+            var position: Int64 = 0
+            while position < scan.validBytes {
+                let batches = try readBatchesForVerify(files: files, at: position, limit: scan.validBytes)
+                if batches.isEmpty { break }
+                for batch in batches {
+                    do { try batch.forEachRecord { _ in } } catch {
+                        report.problems.append("batch at offset \(batch.baseOffset): \(error)")
+                    }
+                    position += Int64(batch.byteCount)
+                }
+                progress(position)
+            }
+            let offsetEntries = files.offsetIndex.entries().map { (Int64($0.relativeOffset) + segment.baseOffset, Int64($0.position)) }
+            let expectedOffsets = scan.offsetEntries.map { ($0.offset, $0.position) }
+            if !offsetEntries.elementsEqual(expectedOffsets, by: { $0 == $1 }) {
+                report.problems.append("offset index has \(offsetEntries.count) entries that disagree with the log (expected \(expectedOffsets.count)); reopening after deleting the .index file rebuilds it")
+            }
+            reports.append(report)
+        }
+        return reports
+    }
+
+    private func readBatchesForVerify(files: SegmentFiles, at position: Int64, limit: Int64) throws(StreamStoreError) -> [StoredBatch] {
+        let count = Int(min(limit - position, Int64(LogScanner.chunkBytes)))
+        var buffer = [UInt8](repeating: 0, count: count)
+        let got = try withMutableBytes(&buffer) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
+        var parsed = BatchParser.parse(Array(buffer[0..<got]))
+        if parsed.batches.isEmpty, let needed = parsed.incompleteBatchBytes, position + Int64(needed) <= limit {
+            var whole = [UInt8](repeating: 0, count: needed)
+            _ = try withMutableBytes(&whole) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
+            parsed = BatchParser.parse(whole)
+        }
+        return parsed.batches
+    }
+}
+
+extension Topic {
+    /// Offsets, segments, bytes and timestamps of one partition.
+    public func info(partition index: Int) throws(StreamStoreError) -> PartitionInfo {
+        try partition(index).info()
+    }
+
+    /// Checks every batch, record and index of one partition; see ``SegmentReport``.
+    /// `progress` is called with bytes checked in the current segment.
+    public func verify(partition index: Int, progress: (Int64) -> Void = { _ in }) throws(StreamStoreError) -> [SegmentReport] {
+        try partition(index).verify(progress: progress)
+    }
+}

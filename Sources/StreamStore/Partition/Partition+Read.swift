@@ -1,0 +1,142 @@
+extension Partition {
+    /// A copy of what a reader needs, taken under the lock in one step.
+    private struct ReadView {
+        var segments: [Segment]
+        var visible: VisibleEnd
+        var logStart: Int64
+        var activeMaxTimestamp: Int64
+    }
+
+    private func readView() -> ReadView {
+        lock.withLock { ReadView(segments: segments, visible: visible, logStart: logStartOffset, activeMaxTimestamp: cadence.maxTimestamp) }
+    }
+
+    /// Batches holding offsets from `offset` on, at most about `maxBytes` of them (at least one
+    /// batch, however large, so a reader always makes progress). Empty at the log end.
+    func readBatches(from offset: Int64, maxBytes: Int) throws(StreamStoreError) -> [StoredBatch] {
+        let view = readView()
+        guard offset >= view.logStart else {
+            throw StreamStoreError(
+                .offsetOutOfRange, "Offset \(offset) is below the log start offset \(view.logStart); read from \(view.logStart) or later.",
+                topic: topic, partition: id, offset: offset)
+        }
+        guard offset <= view.visible.offset else {
+            throw StreamStoreError(
+                .offsetOutOfRange, "Offset \(offset) is past the log end offset \(view.visible.offset).",
+                topic: topic, partition: id, offset: offset)
+        }
+        guard offset < view.visible.offset else { return [] }
+
+        var result: [StoredBatch] = []
+        var takenBytes = 0
+        var current = offset
+        var segmentIndex = view.segments.lastIndex { $0.baseOffset <= offset } ?? 0
+        while segmentIndex < view.segments.count, current < view.visible.offset {
+            let segment = view.segments[segmentIndex]
+            guard segment.baseOffset <= view.visible.segmentBaseOffset else { break }
+            let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
+            let files = try segment.openFiles()
+            var position = files.offsetIndex.position(floorOf: current)
+            while position < limit {
+                let budget = max(maxBytes - takenBytes, 0)
+                if budget == 0 && !result.isEmpty { return result }
+                // Read past the budget by one index interval: the index points up to that far
+                // before the wanted offset.
+                var want = Int(min(limit - position, Int64(budget + context.config.indexIntervalBytes)))
+                want = max(want, min(Int(limit - position), BatchHeader.size))
+                var buffer = try read(files.log, at: position, count: want)
+                var parsed = BatchParser.parse(buffer)
+                if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
+                    // One batch larger than the budget: read it whole.
+                    guard position + Int64(needed) <= limit else {
+                        throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
+                    }
+                    buffer = try read(files.log, at: position, count: needed)
+                    parsed = BatchParser.parse(buffer)
+                }
+                if let reason = parsed.corruption, parsed.batches.isEmpty {
+                    // Hand out the good batches first; the next read meets the corruption.
+                    if !result.isEmpty { return result }
+                    throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
+                }
+                guard !parsed.batches.isEmpty else {
+                    throw corruption("no whole batch at byte \(position)", segment: segment, position: position)
+                }
+                for batch in parsed.batches where batch.nextOffset > current {
+                    if !result.isEmpty && takenBytes + batch.byteCount > maxBytes { return result }
+                    result.append(batch)
+                    takenBytes += batch.byteCount
+                    current = batch.nextOffset
+                }
+                position += Int64(parsed.consumedBytes)
+            }
+            segmentIndex += 1
+        }
+        return result
+    }
+
+    /// The records from `offset` on, at most about `maxBytes` of batches.
+    func read(from offset: Int64, maxBytes: Int) throws(StreamStoreError) -> [StoredRecord] {
+        let batches = try readBatches(from: offset, maxBytes: maxBytes)
+        var records: [StoredRecord] = []
+        records.reserveCapacity(batches.reduce(0) { $0 + $1.recordCount })
+        do {
+            for batch in batches { try batch.appendRecords(from: offset, to: &records) }
+        } catch let error as StreamStoreError {
+            throw error.with(topic: topic, partition: id)
+        } catch {
+            throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+        }
+        return records
+    }
+
+    /// The first offset whose record timestamp, as a running maximum over the log, is at or
+    /// after `timestamp`; the log end offset when there is none.
+    func offset(forTimestamp timestamp: Int64) throws(StreamStoreError) -> Int64 {
+        let view = readView()
+        for segment in view.segments where segment.baseOffset <= view.visible.segmentBaseOffset {
+            let isActive = segment.baseOffset == view.visible.segmentBaseOffset
+            let newest = isActive ? view.activeMaxTimestamp : try segment.sealedMaxTimestamp()
+            guard newest >= timestamp else { continue }
+            let files = try segment.openFiles()
+            var current = max(files.timeIndex.scanStart(forTimestamp: timestamp), view.logStart, segment.baseOffset)
+            while current < view.visible.offset {
+                let batches = try readBatches(from: current, maxBytes: 1 << 20)
+                guard !batches.isEmpty else { break }
+                for batch in batches where batch.maxTimestamp >= timestamp {
+                    var found: Int64?
+                    do {
+                        try batch.forEachRecord(from: current) { record in
+                            if found == nil && record.timestamp >= timestamp { found = record.offset }
+                        }
+                    } catch {
+                        throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id, offset: batch.baseOffset)
+                    }
+                    if let found { return found }
+                }
+                current = batches.last!.nextOffset
+            }
+        }
+        return view.visible.offset
+    }
+
+    private func read(_ file: File, at position: Int64, count: Int) throws(StreamStoreError) -> [UInt8] {
+        var failure: StreamStoreError?
+        let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            do throws(StreamStoreError) {
+                initialized = try file.read(into: UnsafeMutableRawBufferPointer(raw), at: position)
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure.with(topic: topic, partition: id) }
+        return buffer
+    }
+
+    private func corruption(_ reason: String, segment: Segment, position: Int64) -> StreamStoreError {
+        StreamStoreError(
+            .corruptBatch, "The log is corrupt at byte \(position): \(reason). Run `stream-tool verify`; reopening the store after an unclean shutdown truncates a corrupt tail.",
+            path: segment.logPath, topic: topic, partition: id)
+    }
+}

@@ -1,0 +1,110 @@
+import Dispatch
+import Logging
+
+/// One partition: an ordered, append-only log of segments (DESIGN sections 2, 6).
+///
+/// Appends are serialised by the partition's lock, which is held only to assign offsets and
+/// write; CRCs are computed before, fsyncs happen after (``GroupCommit``), and readers take the
+/// lock only to copy a snapshot of where the log ends. Readers never block the writer.
+final class Partition: @unchecked Sendable {
+    let context: PartitionContext
+    let lock = Lock()
+    /// Everything below is read and written only with `lock` held.
+    var segments: [Segment]
+    var activeFiles: SegmentFiles
+    var activeSizeBytes: Int64
+    var nextOffset: Int64
+    var logStartOffset: Int64
+    var cadence: IndexCadence
+    /// When the active segment's first batch was appended (ms), for `segmentMilliseconds`.
+    var activeFirstAppendMilliseconds: Int64?
+    /// The end readers may see: for `.everyAppend`, the durable end; else the written end.
+    var visible: VisibleEnd
+    /// Set when an fsync failed: the partition refuses appends until it is reopened and recovered,
+    /// since a retried fsync can report success for data the kernel already dropped.
+    var failure: StreamStoreError?
+    var isClosed = false
+    /// Scratch space for one batch header, reused by every append (lock held).
+    let headerScratch = UnsafeMutableRawPointer.allocate(byteCount: BatchHeader.size, alignment: 8)
+    /// Set once at the end of `init` and never changed.
+    private(set) var groupCommit: GroupCommit!
+
+    struct VisibleEnd: Equatable {
+        var offset: Int64
+        var segmentBaseOffset: Int64
+        var position: Int64
+    }
+
+    init(context: PartitionContext, opened: OpenedLog) {
+        self.context = context
+        segments = opened.segments
+        activeFiles = opened.activeFiles
+        activeSizeBytes = opened.activeSizeBytes
+        nextOffset = opened.nextOffset
+        logStartOffset = opened.logStartOffset
+        cadence = opened.cadence
+        activeFirstAppendMilliseconds = opened.activeFirstAppendMilliseconds
+        visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.segments.last!.baseOffset, position: opened.activeSizeBytes)
+        groupCommit = GroupCommit(partition: self)
+    }
+
+    deinit { headerScratch.deallocate() }
+
+    var id: Int { context.partition }
+    var topic: String { context.topic }
+
+    /// The log start and end offsets readers can see.
+    var offsets: (logStart: Int64, logEnd: Int64) {
+        lock.withLock { (logStartOffset, visible.offset) }
+    }
+
+    /// Called by the flusher after an fsync that covered everything up to `end`.
+    func markDurable(_ end: VisibleEnd) {
+        lock.withLock {
+            if context.config.flush == .everyAppend && end.offset > visible.offset { visible = end }
+        }
+    }
+
+    func markFailed(_ error: StreamStoreError) {
+        lock.withLock {
+            if failure == nil {
+                failure = error
+                context.logger.critical("Partition refuses appends after a failed fsync until the store is reopened: \(error)")
+            }
+        }
+    }
+
+    /// What the flusher must fsync to cover every write so far.
+    func syncTarget() -> (file: File, end: VisibleEnd) {
+        lock.withLock {
+            (activeFiles.log, VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
+        }
+    }
+
+    /// fsyncs the active segment now.
+    func flush() async throws(StreamStoreError) {
+        let end = lock.withLock { nextOffset }
+        try await groupCommit.waitDurable(upTo: end)
+    }
+
+    /// Writes the checkpoint file through the seam (lock held by the caller or not needed).
+    func writeCheckpoint(_ checkpoint: Checkpoint) throws(StreamStoreError) {
+        try Directory(fileSystem: context.fileSystem).writeAtomically(
+            checkpoint.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+    }
+
+    /// Clean close: make the active segment durable, trim its indexes, and write a checkpoint that lets the next open skip recovery.
+    func close() throws(StreamStoreError) {
+        try lock.withLock { () throws(StreamStoreError) in
+            guard !isClosed else { return }
+            isClosed = true
+            if let failure { throw failure }
+            try activeFiles.log.syncData()
+            try activeFiles.offsetIndex.file.trim()
+            try activeFiles.timeIndex.file.trim()
+            try writeCheckpoint(Checkpoint(
+                logStartOffset: logStartOffset, recoveryPoint: nextOffset,
+                cleanLogEndOffset: nextOffset, cleanActiveLogBytes: activeSizeBytes))
+        }
+    }
+}

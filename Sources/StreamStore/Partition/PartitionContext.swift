@@ -1,0 +1,27 @@
+import Logging
+
+/// What every part of one partition shares: who it is, its settings, and the store's services.
+final class PartitionContext: Sendable {
+    let topic: String
+    let partition: Int
+    let folder: String
+    let config: TopicConfig
+    let fileSystem: FileSystem
+    let cache: SegmentFileCache
+    let clock: StoreClock
+    let logger: Logger
+
+    init(topic: String, partition: Int, folder: String, config: TopicConfig, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger) {
+        self.topic = topic
+        self.partition = partition
+        self.folder = folder
+        self.config = config
+        self.fileSystem = fileSystem
+        self.cache = cache
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "topic"] = "\(topic)"
+        logger[metadataKey: "partition"] = "\(partition)"
+        self.logger = logger
+    }
+}

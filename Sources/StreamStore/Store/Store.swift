@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+
+/// A store: one folder of topics, opened by one process at a time.
+///
+/// ```swift
+/// let store = try Store.open(at: "/var/lib/orders-service/events")
+/// let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8))
+/// let receipts = try await orders.append([Record(key: "customer-17", value: #"{"type":"order-placed"}"#)])
+/// try store.close()
+/// ```
+///
+/// Opening takes an exclusive lock on `store.lock` (a second opener, in this process or
+/// another, gets `.storeLocked`) and, after an unclean shutdown, recovers every partition:
+/// ``recoveries`` says what was scanned and truncated. Call ``close()`` to shut down cleanly, so
+/// the next open skips recovery.
+public final class Store: Sendable {
+    /// How a store is opened.
+    public struct Options: Sendable {
+        /// Where the store logs (recovery, rolls, failures). The store never creates its own.
+        public var logger: Logger
+        /// Where the store reads the time; inject a fake one in tests.
+        public var clock: any StoreClock
+        /// Create the folder when it does not exist (else `.notAStore`).
+        public var createIfMissing: Bool
+        /// Most sealed segments with open files at once.
+        public var openSegmentFilesLimit: Int
+        var fileSystem: FileSystem = PosixFileSystem.shared
+
+        public init(
+            logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
+            openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles
+        ) {
+            self.logger = logger
+            self.clock = clock
+            self.createIfMissing = createIfMissing
+            self.openSegmentFilesLimit = openSegmentFilesLimit
+        }
+    }
+
+    public let path: String
+    let options: Options
+    private let lockFile: File
+    private let cache: SegmentFileCache
+    private let state: Locked<State>
+
+    private struct State {
+        var topics: [String: Topic] = [:]
+        var isClosed = false
+    }
+
+    /// What recovery did, one entry per partition that was not shut down cleanly.
+    public let recoveries: [PartitionRecovery]
+    /// True when the previous process closed the store cleanly.
+    public let openedCleanly: Bool
+
+    private init(path: String, options: Options, lockFile: File, cache: SegmentFileCache, topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool) {
+        self.path = path
+        self.options = options
+        self.lockFile = lockFile
+        self.cache = cache
+        self.state = Locked(State(topics: topics))
+        self.recoveries = recoveries
+        self.openedCleanly = clean
+    }
+
+    /// Opens the store in `path`, creating it if allowed and missing, and recovers it if the
+    /// last process did not close it cleanly.
+    public static func open(at path: String, options: Options = Options()) throws(StreamStoreError) -> Store {
+        let fileSystem = options.fileSystem
+        let directory = Directory(fileSystem: fileSystem)
+        let manifestPath = FileNames.join(path, FileNames.storeManifest)
+        if !directory.exists(path) {
+            guard options.createIfMissing else {
+                throw StreamStoreError(.notAStore, "There is no store at \(path); create one by producing to it, or pass --store.", path: path)
+            }
+            try directory.create(path)
+        }
+        let lockFile = try File.open(FileNames.join(path, FileNames.lock), create: true, fileSystem: fileSystem)
+        if fileSystem.lockExclusive(lockFile.fd) != 0 {
+            let code = errno
+            if code == EWOULDBLOCK || code == EAGAIN {
+                throw StreamStoreError(.storeLocked, "The store is open in another process (or another Store in this one); close it first.", path: path)
+            }
+            throw .io("flock", path: path, errno: code)
+        }
+
+        if let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) {
+            let manifest = try JSONFiles.decode(StoreManifest.self, from: bytes, path: manifestPath)
+            guard manifest.formatVersion <= StoreManifest.currentFormatVersion else {
+                throw StreamStoreError(
+                    .unsupportedFormatVersion, "The store has format version \(manifest.formatVersion); this build reads up to \(StoreManifest.currentFormatVersion). Upgrade StreamStore.",
+                    path: path)
+            }
+        } else {
+            let existing = try directory.list(path).filter { $0 != FileNames.lock }
+            guard existing.isEmpty else {
+                throw StreamStoreError(.notAStore, "\(path) is not empty and has no \(FileNames.storeManifest): it is not a store. Point --store at a store folder or an empty one.", path: path)
+            }
+            let manifest = StoreManifest(formatVersion: StoreManifest.currentFormatVersion, createdMilliseconds: options.clock.nowMilliseconds())
+            try directory.writeAtomically(try manifest.encoded(), to: manifestPath, folder: path)
+        }
+
+        // The marker says the last close was clean. It is removed before anything else happens,
+        // so a crash from here on is recovered from next time.
+        let markerPath = FileNames.join(path, FileNames.cleanShutdown)
+        let clean = directory.exists(markerPath)
+        if clean {
+            try directory.remove(markerPath)
+            try directory.sync(path)
+        }
+
+        let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
+        var topics: [String: Topic] = [:]
+        var recoveries: [PartitionRecovery] = []
+        for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
+            let topicFolder = FileNames.join(path, name)
+            // A symbolic link could lead out of the store: topics are real folders only.
+            guard directory.isDirectory(topicFolder) else { continue }
+            guard let bytes = try directory.readWhole(FileNames.join(topicFolder, FileNames.topicConfig), limitBytes: 64 * 1024) else { continue }
+            let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: FileNames.join(topicFolder, FileNames.topicConfig))
+            try manifest.config.validate()
+            let (topic, recovered) = try openTopic(name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options)
+            topics[name] = topic
+            recoveries += recovered
+        }
+        return Store(path: path, options: options, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+    }
+
+    private static func openTopic(name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
+        var partitions: [Partition] = []
+        var recoveries: [PartitionRecovery] = []
+        for index in 0..<config.partitionCount {
+            let context = PartitionContext(
+                topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), config: config,
+                fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger)
+            do {
+                let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
+                if let recovery = opened.recovery { recoveries.append(recovery) }
+                partitions.append(Partition(context: context, opened: opened))
+            } catch {
+                throw error.with(topic: name, partition: index)
+            }
+        }
+        return (Topic(name: name, config: config, partitions: partitions), recoveries)
+    }
+
+    /// Names of the topics, sorted.
+    public var topicNames: [String] { state.withLock { $0.topics.keys.sorted() } }
+
+    /// The topic called `name`, or `.unknownTopic`.
+    public func topic(_ name: String) throws(StreamStoreError) -> Topic {
+        try state.withLock { (state) throws(StreamStoreError) -> Topic in
+            guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
+            guard let topic = state.topics[name] else {
+                throw StreamStoreError(.unknownTopic, "There is no topic \(name); create it first (stream-tool create \(name)).", topic: name)
+            }
+            return topic
+        }
+    }
+
+    /// Creates a topic, or returns the existing one when its config is the same
+    /// (`.topicExists` when it differs).
+    public func createTopic(_ name: String, config: TopicConfig = TopicConfig()) throws(StreamStoreError) -> Topic {
+        guard FileNames.isValidTopicName(name), !name.hasPrefix(FileNames.internalPrefix) else {
+            throw StreamStoreError(
+                .invalidTopicName, "\"\(name)\" is not a valid topic name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or .., not starting with __).",
+                topic: name)
+        }
+        try config.validate()
+        return try state.withLock { (state) throws(StreamStoreError) -> Topic in
+            guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
+            if let existing = state.topics[name] {
+                guard existing.config == config else {
+                    throw StreamStoreError(.topicExists, "Topic \(name) exists with a different config (\(existing.config)).", topic: name)
+                }
+                return existing
+            }
+            let directory = Directory(fileSystem: options.fileSystem)
+            let folder = FileNames.join(path, name)
+            try directory.create(folder)
+            let manifest = TopicManifest(formatVersion: StoreManifest.currentFormatVersion, name: name, config: config)
+            let (topic, _) = try Store.openTopic(name: name, config: config, folder: folder, clean: false, cache: cache, options: options)
+            // The config is written last: a topic folder without it is ignored on open, so a
+            // crash part way through creation leaves no half-made topic.
+            try directory.writeAtomically(try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
+            try directory.sync(path)
+            state.topics[name] = topic
+            return topic
+        }
+    }
+
+    /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
+    /// releases the lock. The store cannot be used afterwards.
+    public func close() throws(StreamStoreError) {
+        let topics: [Topic]? = state.withLock { state in
+            guard !state.isClosed else { return nil }
+            state.isClosed = true
+            return Array(state.topics.values)
+        }
+        guard let topics else { return }
+        var firstError: StreamStoreError?
+        for topic in topics {
+            for partition in topic.partitions {
+                do throws(StreamStoreError) { try partition.close() } catch { firstError = firstError ?? error }
+            }
+        }
+        if let firstError { throw firstError }
+        let directory = Directory(fileSystem: options.fileSystem)
+        let marker = try File.open(FileNames.join(path, FileNames.cleanShutdown), create: true, fileSystem: options.fileSystem)
+        try marker.sync()
+        try directory.sync(path)
+    }
+}

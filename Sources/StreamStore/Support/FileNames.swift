@@ -1,0 +1,72 @@
+/// Every name the store writes on disk, in one place (docs/FORMAT.md, "Files").
+///
+/// ```
+/// <store>/store.lock            exclusive flock while a process has the store open
+/// <store>/store.json            format version and creation time
+/// <store>/clean-shutdown        present only between a clean close and the next open
+/// <store>/<topic>/topic.json    topic config
+/// <store>/<topic>/<partition>/<base offset, 20 digits>.log|.index|.timeindex
+/// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
+/// ```
+enum FileNames {
+    static let lock = "store.lock"
+    static let storeManifest = "store.json"
+    static let cleanShutdown = "clean-shutdown"
+    static let topicConfig = "topic.json"
+    static let checkpoints = "checkpoints"
+    static let logSuffix = ".log"
+    static let offsetIndexSuffix = ".index"
+    static let timeIndexSuffix = ".timeindex"
+    /// A file being written before it is renamed into place; leftovers are deleted on open.
+    static let temporarySuffix = ".tmp"
+    /// A segment file whose deletion has started; finished on open.
+    static let deletedSuffix = ".deleted"
+    /// Names that start with this are the store's own, never topics.
+    static let internalPrefix = "__"
+
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+
+    static func partitionFolder(topicFolder: String, partition: Int) -> String {
+        join(topicFolder, String(partition))
+    }
+
+    /// The base offset as 20 zero-padded digits, as Kafka names segments.
+    static func segmentStem(baseOffset: Int64) -> String {
+        let digits = String(baseOffset)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    static func logFile(folder: String, baseOffset: Int64) -> String {
+        join(folder, segmentStem(baseOffset: baseOffset) + logSuffix)
+    }
+
+    static func offsetIndexFile(folder: String, baseOffset: Int64) -> String {
+        join(folder, segmentStem(baseOffset: baseOffset) + offsetIndexSuffix)
+    }
+
+    static func timeIndexFile(folder: String, baseOffset: Int64) -> String {
+        join(folder, segmentStem(baseOffset: baseOffset) + timeIndexSuffix)
+    }
+
+    /// The base offset in a segment file name, or nil when the name is not a segment's.
+    static func baseOffset(ofSegmentFile name: String, suffix: String = logSuffix) -> Int64? {
+        guard name.hasSuffix(suffix) else { return nil }
+        let stem = name.dropLast(suffix.count)
+        guard stem.count == 20, stem.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return nil }
+        return Int64(stem)
+    }
+
+    /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`.
+    /// This also keeps every name safe as a folder name.
+    static func isValidTopicName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= Limits.maxTopicNameBytes, name != ".", name != ".." else {
+            return false
+        }
+        return name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+    }
+}

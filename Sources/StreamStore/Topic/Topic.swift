@@ -1,0 +1,128 @@
+/// Where a read starts in a partition.
+public enum StartPosition: Sendable, Equatable, Hashable {
+    /// The log start offset: the oldest record still kept.
+    case beginning
+    /// The log end offset: only records appended from now on.
+    case end
+    /// A given offset.
+    case offset(Int64)
+    /// The first record whose timestamp (as a running maximum) is at or after this time, in
+    /// milliseconds since the Unix epoch.
+    case timestamp(Int64)
+}
+
+/// A named stream of records split into partitions, from ``Store/createTopic(_:config:)`` or
+/// ``Store/topic(_:)``.
+///
+/// Safe to use from many tasks at once: appends to one partition are serialised, appends to
+/// different partitions run in parallel, and reads never wait for appends.
+public final class Topic: Sendable {
+    public let name: String
+    public let config: TopicConfig
+    let partitions: [Partition]
+    private let roundRobin = Locked<Int>(0)
+
+    init(name: String, config: TopicConfig, partitions: [Partition]) {
+        self.name = name
+        self.config = config
+        self.partitions = partitions
+    }
+
+    public var partitionCount: Int { partitions.count }
+
+    func partition(_ index: Int) throws(StreamStoreError) -> Partition {
+        guard partitions.indices.contains(index) else {
+            throw StreamStoreError(
+                .partitionOutOfRange, "Topic \(name) has partitions 0...\(partitions.count - 1); there is no partition \(index).",
+                topic: name, partition: index)
+        }
+        return partitions[index]
+    }
+
+    /// The partition Kafka's default partitioner picks for `key`: murmur2 of the key bytes,
+    /// made positive, modulo the partition count.
+    public func partition(forKey key: [UInt8]) -> Int {
+        KafkaPartitioner.partition(forKey: key, partitionCount: partitions.count)
+    }
+
+    // MARK: Appending
+
+    /// Appends a batch to one partition.
+    ///
+    /// Returns once the batch is as durable as the topic's ``FlushPolicy`` promises: with
+    /// `.everyAppend`, on disk (fsynced); otherwise written to the operating system. The batch
+    /// is not changed, so it can be reused (``RecordBatch/removeAll()``) or appended elsewhere.
+    public func append(_ batch: RecordBatch, partition index: Int) async throws(StreamStoreError) -> AppendReceipt {
+        try await partition(index).append(batch)
+    }
+
+    /// Appends records to one partition as one batch.
+    public func append(_ records: [Record], partition index: Int) async throws(StreamStoreError) -> AppendReceipt {
+        var batch = RecordBatch()
+        for record in records { try batch.append(record) }
+        return try await append(batch, partition: index)
+    }
+
+    /// Appends records, each to the partition its key selects (Kafka's default partitioner), and
+    /// records without a key to one partition chosen round-robin per call. One batch per
+    /// partition; the receipts come in partition order.
+    public func append(_ records: [Record]) async throws(StreamStoreError) -> [AppendReceipt] {
+        guard !records.isEmpty else { return [] }
+        var batches: [Int: RecordBatch] = [:]
+        let keyless = roundRobin.withLock { next -> Int in
+            defer { next = (next + 1) % partitions.count }
+            return next
+        }
+        for record in records {
+            let index = record.key.map { partition(forKey: $0) } ?? keyless
+            try batches[index, default: RecordBatch()].append(record)
+        }
+        var receipts: [AppendReceipt] = []
+        for index in batches.keys.sorted() {
+            receipts.append(try await append(batches[index]!, partition: index))
+        }
+        return receipts
+    }
+
+    // MARK: Reading
+
+    /// Records of one partition from `offset` on, up to about `maxBytes` of batches (always at
+    /// least one batch). Empty at the log end; `.offsetOutOfRange` below the log start or past
+    /// the end.
+    public func read(partition index: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(StreamStoreError) -> [StoredRecord] {
+        try partition(index).read(from: offset, maxBytes: maxBytes)
+    }
+
+    /// Like ``read(partition:from:maxBytes:)``, batch by batch, for loops that walk records
+    /// without an object per record (``StoredBatch/forEachRecord(from:_:)``). The first batch
+    /// may begin before `offset`.
+    public func readBatches(partition index: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(StreamStoreError) -> [StoredBatch] {
+        try partition(index).readBatches(from: offset, maxBytes: maxBytes)
+    }
+
+    /// The offset a read from `position` starts at.
+    public func offset(partition index: Int, for position: StartPosition) throws(StreamStoreError) -> Int64 {
+        let partition = try partition(index)
+        switch position {
+        case .beginning: return partition.offsets.logStart
+        case .end: return partition.offsets.logEnd
+        case .offset(let offset): return offset
+        case .timestamp(let timestamp): return try partition.offset(forTimestamp: timestamp)
+        }
+    }
+
+    /// The first offset still kept in the partition.
+    public func logStartOffset(partition index: Int) throws(StreamStoreError) -> Int64 {
+        try partition(index).offsets.logStart
+    }
+
+    /// The offset the next appended record will get (records below it are readable).
+    public func logEndOffset(partition index: Int) throws(StreamStoreError) -> Int64 {
+        try partition(index).offsets.logEnd
+    }
+
+    /// Makes every append so far durable, whatever the flush policy.
+    public func flush() async throws(StreamStoreError) {
+        for partition in partitions { try await partition.flush() }
+    }
+}

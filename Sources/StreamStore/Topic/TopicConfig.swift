@@ -1,0 +1,107 @@
+/// When an append's data is forced to disk, per topic (DESIGN section 6).
+public enum FlushPolicy: Sendable, Equatable, Hashable, Codable {
+    /// fsync before `append` returns: an acknowledged append survives a crash or power loss.
+    /// Concurrent appenders to a partition share one fsync (group commit), so throughput grows
+    /// with concurrency while each append still waits for its own data to be durable.
+    /// Readers see a record only once it is durable. The default.
+    case everyAppend
+    /// fsync at most `milliseconds` after an append; `append` returns once the data is written to
+    /// the operating system. A process crash loses nothing; a power loss may lose the appends of
+    /// the last interval.
+    case interval(milliseconds: Int64)
+    /// Never fsync on append (only on roll and close); the operating system writes back when it
+    /// likes. Fastest. A process crash loses nothing; a power loss may lose recent appends.
+    case never
+}
+
+/// A topic's settings, fixed at creation and kept in `topic.json`.
+public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
+    /// Partitions, each an independent ordered log. At least 1.
+    public var partitionCount: Int
+    /// A segment rolls when it would grow past this many bytes (default 1 GiB).
+    public var segmentBytes: Int
+    /// A segment rolls when its first batch is older than this (default 7 days).
+    public var segmentMilliseconds: Int64
+    /// One offset-index entry per this many bytes of log (default 4096).
+    public var indexIntervalBytes: Int
+    /// Largest size of one index file; a full index rolls the segment (default 10 MiB).
+    public var maxIndexBytes: Int
+    public var flush: FlushPolicy
+    /// A caller-supplied timestamp further than this in the future is rejected (default 1 hour).
+    public var maxTimestampSkewMilliseconds: Int64
+
+    public init(
+        partitionCount: Int = 1,
+        segmentBytes: Int = 1 << 30,
+        segmentMilliseconds: Int64 = 7 * 24 * 3_600_000,
+        indexIntervalBytes: Int = 4096,
+        maxIndexBytes: Int = Limits.maxIndexBytes,
+        flush: FlushPolicy = .everyAppend,
+        maxTimestampSkewMilliseconds: Int64 = 3_600_000
+    ) {
+        self.partitionCount = partitionCount
+        self.segmentBytes = segmentBytes
+        self.segmentMilliseconds = segmentMilliseconds
+        self.indexIntervalBytes = indexIntervalBytes
+        self.maxIndexBytes = maxIndexBytes
+        self.flush = flush
+        self.maxTimestampSkewMilliseconds = maxTimestampSkewMilliseconds
+    }
+
+    /// Throws `.invalidConfig` naming the first setting out of range.
+    public func validate() throws(StreamStoreError) {
+        func fail(_ message: String) -> StreamStoreError { StreamStoreError(.invalidConfig, message) }
+        guard (1...Limits.maxPartitions).contains(partitionCount) else {
+            throw fail("partitionCount must be 1...\(Limits.maxPartitions), not \(partitionCount).")
+        }
+        guard (Limits.minSegmentBytes...Limits.maxSegmentBytes).contains(segmentBytes) else {
+            throw fail("segmentBytes must be \(Limits.minSegmentBytes)...\(Limits.maxSegmentBytes), not \(segmentBytes).")
+        }
+        guard segmentMilliseconds > 0 else { throw fail("segmentMilliseconds must be positive.") }
+        guard indexIntervalBytes > 0 else { throw fail("indexIntervalBytes must be positive.") }
+        guard (TimeIndex.entryBytes * 4...Limits.maxIndexBytes).contains(maxIndexBytes) else {
+            throw fail("maxIndexBytes must be \(TimeIndex.entryBytes * 4)...\(Limits.maxIndexBytes), not \(maxIndexBytes).")
+        }
+        if case .interval(let milliseconds) = flush, milliseconds <= 0 {
+            throw fail("A flush interval must be positive.")
+        }
+        guard maxTimestampSkewMilliseconds >= 0 else { throw fail("maxTimestampSkewMilliseconds must not be negative.") }
+    }
+}
+
+extension FlushPolicy {
+    /// The spelling in `topic.json` and on the command line: `everyAppend`, `never`,
+    /// `interval:<milliseconds>`.
+    public var configValue: String {
+        switch self {
+        case .everyAppend: return "everyAppend"
+        case .never: return "never"
+        case .interval(let milliseconds): return "interval:\(milliseconds)"
+        }
+    }
+
+    public init?(configValue: String) {
+        switch configValue {
+        case "everyAppend": self = .everyAppend
+        case "never": self = .never
+        default:
+            guard configValue.hasPrefix("interval:"), let milliseconds = Int64(configValue.dropFirst("interval:".count)) else {
+                return nil
+            }
+            self = .interval(milliseconds: milliseconds)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer().decode(String.self)
+        guard let policy = FlushPolicy(configValue: value) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown flush policy \(value)"))
+        }
+        self = policy
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(configValue)
+    }
+}

@@ -1,0 +1,57 @@
+// A child process for crash tests (Tests/StreamStoreTests/CrashTests.swift, tools/crash-loop.sh):
+// appends forever from several tasks and reports every acknowledged batch on stdout, until
+// it is killed with SIGKILL at a random moment.
+//
+// usage: stream-crash-child STORE_DIR FLUSH(everyAppend|never|interval:MS) [TASKS] [RECORDS_PER_BATCH]
+// Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
+// (RUN ids keep runs apart). An acknowledged batch is reported as one line:
+//   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
+import Foundation
+import StreamStore
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let flush = FlushPolicy(configValue: arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: stream-crash-child STORE_DIR everyAppend|never|interval:MS [TASKS] [RECORDS_PER_BATCH]\n".utf8))
+    exit(2)
+}
+let taskCount = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
+let recordsPerBatch = arguments.count > 4 ? Int(arguments[4]) ?? 50 : 50
+let run = UInt32.random(in: 0...UInt32.max)
+
+let store: Store
+let topic: Topic
+do {
+    store = try Store.open(at: arguments[1])
+    topic = try store.createTopic("crash", config: TopicConfig(partitionCount: 2, segmentBytes: 64 * 1024, indexIntervalBytes: 1024, flush: flush))
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}
+let output = NSLock()
+FileHandle.standardOutput.write(Data("ready\n".utf8))
+
+await withTaskGroup(of: Void.self) { group in
+    for task in 0..<taskCount {
+        group.addTask {
+            var sequence = 0
+            var batch = RecordBatch()
+            while true {
+                batch.removeAll()
+                let first = sequence
+                for _ in 0..<recordsPerBatch {
+                    try? batch.append(key: nil, value: Array("\(task):\(sequence):\(run)".utf8))
+                    sequence += 1
+                }
+                do {
+                    let receipt = try await topic.append(batch, partition: task % 2)
+                    let line = "ack \(receipt.partition) \(receipt.baseOffset) \(receipt.lastOffset) \(task) \(first) \(run)\n"
+                    // One write per line, under a lock, so lines from different tasks never interleave.
+                    output.withLock { FileHandle.standardOutput.write(Data(line.utf8)) }
+                } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    exit(1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import StreamStore
+
+extension StreamTool {
+    /// `stream-tool create TOPIC`: makes a topic with the given settings.
+    ///
+    /// Creating a topic that exists with the same settings succeeds and changes nothing, so
+    /// scripts can run it every time; one that exists with other settings is an error.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a topic.",
+            discussion: """
+                Creates the store folder too when it is missing. Succeeds without changes when \
+                the topic exists with the same settings, and fails when it exists with others.
+
+                Flush policies: always (fsync before each append returns; the default, and \
+                durable), never (the operating system writes back when it likes; fastest), \
+                interval:DURATION (fsync at most DURATION after an append, e.g. interval:200ms).
+                """)
+
+        @ParentCommand var root: StreamTool
+        @OptionGroup(title: "Store options") var storeOptions: StoreOptions
+
+        @Argument(help: "The topic name: 1 to 249 of a-z A-Z 0-9 . _ -")
+        var topic: String
+
+        @Option(help: ArgumentHelp("Number of partitions (1 to 10000).", valueName: "N"))
+        var partitions: Int = 1
+
+        @Option(help: ArgumentHelp("When appends are fsynced: always, never or interval:DURATION.", valueName: "POLICY"))
+        var flush: String = "always"
+
+        @Option(
+            name: .customLong("segment-bytes"),
+            help: ArgumentHelp("Roll to a new segment file at this size, e.g. 256MiB (default 1GiB).", valueName: "BYTES"))
+        var segmentBytes: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                var config = TopicConfig(partitionCount: partitions, flush: try Self.flushPolicy(flush))
+                if let segmentBytes {
+                    let bytes = try Parsing.byteCount(segmentBytes, for: "segment size")
+                    guard let value = Int(exactly: bytes) else { throw ToolError("The segment size \(segmentBytes) is too large.") }
+                    config.segmentBytes = value
+                }
+                let existed = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: true) { store in
+                    let existed = store.topicNames.contains(topic)
+                    _ = try store.createTopic(topic, config: config)
+                    return existed
+                }
+                let settings = "\(config.partitionCount) partition\(config.partitionCount == 1 ? "" : "s"), flush \(Self.spelling(config.flush)), segments of \(Format.bytes(Int64(config.segmentBytes)))"
+                print(existed ? "Topic \(topic) already exists with the same settings (\(settings))." : "Created topic \(topic) (\(settings)).")
+            }
+        }
+
+        /// `always`, `never`, `interval:DURATION`; the store's own spellings (`everyAppend`,
+        /// `interval:<ms>` without a unit) are accepted too.
+        static func flushPolicy(_ text: String) throws(ToolError) -> FlushPolicy {
+            switch text {
+            case "always", "everyAppend": return .everyAppend
+            case "never": return .never
+            default:
+                guard text.hasPrefix("interval:") else {
+                    throw ToolError("\"\(text)\" is not a flush policy: use always, never or interval:DURATION (like interval:200ms).")
+                }
+                let duration = String(text.dropFirst("interval:".count))
+                if let milliseconds = Parsing.wholeNumber(Substring(duration)), milliseconds > 0 {
+                    return .interval(milliseconds: milliseconds)
+                }
+                return .interval(milliseconds: try Parsing.durationMilliseconds(duration, for: "flush interval"))
+            }
+        }
+
+        /// The command-line spelling of a flush policy.
+        static func spelling(_ policy: FlushPolicy) -> String {
+            switch policy {
+            case .everyAppend: return "always"
+            case .never: return "never"
+            case .interval(let milliseconds): return "interval:\(Format.duration(milliseconds: milliseconds))"
+            }
+        }
+    }
+}

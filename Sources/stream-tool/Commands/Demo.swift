@@ -1,0 +1,6 @@
+import ArgumentParser
+extension StreamTool {
+    struct Demo: AsyncParsableCommand {
+        func run() async throws {}
+    }
+}

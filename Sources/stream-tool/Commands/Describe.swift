@@ -1,0 +1,6 @@
+import ArgumentParser
+extension StreamTool {
+    struct Describe: AsyncParsableCommand {
+        func run() async throws {}
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+extension StreamTool {
+    struct Produce: AsyncParsableCommand {
+        func run() async throws {}
+    }
+}

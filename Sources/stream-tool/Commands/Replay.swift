@@ -1,0 +1,6 @@
+import ArgumentParser
+extension StreamTool {
+    struct Replay: AsyncParsableCommand {
+        func run() async throws {}
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+extension StreamTool {
+    struct Verify: AsyncParsableCommand {
+        func run() async throws {}
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import StreamStore
+
+/// A runtime failure of the tool itself (bad input, a missing file), as opposed to one the
+/// store reports. The message is a full sentence that says what to do.
+struct ToolError: Error, CustomStringConvertible {
+    var message: String
+
+    init(_ message: String) {
+        self.message = message
+    }
+
+    var description: String { message }
+}
+
+/// Runs a command's body and turns every runtime failure into the one-line `error: ...` the CLI
+/// promises (CLI.md, "Global"), followed by exit status 1.
+///
+/// `ExitCode` passes through untouched, so a command can still choose its own status (`verify`
+/// exits 3). Usage errors never get here: argument-parser reports them before `run()`.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let error as StreamStoreError {
+        StandardError.line("error: \(error.description)")
+        throw ExitCode.failure
+    } catch let error as ToolError {
+        StandardError.line("error: \(error.message)")
+        throw ExitCode.failure
+    } catch {
+        StandardError.line("error: \(String(describing: error))")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Logging
+import StreamStore
+
+/// The options every command shares: which store, and how loudly the store logs.
+struct StoreOptions: ParsableArguments {
+    /// Where the store lives when neither `--store` nor the environment says.
+    static let defaultPath = "./stream-data"
+    static let environmentVariable = "STREAM_STORE_DIR"
+
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "The store folder (default: $STREAM_STORE_DIR, else ./stream-data).",
+            valueName: "DIR"))
+    var store: String?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "The least severe store log messages shown on stderr (default: warning).",
+            valueName: "LEVEL"))
+    var logLevelOption: Logger.Level?
+
+    var logLevel: Logger.Level { logLevelOption ?? .warning }
+
+    /// These options with anything left unset taken from `parent`: the same options given
+    /// before the subcommand name (`stream-tool --store DIR topics`).
+    func resolved(parent: StoreOptions) -> StoreOptions {
+        var merged = self
+        if merged.store == nil { merged.store = parent.store }
+        if merged.logLevelOption == nil { merged.logLevelOption = parent.logLevelOption }
+        return merged
+    }
+
+    /// The folder this run uses.
+    var path: String {
+        if let store, !store.isEmpty { return store }
+        if let fromEnvironment = getenv(Self.environmentVariable), fromEnvironment.pointee != 0 {
+            return String(cString: fromEnvironment)
+        }
+        return Self.defaultPath
+    }
+
+    /// Opens the store, runs `body`, and closes the store whatever happens, so the next run
+    /// finds it shut down cleanly. Commands that only read pass `createIfMissing: false` and
+    /// fail on a missing store instead of making an empty one.
+    func withStore<T>(createIfMissing: Bool, _ body: (Store) async throws -> T) async throws -> T {
+        let store = try open(createIfMissing: createIfMissing)
+        let result: T
+        do {
+            result = try await body(store)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        try store.close()
+        return result
+    }
+
+    private func open(createIfMissing: Bool) throws -> Store {
+        let path = self.path
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
+            throw ToolError("\(path) is a file, not a store folder; point --store at a store folder or a new one.")
+        }
+        let level = logLevel
+        var logger = Logger(label: "streamstore") { label in StandardErrorLogHandler(label: label) }
+        logger.logLevel = level
+        let store = try Store.open(at: path, options: Store.Options(logger: logger, createIfMissing: createIfMissing))
+        for recovery in store.recoveries {
+            StandardError.line("note: recovered \(recovery)")
+        }
+        return store
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Writes the store's log messages to stderr as `streamstore <level>: message`, one a line,
+/// so they never look like the tool's own `error:` line.
+struct StandardErrorLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var text = "\(label) \(event.level): \(event.message)"
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        if !merged.isEmpty {
+            text += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        StandardError.line(text)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Testing
+
+@testable import StreamStore
+
+@Suite struct StoreTests {
+    @Test func appendedRecordsReadBackInOrderWithDenseOffsets() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        let receipts = try await fixture.append(topic, count: 1_000, batchSize: 64)
+        #expect(receipts.first?.baseOffset == 0)
+        #expect(receipts.last?.lastOffset == 999)
+        for (previous, next) in zip(receipts, receipts.dropFirst()) { #expect(next.baseOffset == previous.lastOffset + 1) }
+        let records = try fixture.readAll(topic)
+        #expect(records.map(\.offset) == Array(0..<1_000))
+        #expect(values(records) == (0..<1_000).map { "value-\($0)" })
+        #expect(records[5].keyString == "key-5")
+        #expect(try topic.logEndOffset(partition: 0) == 1_000)
+        try fixture.expectConsistent()
+    }
+
+    @Test func readFromTheMiddleOfABatchStartsAtThatOffset() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        try await fixture.append(topic, count: 300, batchSize: 100)
+        let records = try topic.read(partition: 0, from: 150, maxBytes: 1)
+        #expect(records.first?.offset == 150)
+        #expect(records.last?.offset == 199, "a byte budget of 1 still returns one whole batch")
+    }
+
+    @Test func readsOutsideTheLogAreOutOfRange() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        try await fixture.append(topic, count: 10)
+        #expect(try topic.read(partition: 0, from: 10).isEmpty)
+        #expect(throws: StreamStoreError.self) { try topic.read(partition: 0, from: 11) }
+        #expect(throws: StreamStoreError.self) { try topic.read(partition: 0, from: -1) }
+        do {
+            _ = try topic.read(partition: 3, from: 0)
+            Issue.record("partition 3 of a 1-partition topic must fail")
+        } catch {
+            #expect(error.code == .partitionOutOfRange)
+        }
+    }
+
+    @Test func segmentsRollAtSegmentBytesAndReadAcrossThem() async throws {
+        let fixture = try StoreFixture()
+        let config = TopicConfig(segmentBytes: 8 * 1024, indexIntervalBytes: 512, flush: .never)
+        let topic = try fixture.topic(config: config)
+        try await fixture.append(topic, count: 2_000, batchSize: 20)
+        let logs = try fixture.segmentFiles()
+        #expect(logs.count > 5)
+        for log in logs { #expect(try fixture.fileSize(log) <= 8 * 1024) }
+        #expect(values(try fixture.readAll(topic, maxBytes: 3_000)) == (0..<2_000).map { "value-\($0)" })
+        // Sealed segments' indexes are trimmed to whole entries.
+        for index in try fixture.segmentFiles(suffix: ".index").dropLast() { #expect(try fixture.fileSize(index) % 8 == 0) }
+        for index in try fixture.segmentFiles(suffix: ".timeindex").dropLast() { #expect(try fixture.fileSize(index) % 12 == 0) }
+        try fixture.expectConsistent()
+        let reopened = try fixture.reopen().topic("events")
+        #expect(values(try fixture.readAll(reopened)) == (0..<2_000).map { "value-\($0)" })
+        for offset in stride(from: 0, to: 2_000, by: 37) {
+            #expect(try reopened.read(partition: 0, from: Int64(offset), maxBytes: 1).first?.offset == Int64(offset))
+        }
+    }
+
+    @Test func segmentRollsWhenOlderThanSegmentMilliseconds() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentMilliseconds: 60_000, flush: .never))
+        try await fixture.append(topic, count: 10)
+        fixture.clock.advance(milliseconds: 59_000)
+        try await fixture.append(topic, count: 10, first: 10)
+        #expect(try fixture.segmentFiles().count == 1)
+        fixture.clock.advance(milliseconds: 1_000)
+        try await fixture.append(topic, count: 10, first: 20)
+        #expect(try fixture.segmentFiles().count == 2)
+        #expect(values(try fixture.readAll(topic)) == (0..<30).map { "value-\($0)" })
+    }
+
+    @Test func cleanReopenSkipsRecoveryAndContinuesOffsets() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 4096, flush: .never))
+        try await fixture.append(topic, count: 500, batchSize: 25)
+        let store = try fixture.reopen()
+        #expect(store.openedCleanly)
+        #expect(store.recoveries.isEmpty)
+        let again = try store.topic("events")
+        #expect(try again.logEndOffset(partition: 0) == 500)
+        let receipt = try await fixture.append(again, count: 5, first: 500)
+        #expect(receipt.first?.baseOffset == 500)
+        #expect(values(try fixture.readAll(again)) == (0..<505).map { "value-\($0)" })
+        try fixture.expectConsistent()
+    }
+
+    @Test func secondOpenerIsRefusedWhileTheStoreIsOpen() throws {
+        let fixture = try StoreFixture()
+        try fixture.open()
+        do {
+            _ = try Store.open(at: fixture.path)
+            Issue.record("a second open must fail")
+        } catch {
+            #expect(error.code == .storeLocked)
+        }
+        try fixture.store?.close()
+        fixture.store = nil
+        #expect(throws: Never.self) { _ = try Store.open(at: fixture.path) }
+    }
+
+    @Test func aFolderWithOtherFilesIsNotAStore() throws {
+        let fixture = try StoreFixture()
+        try FileManager.default.createDirectory(atPath: fixture.path, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: fixture.path + "/notes.txt", contents: Data("hello".utf8))
+        do {
+            _ = try Store.open(at: fixture.path)
+            Issue.record("must refuse")
+        } catch {
+            #expect(error.code == .notAStore)
+        }
+        do {
+            _ = try Store.open(at: fixture.path + "/missing", options: .init(createIfMissing: false))
+            Issue.record("must refuse")
+        } catch {
+            #expect(error.code == .notAStore)
+        }
+    }
+
+    @Test func topicNamesThatCouldEscapeTheFolderAreRejected() throws {
+        let fixture = try StoreFixture()
+        let store = try fixture.open()
+        for name in ["", ".", "..", "a/b", "../x", "tab\tname", String(repeating: "x", count: 250), "__internal", "ü"] {
+            #expect(throws: StreamStoreError.self, "\(name)") { _ = try store.createTopic(name) }
+        }
+        _ = try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 2))
+        #expect(try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 2)).partitionCount == 2)
+        do {
+            _ = try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 3))
+            Issue.record("a different config must be refused")
+        } catch {
+            #expect(error.code == .topicExists)
+        }
+        do {
+            _ = try store.topic("nope")
+            Issue.record("unknown topic")
+        } catch {
+            #expect(error.code == .unknownTopic)
+        }
+    }
+
+    @Test func topicsAndConfigsSurviveReopen() throws {
+        let fixture = try StoreFixture()
+        let config = TopicConfig(partitionCount: 3, segmentBytes: 1 << 20, flush: .interval(milliseconds: 50))
+        _ = try fixture.open().createTopic("orders", config: config)
+        let store = try fixture.reopen()
+        #expect(store.topicNames == ["orders"])
+        #expect(try store.topic("orders").config == config)
+    }
+
+    @Test func keyedRecordsLandOnKafkasPartitions() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic("orders", config: TopicConfig(partitionCount: 8, flush: .never))
+        let receipts = try await topic.append([Record(key: "customer-17", value: "x"), Record(key: "a", value: "y")])
+        #expect(Set(receipts.map(\.partition)) == [0, 4])
+        #expect(try topic.read(partition: 4, from: 0).first?.valueString == "y")
+    }
+
+    @Test func keylessAppendsSpreadOverPartitions() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic("spread", config: TopicConfig(partitionCount: 4, flush: .never))
+        var used = Set<Int>()
+        for _ in 0..<8 { used.formUnion(try await topic.append([Record(value: "v")]).map(\.partition)) }
+        #expect(used == [0, 1, 2, 3])
+    }
+
+    @Test func appendTimeIsStampedByTheStoreClock() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        let receipt = try await topic.append([Record(value: "a"), Record(value: "b")], partition: 0)
+        #expect(receipt.timestamp == fixture.clock.nowMilliseconds())
+        #expect(try topic.read(partition: 0, from: 0).map(\.timestamp) == [receipt.timestamp, receipt.timestamp])
+    }
+
+    @Test func timestampsTooFarInTheFutureAreRejectedAndNothingIsWritten() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        let now = fixture.clock.nowMilliseconds()
+        await #expect(throws: StreamStoreError.self) {
+            _ = try await topic.append([Record(value: "late", timestamp: now + 3_600_001)], partition: 0)
+        }
+        #expect(try topic.logEndOffset(partition: 0) == 0)
+        let accepted = try await topic.append([Record(value: "ok", timestamp: now + 3_600_000)], partition: 0)
+        #expect(accepted.timestamp == now + 3_600_000)
+    }
+
+    @Test func timestampLookupFindsTheFirstRecordWhoseRunningMaximumReachesIt() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 4096, indexIntervalBytes: 256, flush: .never))
+        // Create times out of order: 1000, 900, 1100, 1050, 1200, ... by batches of 4.
+        let base: Int64 = 1_764_400_000_000
+        var expected: [Int64] = []
+        for batchIndex in 0..<200 {
+            var batch = RecordBatch()
+            for step in 0..<4 {
+                let timestamp = base + Int64(batchIndex * 100) + [0, -100, 100, 50][step]
+                expected.append(timestamp)
+                try batch.append(key: nil, value: Array("v".utf8), timestamp: timestamp)
+            }
+            _ = try await topic.append(batch, partition: 0)
+        }
+        var runningMax = Int64.min
+        let runningMaxima = expected.map { value -> Int64 in
+            runningMax = max(runningMax, value)
+            return runningMax
+        }
+        for target in stride(from: base - 200, to: base + 20_200, by: 37) {
+            let want = runningMaxima.firstIndex { $0 >= target }.map(Int64.init) ?? Int64(expected.count)
+            #expect(try topic.offset(partition: 0, for: .timestamp(target)) == want, "target \(target)")
+        }
+        let reopened = try fixture.reopen().topic("events")
+        #expect(try reopened.offset(partition: 0, for: .timestamp(base + 10_000)) == runningMaxima.firstIndex { $0 >= base + 10_000 }.map(Int64.init))
+    }
+
+    @Test func oversizedRecordIsRefusedBeforeAnythingIsWritten() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        let huge = [UInt8](repeating: 7, count: Limits.maxRecordBytes + 1)
+        do {
+            _ = try await topic.append([Record(value: huge)], partition: 0)
+            Issue.record("must be refused")
+        } catch {
+            #expect(error.code == .recordTooLarge)
+        }
+        #expect(try topic.logEndOffset(partition: 0) == 0)
+    }
+
+    @Test func startPositionsResolveToOffsets() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        try await fixture.append(topic, count: 42)
+        #expect(try topic.offset(partition: 0, for: .beginning) == 0)
+        #expect(try topic.offset(partition: 0, for: .end) == 42)
+        #expect(try topic.offset(partition: 0, for: .offset(7)) == 7)
+        #expect(try topic.offset(partition: 0, for: .timestamp(0)) == 0)
+        #expect(try topic.offset(partition: 0, for: .timestamp(Int64.max)) == 42)
+    }
+
+    @Test func describeReportsOffsetsSegmentsAndTimestamps() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 4096, flush: .never))
+        try await fixture.append(topic, count: 300, batchSize: 10)
+        let info = try topic.info(partition: 0)
+        #expect(info.logStartOffset == 0)
+        #expect(info.logEndOffset == 300)
+        #expect(info.segmentCount == (try fixture.segmentFiles().count))
+        #expect(info.logBytes == (try fixture.segmentFiles().reduce(0) { $0 + Int64(try fixture.fileSize($1)) }))
+        #expect(info.firstTimestamp == fixture.clock.nowMilliseconds())
+        #expect(info.lastTimestamp == fixture.clock.nowMilliseconds())
+    }
+}
