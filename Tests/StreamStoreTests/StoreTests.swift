@@ -100,9 +100,10 @@ import Testing
         } catch {
             #expect(error.code == .storeLocked)
         }
+        // close() releases the lock even while the Store object is still referenced.
         try fixture.store?.close()
-        fixture.store = nil
         #expect(throws: Never.self) { _ = try Store.open(at: fixture.path) }
+        fixture.store = nil
     }
 
     @Test func aFolderWithOtherFilesIsNotAStore() throws {
@@ -126,7 +127,7 @@ import Testing
     @Test func topicNamesThatCouldEscapeTheFolderAreRejected() throws {
         let fixture = try StoreFixture()
         let store = try fixture.open()
-        for name in ["", ".", "..", "a/b", "../x", "tab\tname", String(repeating: "x", count: 250), "__internal", "ü"] {
+        for name in ["", ".", "..", "a/b", "../x", "tab\tname", String(repeating: "x", count: 250), "__internal", "ü", "store.json", "store.lock", "clean-shutdown", "x.tmp"] {
             #expect(throws: StreamStoreError.self, "\(name)") { _ = try store.createTopic(name) }
         }
         _ = try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 2))

@@ -29,6 +29,8 @@ protocol FileSystem: AnyObject, Sendable {
     func mkdir(_ path: String, mode: mode_t) -> Int32
     /// flock(LOCK_EX | LOCK_NB): 0, or -1 with errno EWOULDBLOCK when another process holds it.
     func lockExclusive(_ fd: Int32) -> Int32
+    /// flock(LOCK_UN).
+    func unlock(_ fd: Int32) -> Int32
     /// Names in a folder, without "." and "..", or nil with errno set.
     func listDirectory(_ path: String) -> [String]?
     /// Maps `length` bytes of `fd` read-write and shared, or returns nil with errno set.
@@ -93,6 +95,8 @@ final class PosixFileSystem: FileSystem {
     func mkdir(_ path: String, mode: mode_t) -> Int32 { Glibc.mkdir(path, mode) }
 
     func lockExclusive(_ fd: Int32) -> Int32 { ss_flock(fd, 1) }
+
+    func unlock(_ fd: Int32) -> Int32 { ss_flock(fd, 0) }
 
     func listDirectory(_ path: String) -> [String]? {
         guard let dir = opendir(path) else { return nil }

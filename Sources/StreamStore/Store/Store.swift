@@ -90,6 +90,10 @@ public final class Store: Sendable {
             throw .io("flock", path: path, errno: code)
         }
 
+        // A crash while replacing a file of the store's own leaves a temporary file behind.
+        for name in try directory.list(path) where name.hasSuffix(FileNames.temporarySuffix) {
+            try directory.remove(FileNames.join(path, name))
+        }
         if let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) {
             let manifest = try JSONFiles.decode(StoreManifest.self, from: bytes, path: manifestPath)
             guard manifest.formatVersion <= StoreManifest.currentFormatVersion else {
@@ -109,7 +113,7 @@ public final class Store: Sendable {
         // The marker says the last close was clean. It is removed before anything else happens,
         // so a crash from here on is recovered from next time.
         let markerPath = FileNames.join(path, FileNames.cleanShutdown)
-        let clean = directory.exists(markerPath)
+        let clean = options.fileSystem.fileType(markerPath) == .regular
         if clean {
             try directory.remove(markerPath)
             try directory.sync(path)
@@ -123,7 +127,13 @@ public final class Store: Sendable {
             // A symbolic link could lead out of the store: topics are real folders only.
             guard directory.isDirectory(topicFolder) else { continue }
             guard let bytes = try directory.readWhole(FileNames.join(topicFolder, FileNames.topicConfig), limitBytes: 64 * 1024) else { continue }
-            let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: FileNames.join(topicFolder, FileNames.topicConfig))
+            let manifestPath = FileNames.join(topicFolder, FileNames.topicConfig)
+            let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: manifestPath)
+            guard manifest.name == name, manifest.formatVersion <= StoreManifest.currentFormatVersion else {
+                throw StreamStoreError(
+                    .corruptCheckpoint, "\(manifestPath) names topic \(manifest.name) (format \(manifest.formatVersion)) but lies in folder \(name); restore the folder's own topic.json.",
+                    path: manifestPath)
+            }
             try manifest.config.validate()
             let (topic, recovered) = try openTopic(name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options)
             topics[name] = topic
@@ -210,6 +220,7 @@ public final class Store: Sendable {
                 do throws(StreamStoreError) { try partition.close() } catch { firstError = firstError ?? error }
             }
         }
+        defer { _ = options.fileSystem.unlock(lockFile.fd) }
         if let firstError { throw firstError }
         let directory = Directory(fileSystem: options.fileSystem)
         let marker = try File.open(FileNames.join(path, FileNames.cleanShutdown), create: true, fileSystem: options.fileSystem)

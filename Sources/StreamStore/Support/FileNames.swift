@@ -58,10 +58,15 @@ enum FileNames {
         return Int64(stem)
     }
 
-    /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`.
-    /// This also keeps every name safe as a folder name.
+    /// Names in the store folder that belong to the store itself, never to a topic.
+    static let reservedInStoreFolder: Set<String> = [lock, storeManifest, cleanShutdown]
+
+    /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`,
+    /// and not one of the store's own file names. This also keeps every name safe as a folder.
     static func isValidTopicName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= Limits.maxTopicNameBytes, name != ".", name != ".." else {
+        guard !name.isEmpty, name.utf8.count <= Limits.maxTopicNameBytes, name != ".", name != "..",
+            !reservedInStoreFolder.contains(name), !name.hasSuffix(temporarySuffix)
+        else {
             return false
         }
         return name.utf8.allSatisfy { byte in

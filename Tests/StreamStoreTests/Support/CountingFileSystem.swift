@@ -53,6 +53,7 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     func unlink(_ path: String) -> Int32 { real.unlink(path) }
     func mkdir(_ path: String, mode: mode_t) -> Int32 { real.mkdir(path, mode: mode) }
     func lockExclusive(_ fd: Int32) -> Int32 { real.lockExclusive(fd) }
+    func unlock(_ fd: Int32) -> Int32 { real.unlock(fd) }
     func listDirectory(_ path: String) -> [String]? { real.listDirectory(path) }
     func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer? { real.mmap(fd, length: length) }
     func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.munmap(address, length: length) }
