@@ -5,13 +5,16 @@ SWIFT ?= swift
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: run test deps build release demo crash-test clean help
+.PHONY: run test deps deps-kafka-check kafka-check build release demo crash-test clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
 	@echo "make test        run the test suite (unit, property, recovery, crash, CLI)"
+	@echo "make kafka-check our segments decoded by an independent Kafka implementation"
 	@echo "make crash-test  the crash test with many more kill iterations (minutes)"
 	@echo "make release     release build of stream-tool"
+	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
+	@echo "make bench-smoke every benchmark at tiny sizes, a few iterations (checks they run)"
 
 # System packages the build needs, installed only when missing.
 deps:
@@ -24,6 +27,10 @@ deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# An independent Kafka decoder for tools/kafka-check.sh, installed only when missing.
+deps-kafka-check: deps
+	@python3 -c "import kafka" 2>/dev/null || python3 -m pip install --quiet kafka-python
+
 build: deps
 	$(SWIFT) build
 
@@ -35,12 +42,28 @@ run: release
 
 demo: run
 
-test: deps
+test: deps deps-kafka-check
+	tools/kafka-check.sh
 	$(SWIFT) test
+
+# Our segments decoded by kafka-python, record by record against stream-tool replay.
+kafka-check: deps-kafka-check
+	tools/kafka-check.sh
 
 # Long crash test: hundreds of SIGKILLs per flush policy.
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${ITERATIONS:-150} $(SWIFT) test --filter CrashTests
+
+# Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come
+# from STREAMSTORE_BENCH_SCALE (full or smoke). Extra plugin options: BENCH_ARGS="--filter replay.*".
+.PHONY: bench bench-smoke
+BENCH = $(SWIFT) package --disable-sandbox --allow-writing-to-package-directory benchmark
+
+bench: deps
+	cd Benchmarks && $(BENCH) $(BENCH_ARGS)
+
+bench-smoke: deps
+	cd Benchmarks && STREAMSTORE_BENCH_SCALE=smoke $(BENCH) --no-progress $(BENCH_ARGS)
 
 clean:
 	rm -rf .build "$(STORE)"

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 
 /// `stream-tool`: look inside a StreamStore, write to it and read from it (CLI.md).
@@ -29,4 +34,11 @@ struct StreamTool: AsyncParsableCommand {
     /// read it through ``StoreOptions/resolved(parent:)``.
     @OptionGroup(title: "Store options")
     var storeOptions: StoreOptions
+
+    /// Ignores SIGPIPE before parsing, so `stream-tool replay ... | head` ends with a failed
+    /// write that the tool handles (closing the store cleanly) instead of being killed mid-way.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }

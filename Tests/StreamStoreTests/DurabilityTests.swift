@@ -102,6 +102,22 @@ import Testing
         try fixture.expectConsistent()
     }
 
+    @Test func rollingWithoutFlushSyncsTheSealedSegmentInTheBackgroundAndMovesTheRecoveryPoint() async throws {
+        let fixture = try StoreFixture()
+        let fileSystem = CountingFileSystem()
+        let topic = try open(fixture, fileSystem: fileSystem).createTopic("events", config: TopicConfig(segmentBytes: 4096, flush: .never))
+        fileSystem.resetCounts()
+        try await fixture.append(topic, count: 400, batchSize: 10)
+        let segments = try fixture.segmentFiles()
+        #expect(segments.count > 2)
+        topic.partitions[0].groupCommit.drain()
+        #expect(fileSystem.dataSyncCount == segments.count - 1, "one fsync per sealed segment, none per append")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture.partitionFolder() + "/checkpoints")))
+        let checkpoint = try #require(Checkpoint.decode(bytes))
+        let activeBase = Int64(URL(fileURLWithPath: segments.last!).deletingPathExtension().lastPathComponent)
+        #expect(checkpoint.recoveryPoint == activeBase)
+    }
+
     @Test func intervalFlushSyncsSoonAfterAppends() async throws {
         let fixture = try StoreFixture()
         let fileSystem = CountingFileSystem()

@@ -63,6 +63,42 @@ import Testing
         }
     }
 
+    @Test func sealedSegmentsKeepABoundedNumberOfFilesOpen() async throws {
+        let fixture = try StoreFixture()
+        do {
+            let topic = try fixture.topic(config: TopicConfig(segmentBytes: 4096, flush: .never))
+            try await fixture.append(topic, count: 3_000, batchSize: 20)
+            try fixture.store?.close()
+            fixture.store = nil
+        }
+        let store = try Store.open(at: fixture.path, options: .init(clock: fixture.clock, openSegmentFilesLimit: 4))
+        fixture.store = store
+        let reopened = try store.topic("events")
+        let segmentCount = try fixture.segmentFiles().count
+        #expect(segmentCount > 20)
+        #expect(values(try fixture.readAll(reopened, maxBytes: 2048)) == (0..<3_000).map { "value-\($0)" })
+        #expect(reopened.partitions[0].context.cache.openCount <= 4)
+        // Descriptors into this store: the lock, the active segment's three files, and three for
+        // each of at most 4 open sealed segments (other tests run in parallel, so count only ours).
+        let ours = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { descriptor in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)"))?.hasPrefix(fixture.path) == true
+        }
+        #expect(ours.count <= 1 + 3 + 4 * 3, "\(ours.count) descriptors open in the store")
+    }
+
+    @Test func segmentRollsWhenAnIndexIsFull() async throws {
+        let fixture = try StoreFixture()
+        // An offset entry before every batch but a segment's first, and room for 12 (96 / 8) of
+        // which one is kept in reserve: 12 batches a segment. (The clock stands still, so the
+        // time index gets one entry a segment and is never the one that fills.)
+        let topic = try fixture.topic(config: TopicConfig(indexIntervalBytes: 1, maxIndexBytes: 96, flush: .never))
+        try await fixture.append(topic, count: 70, batchSize: 1)
+        #expect(try fixture.segmentFiles().count == 6)
+        for index in try fixture.segmentFiles(suffix: ".index").dropLast() { #expect(try fixture.fileSize(index) == 88) }
+        #expect(values(try fixture.readAll(topic)) == (0..<70).map { "value-\($0)" })
+        try fixture.expectConsistent()
+    }
+
     @Test func segmentRollsWhenOlderThanSegmentMilliseconds() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic(config: TopicConfig(segmentMilliseconds: 60_000, flush: .never))

@@ -238,10 +238,11 @@ public struct RecordBatch: Sendable {
 @usableFromInline
 final class BatchStorage: @unchecked Sendable {
     // Safe to send: only mutated through RecordBatch, which copies it first unless it holds the
-    // only reference (copy on write).
-    var bytes: UnsafeMutableRawPointer
-    var capacity: Int
-    var count: Int
+    // only reference (copy on write). The same reason makes dynamic exclusivity checks redundant,
+    // and they cost about a fifth of the encode time on the per-record path (SWIFT-NOTES).
+    @exclusivity(unchecked) var bytes: UnsafeMutableRawPointer
+    @exclusivity(unchecked) var capacity: Int
+    @exclusivity(unchecked) var count: Int
 
     init(capacity: Int) {
         self.capacity = capacity

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where one record's fields lie inside a buffer holding its batch (positions are indexes
 /// into that buffer). Produced by ``RecordDecoder``; nothing is copied.
 struct RecordLayout {
@@ -90,6 +96,21 @@ struct RecordDecoder {
             result.append(RecordHeader(key: key, value: value.map { Array(UnsafeRawBufferPointer(rebasing: buffer[$0])) }))
         }
         return result
+    }
+
+    /// The value of the first header whose key bytes equal `key` (bounds already checked).
+    func headerValue(of layout: RecordLayout, forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<layout.headers.upperBound]), position: layout.headers.lowerBound)
+        for _ in 0..<layout.headerCount {
+            guard case .some(.some(let name)) = reader.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes),
+                case .some(let value) = reader.readBytesRange(maxBytes: Limits.maxRecordBytes)
+            else { return nil }
+            let nameBytes = UnsafeRawBufferPointer(rebasing: buffer[name])
+            if nameBytes.count == key.count && (key.count == 0 || memcmp(nameBytes.baseAddress!, key.baseAddress!, key.count) == 0) {
+                return .some(value.map { UnsafeRawBufferPointer(rebasing: buffer[$0]) })
+            }
+        }
+        return nil
     }
 
     private func corrupt(_ reason: String) -> StreamStoreError {

@@ -28,9 +28,15 @@ public struct StoredBatch: Sendable {
     public var producerEpoch: Int16 { header.producerEpoch }
     public var baseSequence: Int32 { header.baseSequence }
 
+    /// True for a Kafka control batch (a transaction marker): it takes offsets but holds no
+    /// application records, so record-level reads skip it, as Kafka consumers do.
+    public var isControl: Bool { header.isControl }
+
     /// Calls `body` with a view of each record whose offset is at least `startOffset`.
     /// The view's buffers are valid only during the call. No allocation per record.
+    /// Control batches have no records to visit.
     public func forEachRecord(from startOffset: Int64 = 0, _ body: (RecordView) throws -> Void) throws {
+        guard !header.isControl else { return }
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
             try decoder.forEach { layout in
@@ -52,6 +58,7 @@ public struct StoredBatch: Sendable {
     }
 
     func appendRecords(from startOffset: Int64, to result: inout [StoredRecord]) throws {
+        guard !header.isControl else { return }
         let bytes = self.bytes
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
@@ -84,4 +91,12 @@ public struct RecordView {
     public var headerCount: Int { layout.headerCount }
     /// Decodes the headers (allocates; call only when needed).
     public var headers: [RecordHeader] { decoder.headers(of: layout) }
+
+    /// The value of the first header named `key`, without allocating: nil when the record has
+    /// no such header, `.some(nil)` when its value is null. Valid only during the call.
+    public func headerValue(forKey key: String) -> UnsafeRawBufferPointer?? {
+        guard layout.headerCount > 0 else { return nil }
+        var name = key
+        return name.withUTF8 { wanted in decoder.headerValue(of: layout, forKey: UnsafeRawBufferPointer(wanted)) }
+    }
 }

@@ -57,7 +57,7 @@ enum IndexBuilder {
     static func rebuild(segment: Segment, log: File, logBytes: Int64, sealed: Bool, context: PartitionContext) throws(StreamStoreError) {
         let scan = try scan(log: log, logBytes: logBytes, baseOffset: segment.baseOffset, intervalBytes: context.config.indexIntervalBytes)
         if scan.stop != .end {
-            context.logger.error("Segment \(segment.logPath) has invalid bytes at \(scan.validBytes) (\(scan.stop)); its index covers the valid batches before them. Run `stream-tool verify`.")
+            context.logger.error("Segment \(segment.logPath) has invalid bytes at \(scan.validBytes) (\(scan.stop.sentence)); its index covers the valid batches before them. Run `stream-tool verify`.")
         }
         try write(scan, segment: segment, sealed: sealed, context: context)
     }

@@ -8,7 +8,8 @@ import Dispatch
 /// pays exactly one fsync per append. The fsync runs on a dispatch queue, never on a thread of
 /// Swift's cooperative pool, which waiting appenders do not block.
 final class GroupCommit: @unchecked Sendable {
-    private unowned let partition: Partition
+    // Weak: a timer or queued fsync may fire after the partition is gone, and must then do nothing.
+    private weak var partition: Partition?
     private let lock = Lock()
     private let queue: DispatchQueue
     private var durableOffset: Int64 = -1
@@ -54,19 +55,39 @@ final class GroupCommit: @unchecked Sendable {
         guard schedule else { return }
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(milliseconds))) {
             self.lock.withLock { self.timerScheduled = false }
-            let (file, end) = self.partition.syncTarget()
+            guard let partition = self.partition else { return }
+            let (file, end) = partition.syncTarget()
             do throws(StreamStoreError) {
                 try file.syncData()
                 self.lock.withLock { self.durableOffset = max(self.durableOffset, end.offset) }
             } catch {
-                self.partition.markFailed(error)
+                partition.markFailed(error)
             }
         }
+    }
+
+    /// fsyncs a segment that was just sealed, then advances the recovery point past it.
+    func syncSealedSegment(_ log: File, recoveryPoint: Int64) {
+        queue.async {
+            guard let partition = self.partition else { return }
+            do throws(StreamStoreError) {
+                try log.syncData()
+                try partition.advanceRecoveryPoint(to: recoveryPoint)
+            } catch {
+                partition.markFailed(error.with(topic: partition.topic, partition: partition.id))
+            }
+        }
+    }
+
+    /// Waits until every fsync queued so far has run.
+    func drain() {
+        queue.sync {}
     }
 
     /// Runs fsyncs until no appender waits. Each round covers every write made before it began.
     private func flushLoop() {
         while true {
+            guard let partition else { return }
             let (file, end) = partition.syncTarget()
             var failure: StreamStoreError?
             do throws(StreamStoreError) {

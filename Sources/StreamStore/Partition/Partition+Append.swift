@@ -116,18 +116,29 @@ extension Partition {
             if cadence.maxTimestamp > Int64.min {
                 _ = try activeFiles.timeIndex.append(timestamp: cadence.maxTimestamp, offset: nextOffset)
             }
-            try activeFiles.log.syncData()
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()
+            let sealedLog = activeFiles.log
             let fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
-            try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
+            if context.config.flush == .everyAppend {
+                // Appends waiting on group commit may have written to the sealed segment without
+                // an fsync yet; the flusher only syncs the active segment, so sync it here.
+                try sealedLog.syncData()
+                recoveryPoint = nextOffset
+                try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
+            } else {
+                // Flushing a whole segment can take seconds; it happens off the append path, and
+                // the recovery point moves only once it is done (Kafka flushes on roll the same way).
+                groupCommit.syncSealedSegment(sealedLog, recoveryPoint: nextOffset)
+            }
             sealing.seal(nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: cadence.maxTimestamp)
             segments.append(fresh.segment)
             activeFiles = fresh.files
             activeSizeBytes = 0
             cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)
             activeFirstAppendMilliseconds = nil
-            // Everything in the sealed segment is durable now, so readers may see all of it.
+            // Everything written is now visible: for `.everyAppend` the sealed segment was just
+            // fsynced, otherwise readers see written data anyway.
             visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: fresh.segment.baseOffset, position: 0)
             context.logger.debug("Rolled to a new segment at offset \(nextOffset).")
         } catch {

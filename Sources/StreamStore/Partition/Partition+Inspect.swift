@@ -37,8 +37,10 @@ extension Partition {
             if value >= 0 { newest = max(newest ?? value, value) }
         }
         if activeMax > Int64.min { newest = max(newest ?? activeMax, activeMax) }
+        // The first timestamp needs the first batch; a corrupt one leaves it unknown rather than
+        // hiding the rest of the partition's facts.
         var first: Int64?
-        if logStart < logEnd, let batch = try readBatches(from: logStart, maxBytes: 1).first {
+        if logStart < logEnd, let batch = try? readBatches(from: logStart, maxBytes: 1).first {
             try? batch.forEachRecord(from: logStart) { record in if first == nil { first = record.timestamp } }
         }
         return PartitionInfo(
@@ -60,7 +62,7 @@ extension Partition {
             report.batchCount = scan.batchCount
             report.recordCount = scan.nextOffset - segment.baseOffset
             report.validBytes = scan.validBytes
-            if scan.stop != .end { report.problems.append("\(scan.stop)") }
+            if scan.stop != .end { report.problems.append(scan.stop.sentence) }
             let expectedEnd = index == segments.count - 1 ? logEnd : (segments[index + 1].baseOffset)
             if scan.stop == .end && scan.nextOffset != expectedEnd {
                 report.problems.append("segment ends at offset \(scan.nextOffset), expected \(expectedEnd)")
@@ -80,8 +82,9 @@ extension Partition {
             }
             let offsetEntries = files.offsetIndex.entries().map { (Int64($0.relativeOffset) + segment.baseOffset, Int64($0.position)) }
             let expectedOffsets = scan.offsetEntries.map { ($0.offset, $0.position) }
-            if !offsetEntries.elementsEqual(expectedOffsets, by: { $0 == $1 }) {
-                report.problems.append("offset index has \(offsetEntries.count) entries that disagree with the log (expected \(expectedOffsets.count)); reopening after deleting the .index file rebuilds it")
+            // The index can only be judged against a log that scanned to its end.
+            if scan.stop == .end && !offsetEntries.elementsEqual(expectedOffsets, by: { $0 == $1 }) {
+                report.problems.append("the offset index (\(offsetEntries.count) entries) disagrees with the log (\(expectedOffsets.count) expected); delete the .index file and reopen the store to rebuild it")
             }
             reports.append(report)
         }

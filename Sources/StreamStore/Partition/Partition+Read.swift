@@ -75,19 +75,25 @@ extension Partition {
         return result
     }
 
-    /// The records from `offset` on, at most about `maxBytes` of batches.
+    /// The records from `offset` on, at most about `maxBytes` of batches. Empty only at the log
+    /// end: batches without records for the caller (control batches) are read past.
     func read(from offset: Int64, maxBytes: Int) throws(StreamStoreError) -> [StoredRecord] {
-        let batches = try readBatches(from: offset, maxBytes: maxBytes)
-        var records: [StoredRecord] = []
-        records.reserveCapacity(batches.reduce(0) { $0 + $1.recordCount })
-        do {
-            for batch in batches { try batch.appendRecords(from: offset, to: &records) }
-        } catch let error as StreamStoreError {
-            throw error.with(topic: topic, partition: id)
-        } catch {
-            throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+        var from = offset
+        while true {
+            let batches = try readBatches(from: from, maxBytes: maxBytes)
+            guard let last = batches.last else { return [] }
+            var records: [StoredRecord] = []
+            records.reserveCapacity(batches.reduce(0) { $0 + $1.recordCount })
+            do {
+                for batch in batches { try batch.appendRecords(from: from, to: &records) }
+            } catch let error as StreamStoreError {
+                throw error.with(topic: topic, partition: id)
+            } catch {
+                throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+            }
+            if !records.isEmpty { return records }
+            from = last.nextOffset
         }
-        return records
     }
 
     /// The first offset whose record timestamp, as a running maximum over the log, is at or

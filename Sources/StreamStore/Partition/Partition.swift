@@ -24,6 +24,10 @@ final class Partition: @unchecked Sendable {
     /// since a retried fsync can report success for data the kernel already dropped.
     var failure: StreamStoreError?
     var isClosed = false
+    /// Every batch before this offset is known durable (the last value written to the checkpoint).
+    var recoveryPoint: Int64
+    /// Serialises checkpoint writes, which come from the append path, the flush queue and close.
+    let checkpointLock = Lock()
     /// Scratch space for one batch header, reused by every append (lock held).
     let headerScratch = UnsafeMutableRawPointer.allocate(byteCount: BatchHeader.size, alignment: 8)
     /// Set once at the end of `init` and never changed.
@@ -44,6 +48,7 @@ final class Partition: @unchecked Sendable {
         logStartOffset = opened.logStartOffset
         cadence = opened.cadence
         activeFirstAppendMilliseconds = opened.activeFirstAppendMilliseconds
+        recoveryPoint = opened.segments.last!.baseOffset
         visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.segments.last!.baseOffset, position: opened.activeSizeBytes)
         groupCommit = GroupCommit(partition: self)
     }
@@ -87,14 +92,30 @@ final class Partition: @unchecked Sendable {
         try await groupCommit.waitDurable(upTo: end)
     }
 
-    /// Writes the checkpoint file through the seam (lock held by the caller or not needed).
+    /// Replaces the checkpoint file (atomically, through the seam).
     func writeCheckpoint(_ checkpoint: Checkpoint) throws(StreamStoreError) {
-        try Directory(fileSystem: context.fileSystem).writeAtomically(
-            checkpoint.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+        try checkpointLock.withLock { () throws(StreamStoreError) in
+            try Directory(fileSystem: context.fileSystem).writeAtomically(
+                checkpoint.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+        }
+    }
+
+    /// Records that everything before `offset` is durable, once a sealed segment's fsync is done.
+    func advanceRecoveryPoint(to offset: Int64) throws(StreamStoreError) {
+        let logStart: Int64? = lock.withLock {
+            guard offset > recoveryPoint, !isClosed else { return nil }
+            recoveryPoint = offset
+            return logStartOffset
+        }
+        guard let logStart else { return }
+        try writeCheckpoint(Checkpoint(logStartOffset: logStart, recoveryPoint: offset))
     }
 
     /// Clean close: make the active segment durable, trim its indexes, and write a checkpoint that lets the next open skip recovery.
     func close() throws(StreamStoreError) {
+        // Let pending background fsyncs of sealed segments finish first: the clean checkpoint
+        // below claims everything is durable.
+        groupCommit.drain()
         try lock.withLock { () throws(StreamStoreError) in
             guard !isClosed else { return }
             isClosed = true
@@ -102,6 +123,11 @@ final class Partition: @unchecked Sendable {
             try activeFiles.log.syncData()
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()
+            // A closed store keeps no sealed segment open, even while its objects live on.
+            for segment in segments.dropLast() {
+                context.cache.forget(segment)
+                segment.closeFiles()
+            }
             try writeCheckpoint(Checkpoint(
                 logStartOffset: logStartOffset, recoveryPoint: nextOffset,
                 cleanLogEndOffset: nextOffset, cleanActiveLogBytes: activeSizeBytes))

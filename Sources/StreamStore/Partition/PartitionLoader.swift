@@ -115,7 +115,7 @@ enum PartitionLoader {
             tailEnd = position + Int64(header.totalBytes)
         }
         guard stop == .end, tailEnd == logBytes else {
-            context.logger.warning("The tail of the active segment does not scan cleanly (\(stop)); recovering it.")
+            context.logger.warning("The tail of the active segment does not scan cleanly (\(stop.sentence)); recovering it.")
             return nil
         }
         cadence.restore(bytesSinceLastEntry: Int(logBytes - lastEntryPosition), maxTimestamp: newest, lastTimeEntryTimestamp: lastTimeEntry)
@@ -150,7 +150,7 @@ enum PartitionLoader {
             let gap = !isLast && scan.stop == .end && scan.nextOffset != segments[index + 1].baseOffset
             if scan.stop != .end || gap {
                 report.truncatedBytes += logBytes - scan.validBytes
-                report.reason = gap ? "segment ends at offset \(scan.nextOffset) but the next begins at \(segments[index + 1].baseOffset)" : describe(scan.stop)
+                report.reason = gap ? "segment ends at offset \(scan.nextOffset) but the next begins at \(segments[index + 1].baseOffset)" : scan.stop.sentence
                 try log.truncate(to: scan.validBytes)
                 try log.syncData()
                 // Offsets are dense: nothing after an invalid spot can be served, so later
@@ -196,15 +196,6 @@ enum PartitionLoader {
             segments: segments, activeFiles: files, activeSizeBytes: scan.validBytes, nextOffset: scan.nextOffset,
             logStartOffset: min(logStart, scan.nextOffset), cadence: scan.cadence,
             activeFirstAppendMilliseconds: try firstBatchTimestamp(log: log, logBytes: scan.validBytes), recovery: report)
-    }
-
-    private static func describe(_ stop: LogScanner.Stop) -> String {
-        switch stop {
-        case .end: return "end"
-        case .corrupt(let position, let reason): return "invalid batch at byte \(position): \(reason)"
-        case .torn(let position, let needed, let available):
-            return "torn batch at byte \(position): \(available) of \(needed) bytes present"
-        }
     }
 
     /// The timestamp of a segment's first batch, standing in for when it was started.

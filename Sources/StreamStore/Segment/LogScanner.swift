@@ -70,3 +70,15 @@ struct LogScanner {
         return .end
     }
 }
+
+extension LogScanner.Stop {
+    /// What the stop means, as a sentence for reports and logs.
+    var sentence: String {
+        switch self {
+        case .end: return "the log scanned cleanly to its end"
+        case .corrupt(let position, let reason): return "invalid batch at byte \(position): \(reason)"
+        case .torn(let position, let needed, let available):
+            return "torn batch at byte \(position): \(available) of its \(needed) bytes are present"
+        }
+    }
+}

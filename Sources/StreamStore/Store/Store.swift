@@ -77,7 +77,7 @@ public final class Store: Sendable {
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
         if !directory.exists(path) {
             guard options.createIfMissing else {
-                throw StreamStoreError(.notAStore, "There is no store at \(path); create one by producing to it, or pass --store.", path: path)
+                throw StreamStoreError(.notAStore, "There is no store there; create one by producing to it, or point --store at a store folder.", path: path)
             }
             try directory.create(path)
         }
@@ -104,7 +104,7 @@ public final class Store: Sendable {
         } else {
             let existing = try directory.list(path).filter { $0 != FileNames.lock }
             guard existing.isEmpty else {
-                throw StreamStoreError(.notAStore, "\(path) is not empty and has no \(FileNames.storeManifest): it is not a store. Point --store at a store folder or an empty one.", path: path)
+                throw StreamStoreError(.notAStore, "The folder is not empty and has no \(FileNames.storeManifest): it is not a store. Point --store at a store folder or an empty one.", path: path)
             }
             let manifest = StoreManifest(formatVersion: StoreManifest.currentFormatVersion, createdMilliseconds: options.clock.nowMilliseconds())
             try directory.writeAtomically(try manifest.encoded(), to: manifestPath, folder: path)
@@ -187,7 +187,8 @@ public final class Store: Sendable {
             guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
             if let existing = state.topics[name] {
                 guard existing.config == config else {
-                    throw StreamStoreError(.topicExists, "Topic \(name) exists with a different config (\(existing.config)).", topic: name)
+                    let differences = existing.config.differences(from: config).joined(separator: ", ")
+                    throw StreamStoreError(.topicExists, "Topic \(name) exists with a different config: \(differences).", topic: name)
                 }
                 return existing
             }

@@ -69,6 +69,24 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     }
 }
 
+extension TopicConfig {
+    /// The settings in which `self` differs from `other`, as "name is X, not Y" phrases.
+    public func differences(from other: TopicConfig) -> [String] {
+        var result: [String] = []
+        func compare<T: Equatable>(_ name: String, _ mine: T, _ theirs: T, _ show: (T) -> String = { "\($0)" }) {
+            if mine != theirs { result.append("\(name) is \(show(mine)), not \(show(theirs))") }
+        }
+        compare("partitionCount", partitionCount, other.partitionCount)
+        compare("segmentBytes", segmentBytes, other.segmentBytes)
+        compare("segmentMilliseconds", segmentMilliseconds, other.segmentMilliseconds)
+        compare("indexIntervalBytes", indexIntervalBytes, other.indexIntervalBytes)
+        compare("maxIndexBytes", maxIndexBytes, other.maxIndexBytes)
+        compare("flush", flush, other.flush) { $0.configValue }
+        compare("maxTimestampSkewMilliseconds", maxTimestampSkewMilliseconds, other.maxTimestampSkewMilliseconds)
+        return result
+    }
+}
+
 extension FlushPolicy {
     /// The spelling in `topic.json` and on the command line: `everyAppend`, `never`,
     /// `interval:<milliseconds>`.

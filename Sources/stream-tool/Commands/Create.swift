@@ -45,6 +45,9 @@ extension StreamTool {
                 }
                 let existed = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: true) { store in
                     let existed = store.topicNames.contains(topic)
+                    if existed, case let current = try store.topic(topic).config, current != config {
+                        throw ToolError("Topic \(topic) exists with other settings: \(Self.differences(current, config)). Pick another name, or create it with the settings it has.")
+                    }
                     _ = try store.createTopic(topic, config: config)
                     return existed
                 }
@@ -69,6 +72,23 @@ extension StreamTool {
                 }
                 return .interval(milliseconds: try Parsing.durationMilliseconds(duration, for: "flush interval"))
             }
+        }
+
+        /// `partitionCount is 4, not 3; flush is …`: the settings that differ, named as in
+        /// `topic.json`, found by reflection so settings added later are covered too.
+        static func differences(_ current: TopicConfig, _ wanted: TopicConfig) -> String {
+            let wantedValues = Mirror(reflecting: wanted).children.map { (label: $0.label, text: describe($0.value)) }
+            let differing = zip(Mirror(reflecting: current).children, wantedValues).compactMap { child, other -> String? in
+                let text = describe(child.value)
+                guard let label = child.label, text != other.text else { return nil }
+                return "\(label) is \(text), not \(other.text)"
+            }
+            return differing.isEmpty ? "they differ" : differing.joined(separator: "; ")
+        }
+
+        private static func describe(_ value: Any) -> String {
+            if let policy = value as? FlushPolicy { return spelling(policy) }
+            return String(describing: value)
         }
 
         /// The command-line spelling of a flush policy.

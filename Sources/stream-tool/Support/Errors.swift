@@ -23,6 +23,8 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let exit as ExitCode {
         throw exit
+    } catch is OutputClosed {
+        throw ExitCode.success
     } catch let error as StreamStoreError {
         StandardError.line("error: \(error.description)")
         throw ExitCode.failure

@@ -13,6 +13,8 @@ enum JSONText {
         var runStart = 0
         for index in 0..<bytes.count {
             let byte = bytes[index]
+            // One compare for the common case: every byte above the backslash is plain text.
+            guard byte <= UInt8(ascii: "\\") else { continue }
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
             if runStart < index { output.append(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index])) }
             appendEscape(byte, to: output)

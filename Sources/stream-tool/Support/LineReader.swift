@@ -14,7 +14,10 @@ final class LineReader {
     let name: String
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private var buffer: [UInt8]
+    /// Raw memory rather than an array, so growing it for a long line is one copy, not a
+    /// loop over elements.
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
     private var start = 0
     private var end = 0
     private var sawEnd = false
@@ -41,36 +44,49 @@ final class LineReader {
             ownsDescriptor = false
             name = "standard input"
         }
-        buffer = [UInt8](repeating: 0, count: chunkBytes)
+        capacity = max(chunkBytes, 4096)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
     deinit {
         if ownsDescriptor { close(fd) }
+        buffer.deallocate()
     }
 
     var isTerminal: Bool { isatty(fd) != 0 }
+
+    /// True when the last read took all there was and no more input is waiting: the writer
+    /// at the other end is slow (a person, `tail -f`), so the next read would block. Never true
+    /// for a file while it has more to read.
+    var isIdle: Bool {
+        guard lastReadWasShort else { return false }
+        var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&request, 1, 0) == 0
+    }
 
     /// Reads more input after the unconsumed bytes. Returns false at the end of the input.
     func fill() throws(ToolError) -> Bool {
         guard !sawEnd else { return false }
         if start > 0 {
-            buffer.withUnsafeMutableBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                memmove(base, base + start, end - start)
-            }
+            memmove(buffer, buffer + start, end - start)
             end -= start
             start = 0
         }
-        if end == buffer.count {
+        if end == capacity {
             // One line fills the whole buffer: grow it, within reason.
-            guard buffer.count < Self.maxLineBytes else {
+            guard capacity < Self.maxLineBytes else {
                 throw ToolError("A line of \(name) is longer than \(Self.maxLineBytes / (1024 * 1024)) MiB; no record can be that large.")
             }
-            buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, Self.maxLineBytes - buffer.count)))
+            let grownCapacity = min(capacity * 2, Self.maxLineBytes)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: grownCapacity, alignment: 16)
+            grown.copyMemory(from: buffer, byteCount: end)
+            buffer.deallocate()
+            buffer = grown
+            capacity = grownCapacity
         }
         while true {
-            let wanted = buffer.count - end
-            let got = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, wanted) }
+            let wanted = capacity - end
+            let got = read(fd, buffer + end, wanted)
             if got < 0 {
                 if errno == EINTR { continue }
                 throw ToolError("Reading \(name) failed: \(String(cString: strerror(errno))).")
@@ -89,28 +105,24 @@ final class LineReader {
     /// until `body` returns false. At the end of the input (`fill()` returned false) the last
     /// line counts as whole even without a newline. The views are valid only during the call.
     func forEachLine(_ body: (UnsafeRawBufferPointer) -> Bool) {
-        buffer.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while start < end {
-                let remaining = end - start
-                let newline = memchr(base + start, 0x0A, remaining)
-                let length: Int
-                let consumed: Int
-                if let newline {
-                    length = base.distance(to: UnsafeRawPointer(newline)) - start
-                    consumed = length + 1
-                } else if sawEnd {
-                    length = remaining
-                    consumed = remaining
-                } else {
-                    return
-                }
-                var lineLength = length
-                if lineLength > 0 && raw[start + lineLength - 1] == 0x0D { lineLength -= 1 }
-                let line = UnsafeRawBufferPointer(start: base + start, count: lineLength)
-                start += consumed
-                if !body(line) { return }
+        while start < end {
+            let remaining = end - start
+            let length: Int
+            let consumed: Int
+            if let newline = memchr(buffer + start, 0x0A, remaining) {
+                length = (buffer + start).distance(to: newline)
+                consumed = length + 1
+            } else if sawEnd {
+                length = remaining
+                consumed = remaining
+            } else {
+                return
             }
+            var lineLength = length
+            if lineLength > 0 && buffer.load(fromByteOffset: start + lineLength - 1, as: UInt8.self) == 0x0D { lineLength -= 1 }
+            let line = UnsafeRawBufferPointer(start: buffer + start, count: lineLength)
+            start += consumed
+            if !body(line) { return }
         }
     }
 }

@@ -39,89 +39,142 @@ func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer) -> Int32 {
 
 /// A buffered writer to stdout for output that can run to millions of lines (replay,
 /// `--print-offsets`): bytes collect in one buffer and go out in large writes.
+///
+/// The buffer is raw memory rather than an `[UInt8]`: replay appends a few dozen small pieces per
+/// record, and an array's uniqueness and exclusivity checks on each of them cost more than the
+/// copying.
 final class BufferedOutput {
-    private var buffer: [UInt8] = []
+    // Only ever touched by the one thread that owns the writer; dynamic exclusivity checks on
+    // these cost more than the appends themselves (SWIFT-NOTES, "Performance traps").
+    @exclusivity(unchecked) private var bytes: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var count = 0
     private let flushThresholdBytes: Int
 
     init(capacityBytes: Int = 256 * 1024) {
-        flushThresholdBytes = capacityBytes - capacityBytes / 4
-        buffer.reserveCapacity(capacityBytes)
+        capacity = max(capacityBytes, 64)
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        flushThresholdBytes = capacity - capacity / 4
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+
+    /// Makes room for `extra` more bytes; the buffer grows only for pieces larger than the
+    /// room left (a big value), since callers flush once it is mostly full.
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        grown.copyMemory(from: bytes, byteCount: count)
+        bytes.deallocate()
+        bytes = grown
+        capacity = newCapacity
     }
 
     @inline(__always)
     func append(_ byte: UInt8) {
-        buffer.append(byte)
+        reserve(1)
+        bytes.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
     }
 
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        buffer.append(contentsOf: bytes)
+    func append(_ piece: UnsafeRawBufferPointer) {
+        guard let source = piece.baseAddress, piece.count > 0 else { return }
+        reserve(piece.count)
+        (bytes + count).copyMemory(from: source, byteCount: piece.count)
+        count += piece.count
     }
 
-    func append(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
+    func append(_ piece: [UInt8]) {
+        piece.withUnsafeBytes { append($0) }
     }
 
     func append(_ text: String) {
         var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `value` in decimal without going through a `String`.
     func appendDecimal(_ value: Int64) {
         if value < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            appendDecimal(UInt64(value.magnitude))
-        } else {
-            appendDecimal(UInt64(value))
+            append(UInt8(ascii: "-"))
         }
+        appendDecimal(value.magnitude)
     }
 
     func appendDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes of scratch
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var index = scratch.count
-            var rest = value
-            repeat {
-                index -= 1
-                scratch[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[index...]))
+        reserve(20)
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
         }
+        rest = value
+        for index in stride(from: count + digits - 1, through: count, by: -1) {
+            bytes.storeBytes(of: UInt8(ascii: "0") + UInt8(rest % 10), toByteOffset: index, as: UInt8.self)
+            rest /= 10
+        }
+        count += digits
     }
 
     /// Appends `text` padded with spaces on the left to `width` columns.
     func appendRightAligned(_ text: String, width: Int) {
-        let padding = width - text.utf8.count
-        if padding > 0 { buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding)) }
+        appendSpaces(width - text.utf8.count)
         append(text)
     }
 
-    func appendSpaces(_ count: Int) {
-        if count > 0 { buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count)) }
+    /// Appends `value` in decimal, padded with spaces on the left to `width` columns.
+    func appendRightAligned(_ value: Int64, width: Int) {
+        var digits = value < 0 ? 2 : 1
+        var rest = value.magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        appendSpaces(width - digits)
+        appendDecimal(value)
+    }
+
+    func appendSpaces(_ spaces: Int) {
+        guard spaces > 0 else { return }
+        reserve(spaces)
+        (bytes + count).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: " "), count: spaces)
+        count += spaces
     }
 
     /// The bytes so far as text, emptying the buffer (for building strings, not for stdout).
     func takeString() -> String {
-        defer { buffer.removeAll(keepingCapacity: true) }
-        return String(decoding: buffer, as: UTF8.self)
+        defer { count = 0 }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    /// Writes out the buffer once it is mostly full; call after each record.
+    /// Writes out the buffer once it is mostly full; call after each record or batch.
     @inline(__always)
     func flushIfFull() throws {
-        if buffer.count >= flushThresholdBytes { try flush() }
+        if count >= flushThresholdBytes { try flush() }
     }
 
     func flush() throws {
-        guard !buffer.isEmpty else { return }
-        let failure = buffer.withUnsafeBytes { writeAll(fd: 1, bytes: $0) }
-        buffer.removeAll(keepingCapacity: true)
+        guard count > 0 else { return }
+        let failure = writeAll(fd: 1, bytes: UnsafeRawBufferPointer(start: bytes, count: count))
+        count = 0
+        if failure == EPIPE { throw OutputClosed() }
         if failure != 0 {
             throw ToolError("Writing to standard output failed: \(String(cString: strerror(failure))).")
         }
     }
 }
+
+/// Whoever reads stdout has stopped reading (`| head`): not a failure, just the end.
+struct OutputClosed: Error {}
 
 /// A one-line progress display on stderr, redrawn at most ten times a second, and only when
 /// stderr is a terminal (CLI.md: quiet when it is not).

@@ -14,7 +14,7 @@ enum Parsing {
     /// `500ms`, `30s`, `15m`, `12h`, `7d` → milliseconds. Zero and negative durations are
     /// rejected: no setting that takes a duration means anything with them.
     static func durationMilliseconds(_ text: String, for what: String = "duration") throws(ToolError) -> Int64 {
-        let failure = ToolError("\"\(text)\" is not a valid \(what): use a whole number and a unit, like 500ms, 30s, 15m, 12h or 7d.")
+        let failure = ToolError("\"\(text)\" is not a valid \(what): write a duration as a whole number and a unit, like 500ms, 30s, 15m, 12h or 7d.")
         // Try the two-letter unit first, so `500ms` is not read as 500 of `s` with junk.
         for unit in durationUnits.sorted(by: { $0.suffix.count > $1.suffix.count }) where text.hasSuffix(unit.suffix) {
             let number = text.dropLast(unit.suffix.count)
@@ -36,7 +36,7 @@ enum Parsing {
     /// `1048576`, `64KiB`, `256MiB`, `1GiB` → bytes. Decimal units (`MB`) are refused rather than
     /// guessed, since the two readings differ by 5%.
     static func byteCount(_ text: String, for what: String = "size") throws(ToolError) -> Int64 {
-        let failure = ToolError("\"\(text)\" is not a valid \(what): use bytes or a binary unit, like 1048576, 64KiB, 256MiB or 1GiB.")
+        let failure = ToolError("\"\(text)\" is not a valid \(what): write a size in bytes or with a binary unit, like 1048576, 64KiB, 256MiB or 1GiB.")
         var number = Substring(text)
         var multiplier: Int64 = 1
         for unit in sizeUnits where text.hasSuffix(unit.suffix) {

@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+// The StreamStore benchmark suite (package-benchmark), kept in its own package so the library
+// itself does not depend on the benchmark tooling. Run from the repository root with
+// `make bench` (full size) or `make bench-smoke` (tiny sizes, a few iterations); see README.md.
+import PackageDescription
+
+let package = Package(
+    name: "StreamStoreBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // Only the MallocInterposer trait: the default traits also pull swift-runtime-interposer
+        // (ARC counters on Linux/Swift 6.3), which is not mirrored here and not reliable on this VM.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // `name:` is needed: without it the identity is the clone folder's name.
+        .package(name: "StreamStore", path: ".."),
+    ],
+    targets: [
+        // package-benchmark discovers benchmark executables whose sources sit in a folder whose
+        // parent is named `Benchmarks` (here: Benchmarks/StreamStoreBenchmarks).
+        .executableTarget(
+            name: "StreamStoreBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "StreamStore", package: "StreamStore"),
+            ],
+            path: "StreamStoreBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        )
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,104 @@
+import Foundation
+import StreamStore
+import Testing
+
+/// Every runtime failure is one `error:` line on stderr and exit status 1 (CLI.md, "Global").
+@Suite struct ErrorTests {
+    @Test func unknownTopicAndPartitionOutOfRange() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "t", "--partitions", "2"])
+        #expect(try tool.fail(["replay", "nope"]).contains("There is no topic nope"))
+        #expect(try tool.fail(["produce", "nope"], input: "x\n").contains("nope"))
+        #expect(try tool.fail(["describe", "nope"]).contains("nope"))
+        #expect(try tool.fail(["verify", "nope"]).contains("nope"))
+        #expect(try tool.fail(["replay", "t", "--partition", "2"]).contains("partition"))
+        #expect(try tool.fail(["produce", "t", "--partition", "5"], input: "x\n").contains("partition"))
+        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"value\":\"v\",\"partition\":7}\n").contains("line 1"))
+        #expect(try tool.fail(["replay", "t", "--partition", "0", "--from-offset", "5"]).contains("Offset 5"))
+    }
+
+    @Test func malformedJSONLineStopsWithItsNumberAndKeepsTheLinesBefore() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "t"])
+        let input = "{\"value\":\"one\"}\n{\"value\":\"two\"}\n{\"value\": oops}\n{\"value\":\"four\"}\n"
+        let result = try tool.run(["produce", "t", "--format", "json"], input: input)
+        #expect(result.status == 1)
+        #expect(result.errorLines.count == 1)
+        #expect(result.errorLines.first?.hasPrefix("error: line 3:") == true)
+        #expect(result.stderr.contains("Produced 2 records"))
+        let replay = try tool.succeed(["replay", "t", "--format", "value"])
+        #expect(replay.stdoutLines == ["one", "two"])
+
+        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"vaule\":\"x\"}\n").contains("unknown member \"vaule\""))
+        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"valueBase64\":\"!!\"}\n").contains("base64"))
+        let future = "{\"value\":\"x\",\"timestamp\":\"2999-01-01T00:00:00Z\"}\n"
+        #expect(try tool.fail(["produce", "t", "--format", "json"], input: future).contains("future"))
+    }
+
+    @Test func valueOverTheRecordLimit() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "t"])
+        var input = Data("small\n".utf8)
+        input.append(Data(repeating: UInt8(ascii: "x"), count: Limits.maxRecordBytes + 1))
+        input.append(Data("\n".utf8))
+        let error = try tool.fail(["produce", "t"], input: input)
+        #expect(error.contains("line 2") && error.contains("limit"))
+        #expect(try tool.succeed(["replay", "t", "--format", "value"]).stdoutLines == ["small"])
+    }
+
+    @Test func invalidDurationsSizesAndTimes() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        #expect(try tool.fail(["create", "t", "--flush", "interval:5parsecs"]).contains("duration"))
+        #expect(try tool.fail(["create", "t", "--flush", "sometimes"]).contains("flush policy"))
+        #expect(try tool.fail(["create", "t", "--segment-bytes", "12MB"]).contains("size"))
+        #expect(try tool.fail(["create", "t", "--segment-bytes", "100"]).contains("segmentBytes"))
+        try tool.succeed(["create", "t", "--flush", "interval:250ms", "--segment-bytes", "64KiB"])
+        #expect(try tool.fail(["replay", "t", "--from-time", "yesterday"]).contains("not a valid time"))
+        #expect(try tool.fail(["replay", "t", "--from-time", "2999-01-01T00:00:00Z"]).contains("future"))
+        #expect(try tool.fail(["replay", "t", "--until-time", "2024-13-01T00:00:00Z"]).contains("not a valid time"))
+        #expect(try tool.fail(["produce", "t", "--header", "novalue"], input: "x\n").contains("KEY=VALUE"))
+    }
+
+    @Test func topicExistsWithAnotherConfig() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "t", "--partitions", "2"])
+        #expect(try tool.succeed(["create", "t", "--partitions", "2"]).stdout.contains("already exists"))
+        #expect(try tool.fail(["create", "t", "--partitions", "3"]).contains("partitionCount"))
+    }
+
+    @Test func storeMissingNotAStoreOrLocked() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        // Reading commands never create a store.
+        #expect(try tool.fail(["topics"]).contains("There is no store"))
+        #expect(!FileManager.default.fileExists(atPath: tool.store))
+
+        try FileManager.default.createDirectory(atPath: tool.store, withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: tool.store).appendingPathComponent("notes.txt"))
+        #expect(try tool.fail(["topics"]).contains("not a store"))
+        #expect(try tool.fail(["create", "t"]).contains("not a store"))
+
+        let locked = tool.folder.appendingPathComponent("locked").path
+        let store = try Store.open(at: locked)
+        defer { try? store.close() }
+        let result = try tool.run(["topics", "--store", locked], addStore: false)
+        #expect(result.status == 1)
+        #expect(result.errorLines.count == 1)
+        #expect(result.errorLines.first?.contains("open in another process") == true)
+    }
+
+    @Test func usageErrorsKeepArgumentParsersBehaviour() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try tool.run(["replay", "t", "--from-offset", "1", "--from-end"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Usage:"))
+        let unknownFlag = try tool.run(["create", "t", "--compresion", "zstd"])
+        #expect(unknownFlag.status == 64)
+    }
+}

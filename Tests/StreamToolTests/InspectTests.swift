@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// `topics`, `describe`, `verify`, `demo` and the help text.
+@Suite struct InspectTests {
+    @Test func topicsListsOneNameALine() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "b"])
+        try tool.succeed(["create", "a.events_1"])
+        #expect(try tool.succeed(["topics"]).stdout == "a.events_1\nb\n")
+    }
+
+    @Test func describeShowsPartitionsAsTextAndJSON() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "orders", "--partitions", "2", "--flush", "never"])
+        try tool.succeed(["produce", "orders", "--partition", "1"], input: "a\nb\nc\n")
+
+        let text = try tool.succeed(["describe"]).stdout
+        #expect(text.contains("Topic orders"))
+        #expect(text.contains("flush=never") && text.contains("partitionCount=2"))
+        #expect(text.contains("LOG START") && text.contains("LOG END") && text.contains("SEGMENTS") && text.contains("FIRST TIMESTAMP"))
+        let row = try #require(text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("1 ") })
+        #expect(row.split(separator: " ").prefix(5) == ["1", "0", "3", "3", "1"])
+
+        let json = try jsonObject(try tool.succeed(["describe", "orders", "--json"]).stdout)
+        let topics = try #require(json["topics"] as? [[String: Any]])
+        let topic = try #require(topics.first)
+        #expect(topic["name"] as? String == "orders")
+        #expect((topic["config"] as? [String: Any])?["partitionCount"] as? Int == 2)
+        #expect((topic["config"] as? [String: Any])?["flush"] as? String == "never")
+        let partitions = try #require(topic["partitions"] as? [[String: Any]])
+        #expect(partitions.count == 2)
+        #expect(partitions[0]["logEndOffset"] as? Int == 0)
+        #expect(partitions[0]["firstTimestamp"] is NSNull)
+        #expect(partitions[1]["logEndOffset"] as? Int == 3)
+        #expect(partitions[1]["segmentCount"] as? Int == 1)
+        #expect((partitions[1]["logBytes"] as? Int ?? 0) > 0)
+        #expect((partitions[1]["lastTimestamp"] as? Int ?? 0) >= (partitions[1]["firstTimestamp"] as? Int ?? .max))
+    }
+
+    @Test func verifyPassesAGoodStoreAndExitsThreeOnACorruptByte() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try tool.succeed(["create", "t", "--partitions", "2"])
+        let values = (0..<3000).map { "value number \($0) with some padding to make the batch longer\n" }.joined()
+        try tool.succeed(["produce", "t"], input: values)
+        let good = try tool.succeed(["verify"])
+        #expect(good.stdout.contains("no problems"))
+
+        // The CLI process has exited, so the store is closed: flip a byte inside the first batch.
+        let log = URL(fileURLWithPath: tool.store).appendingPathComponent("t/0/00000000000000000000.log")
+        var bytes = try Data(contentsOf: log)
+        let batchLength = bytes[8..<12].reduce(0) { $0 << 8 | Int($1) }
+        let middle = 12 + batchLength / 2
+        bytes[middle] ^= 0xFF
+        try bytes.write(to: log)
+
+        let bad = try tool.run(["verify", "t"])
+        #expect(bad.status == 3)
+        #expect(bad.stdout.contains("PROBLEM"))
+        #expect(bad.stdout.contains("t/1") && bad.stdout.contains("ok"))
+        #expect(bad.errorLines.isEmpty)
+
+        // describe still shows every partition; the damaged one's first timestamp is unknown
+        // (it lives in the corrupt batch), its offsets are not.
+        let described = try jsonObject(try tool.succeed(["describe", "t", "--json"]).stdout)
+        let partitions = try #require((described["topics"] as? [[String: Any]])?.first?["partitions"] as? [[String: Any]])
+        #expect(partitions[0]["firstTimestamp"] is NSNull)
+        #expect(partitions[0]["logEndOffset"] as? Int == 1500)
+        #expect(partitions[1]["error"] == nil && partitions[1]["logEndOffset"] as? Int == 1500)
+    }
+
+    @Test func helpNamesEveryCommand() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let help = try tool.run(["--help"], addStore: false)
+        #expect(help.status == 0)
+        for command in ["create", "topics", "produce", "replay", "describe", "verify", "demo"] {
+            #expect(help.stdout.contains("  \(command) "), "--help does not list \(command)")
+        }
+        let replayHelp = try tool.run(["replay", "--help"], addStore: false)
+        #expect(replayHelp.stdout.contains("--from-time") && replayHelp.stdout.contains("--store"))
+    }
+
+    @Test func demoRunsTwiceAndKeepsAppending() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let first = try tool.succeed(["demo", "--records", "2000"])
+        #expect(first.stdout.contains("Appended 2,000 events"))
+        #expect(first.stdout.contains("Replayed partition 0: 500 records"))
+        #expect(first.stdout.contains("TOP CUSTOMERS"))
+        let second = try tool.succeed(["demo", "--records", "2000"])
+        #expect(second.stdout.contains("Replayed partition 0: 1,000 records"))
+        #expect(second.stdout.contains("from 4,000 events"))
+
+        let record = try jsonObject(try #require(try tool.succeed(["replay", "orders", "--limit", "1", "--format", "json"]).stdoutLines.first))
+        let headers = try #require(record["headers"] as? [String: String])
+        #expect(headers["event-type"] == "order-placed")
+        #expect(headers["correlation-id"] != nil && headers["message-id"] != nil)
+        let value = try #require((record["value"] as? String)?.utf8.count)
+        #expect((150...400).contains(value))
+        #expect(try tool.succeed(["verify"]).stdout.contains("no problems"))
+    }
+}
