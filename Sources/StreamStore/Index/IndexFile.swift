@@ -23,17 +23,19 @@ final class IndexFile: @unchecked Sendable {
     private var mapping: UnsafeMutableRawPointer?
     private var mappedBytes = 0
     private var count: Int
+    /// True once an entry was appended since the file was last trimmed (or opened).
+    private var appendedSinceTrim = false
 
     /// Opens (or creates) the file at `path` holding `entryCount` valid entries; the caller has
-    /// validated them, or creates an empty index.
-    init(path: String, entryBytes: Int, maxIndexBytes: Int, entryCount: Int, writable: Bool, fileSystem: FileSystem) throws(StreamStoreError) {
+    /// validated them, or creates an empty index. Only the entries are mapped: the file grows
+    /// (preallocated) on the first append that needs room, so opening a store touches nothing.
+    init(path: String, entryBytes: Int, maxIndexBytes: Int, entryCount: Int, fileSystem: FileSystem) throws(StreamStoreError) {
         self.path = path
         self.entryBytes = entryBytes
         self.maxEntries = max(1, maxIndexBytes / entryBytes)
         self.count = entryCount
         file = try File.open(path, create: true, fileSystem: fileSystem)
-        let wanted = writable ? max(Limits.initialIndexBytes, entryCount * entryBytes) : entryCount * entryBytes
-        try remap(byteCount: min(max(wanted, entryCount * entryBytes), max(maxIndexBytes, entryCount * entryBytes)), allocate: writable)
+        try remap(byteCount: entryCount * entryBytes, allocate: false)
     }
 
     deinit {
@@ -68,11 +70,13 @@ final class IndexFile: @unchecked Sendable {
         guard count < maxEntries else { return false }
         let needed = (count + 1) * entryBytes
         if needed > mappedBytes {
-            try remap(byteCount: min(max(mappedBytes * 2, needed), maxEntries * entryBytes), allocate: true)
+            let grown = max(mappedBytes * 2, needed, Limits.initialIndexBytes / entryBytes * entryBytes)
+            try remap(byteCount: min(grown, maxEntries * entryBytes), allocate: true)
         }
         guard let mapping else { return false }
         write(mapping + count * entryBytes)
         count += 1
+        appendedSinceTrim = true
         return true
     }
 
@@ -86,7 +90,10 @@ final class IndexFile: @unchecked Sendable {
 
     /// Drops entries from `newCount` on (after a truncation of the log).
     func truncate(toEntryCount newCount: Int) {
-        lock.withLock { count = min(count, max(0, newCount)) }
+        lock.withLock {
+            count = min(count, max(0, newCount))
+            appendedSinceTrim = true
+        }
     }
 
     /// Shrinks the file to its entries and maps only those: done on roll and clean close.
@@ -95,6 +102,9 @@ final class IndexFile: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let bytes = count * entryBytes
+        // Untouched since it was opened or trimmed: the file already is exactly its entries.
+        if !appendedSinceTrim && mappedBytes == bytes { return }
+        appendedSinceTrim = false
         if let mapping, bytes > 0 { _ = file.fileSystem.msync(mapping, length: bytes) }
         if let mapping {
             _ = file.fileSystem.munmap(mapping, length: mappedBytes)
@@ -115,15 +125,6 @@ final class IndexFile: @unchecked Sendable {
                 throw .io("msync", path: path, errno: errno)
             }
         }
-    }
-
-    /// Extends a trimmed index again so it can take appends (an active segment reopened after a
-    /// clean shutdown).
-    func reopenForAppends() throws(StreamStoreError) {
-        lock.lock()
-        defer { lock.unlock() }
-        let wanted = min(max(Limits.initialIndexBytes, count * entryBytes * 2), maxEntries * entryBytes)
-        if wanted > mappedBytes { try remap(byteCount: max(wanted, count * entryBytes), allocate: true) }
     }
 
     /// The raw bytes of a whole index file, for validation before it is trusted.

@@ -158,7 +158,7 @@ enum SegmentCreator {
         try directory.remove(segment.timeIndexPath)
         let log = try File.open(segment.logPath, create: true, fileSystem: context.fileSystem)
         try log.truncate(to: 0)
-        let files = try segment.openIndexes(log: log, writable: true)
+        let files = try segment.openIndexes(log: log)
         // The new names must survive a crash before the first fsync of the log.
         try directory.sync(context.folder)
         segment.activate(files)

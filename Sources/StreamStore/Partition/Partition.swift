@@ -26,6 +26,8 @@ final class Partition: @unchecked Sendable {
     var isClosed = false
     /// Every batch before this offset is known durable (the last value written to the checkpoint).
     var recoveryPoint: Int64
+    /// The checkpoint as it is on disk, when this partition knows it (checkpoint lock held).
+    var checkpointOnDisk: Checkpoint?
     /// Serialises checkpoint writes, which come from the append path, the flush queue and close.
     let checkpointLock = Lock()
     /// Scratch space for one batch header, reused by every append (lock held).
@@ -49,6 +51,7 @@ final class Partition: @unchecked Sendable {
         cadence = opened.cadence
         activeFirstAppendMilliseconds = opened.activeFirstAppendMilliseconds
         recoveryPoint = opened.segments.last!.baseOffset
+        checkpointOnDisk = opened.checkpoint
         visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.segments.last!.baseOffset, position: opened.activeSizeBytes)
         groupCommit = GroupCommit(partition: self)
     }
@@ -95,8 +98,12 @@ final class Partition: @unchecked Sendable {
     /// Replaces the checkpoint file (atomically, through the seam).
     func writeCheckpoint(_ checkpoint: Checkpoint) throws(StreamStoreError) {
         try checkpointLock.withLock { () throws(StreamStoreError) in
+            // Rewriting an identical checkpoint costs two fsyncs and changes nothing.
+            guard checkpoint != checkpointOnDisk else { return }
+            checkpointOnDisk = nil
             try Directory(fileSystem: context.fileSystem).writeAtomically(
                 checkpoint.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+            checkpointOnDisk = checkpoint
         }
     }
 

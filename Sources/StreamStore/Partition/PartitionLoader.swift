@@ -8,6 +8,8 @@ struct OpenedLog {
     var cadence: IndexCadence
     var activeFirstAppendMilliseconds: Int64?
     var recovery: PartitionRecovery?
+    /// The checkpoint now on disk.
+    var checkpoint: Checkpoint?
 }
 
 /// What recovery did to one partition after an unclean shutdown.
@@ -64,11 +66,11 @@ enum PartitionLoader {
         guard let firstBase = bases.first else {
             let start = checkpoint?.logStartOffset ?? 0
             let fresh = try SegmentCreator.create(baseOffset: start, context: context)
-            try directory.writeAtomically(
-                Checkpoint(logStartOffset: start, recoveryPoint: start).encoded(), to: checkpointPath, folder: folder)
+            let written = Checkpoint(logStartOffset: start, recoveryPoint: start)
+            try directory.writeAtomically(written.encoded(), to: checkpointPath, folder: folder)
             return OpenedLog(
                 segments: [fresh.segment], activeFiles: fresh.files, activeSizeBytes: 0, nextOffset: start,
-                logStartOffset: start, cadence: IndexCadence(intervalBytes: context.config.indexIntervalBytes))
+                logStartOffset: start, cadence: IndexCadence(intervalBytes: context.config.indexIntervalBytes), checkpoint: written)
         }
 
         var segments = bases.map { Segment(baseOffset: $0, folder: folder, context: context) }
@@ -103,7 +105,7 @@ enum PartitionLoader {
             guard scan.stop == .end, scan.nextOffset == checkpoint.cleanLogEndOffset else { return nil }
             try IndexBuilder.write(scan, segment: active, sealed: false, context: context)
         }
-        let files = try active.openIndexes(log: log, writable: true)
+        let files = try active.openIndexes(log: log)
         // The writer's indexing state is restored from the tail of the segment: the bytes after
         // the last offset entry (at most about one index interval) are read, headers only.
         let lastEntryPosition = Int64(files.offsetIndex.entries().last?.position ?? 0)
@@ -119,13 +121,11 @@ enum PartitionLoader {
             return nil
         }
         cadence.restore(bytesSinceLastEntry: Int(logBytes - lastEntryPosition), maxTimestamp: newest, lastTimeEntryTimestamp: lastTimeEntry)
-        try files.offsetIndex.file.reopenForAppends()
-        try files.timeIndex.file.reopenForAppends()
         active.activate(files)
         return OpenedLog(
             segments: segments, activeFiles: files, activeSizeBytes: logBytes, nextOffset: checkpoint.cleanLogEndOffset,
             logStartOffset: logStart, cadence: cadence,
-            activeFirstAppendMilliseconds: try firstBatchTimestamp(log: log, logBytes: logBytes))
+            activeFirstAppendMilliseconds: try firstBatchTimestamp(log: log, logBytes: logBytes), checkpoint: checkpoint)
     }
 
     /// After an unclean shutdown: scan every segment from the one holding the recovery point,
@@ -179,13 +179,10 @@ enum PartitionLoader {
         let active = segments.last!
         try log.syncData()
         try directory.sync(context.folder)
-        let files = try active.openIndexes(log: log, writable: true)
-        try files.offsetIndex.file.reopenForAppends()
-        try files.timeIndex.file.reopenForAppends()
+        let files = try active.openIndexes(log: log)
         active.activate(files)
-        try directory.writeAtomically(
-            Checkpoint(logStartOffset: min(logStart, scan.nextOffset), recoveryPoint: active.baseOffset).encoded(),
-            to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+        let written = Checkpoint(logStartOffset: min(logStart, scan.nextOffset), recoveryPoint: active.baseOffset)
+        try directory.writeAtomically(written.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
         report.logEndOffset = scan.nextOffset
         if report.truncatedBytes > 0 {
             context.logger.error("Recovery truncated the log: \(report)")
@@ -195,7 +192,8 @@ enum PartitionLoader {
         return OpenedLog(
             segments: segments, activeFiles: files, activeSizeBytes: scan.validBytes, nextOffset: scan.nextOffset,
             logStartOffset: min(logStart, scan.nextOffset), cadence: scan.cadence,
-            activeFirstAppendMilliseconds: try firstBatchTimestamp(log: log, logBytes: scan.validBytes), recovery: report)
+            activeFirstAppendMilliseconds: try firstBatchTimestamp(log: log, logBytes: scan.validBytes), recovery: report,
+            checkpoint: written)
     }
 
     /// The timestamp of a segment's first batch, standing in for when it was started.

@@ -119,21 +119,21 @@ final class Segment: @unchecked Sendable {
             context.logger.warning("Rebuilding the indexes of \(logPath): \(doubt).")
             try IndexBuilder.rebuild(segment: self, log: log, logBytes: logBytes, sealed: true, context: context)
         }
-        return try openIndexes(log: log, writable: false)
+        return try openIndexes(log: log)
     }
 
     /// Opens both index files over their current contents.
-    func openIndexes(log: File, writable: Bool) throws(StreamStoreError) -> SegmentFiles {
+    func openIndexes(log: File) throws(StreamStoreError) -> SegmentFiles {
         let fileSystem = context.fileSystem
         let maxIndexBytes = context.config.maxIndexBytes
         let offsetCount = try fileEntryCount(offsetIndexPath, entryBytes: OffsetIndex.entryBytes)
         let timeCount = try fileEntryCount(timeIndexPath, entryBytes: TimeIndex.entryBytes)
         let offsetFile = try IndexFile(
             path: offsetIndexPath, entryBytes: OffsetIndex.entryBytes, maxIndexBytes: maxIndexBytes,
-            entryCount: offsetCount, writable: writable, fileSystem: fileSystem)
+            entryCount: offsetCount, fileSystem: fileSystem)
         let timeFile = try IndexFile(
             path: timeIndexPath, entryBytes: TimeIndex.entryBytes, maxIndexBytes: maxIndexBytes,
-            entryCount: timeCount, writable: writable, fileSystem: fileSystem)
+            entryCount: timeCount, fileSystem: fileSystem)
         return SegmentFiles(
             log: log, offsetIndex: OffsetIndex(file: offsetFile, baseOffset: baseOffset),
             timeIndex: TimeIndex(file: timeFile, baseOffset: baseOffset))
