@@ -21,6 +21,7 @@ deps:
 	@missing=""; \
 	command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift is not installed (need Swift 6.1 or later)"; exit 1; }; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	pkg-config --exists libzstd 2>/dev/null || missing="$$missing libzstd-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -29,7 +30,7 @@ deps:
 
 # An independent Kafka decoder for tools/kafka-check.sh, installed only when missing.
 deps-kafka-check: deps
-	@python3 -c "import kafka" 2>/dev/null || python3 -m pip install --quiet kafka-python
+	@python3 -c "import kafka, zstandard" 2>/dev/null || python3 -m pip install --quiet kafka-python zstandard
 
 build: deps
 	$(SWIFT) build

@@ -14,10 +14,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
+        // libzstd through pkg-config; `make run` and `make test` install libzstd-dev when missing.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "StreamStore",
             dependencies: [
                 "CStreamStoreShims",
+                "CZstd",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

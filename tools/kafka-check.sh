@@ -3,13 +3,15 @@
 # independent Kafka implementation (tools/kafka-decode-check.py) and compares record by record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+swift build --product stream-tool >/dev/null
 tool="$(swift build --show-bin-path)/stream-tool"
-[ -x "$tool" ] || swift build --product stream-tool
 store="$(mktemp -d)"
-trap 'rm -rf "$store"' EXIT
+input="$(mktemp)"
+trap 'rm -rf "$store" "$input"' EXIT
 
 "$tool" create events --store "$store" --partitions 3 --segment-bytes 64KiB >/dev/null
-python3 - <<'PY' | "$tool" produce events --store "$store" --format json 2>/dev/null
+"$tool" create zevents --store "$store" --partitions 3 --segment-bytes 64KiB --compression zstd:3 >/dev/null
+python3 - >"$input" <<'PY'
 import base64, json, random
 random.seed(7)
 for i in range(5000):
@@ -25,7 +27,10 @@ for i in range(5000):
         line["valueBase64"] = base64.b64encode(bytes(random.randrange(256) for _ in range(40))).decode()
     print(json.dumps(line))
 PY
-printf 'tail-1\ntail-2\n' | "$tool" produce events --store "$store" --partition 0 2>/dev/null
-for partition in 0 1 2; do
-    python3 tools/kafka-decode-check.py "$tool" "$store" events "$partition"
+for topic in events zevents; do
+    "$tool" produce "$topic" --store "$store" --format json --input "$input" 2>/dev/null
+    printf 'tail-1\ntail-2\n' | "$tool" produce "$topic" --store "$store" --partition 0 2>/dev/null
+    for partition in 0 1 2; do
+        python3 tools/kafka-decode-check.py "$tool" "$store" "$topic" "$partition"
+    done
 done

@@ -19,6 +19,7 @@ from kafka.record.memory_records import MemoryRecords
 def decode_segments(folder):
     records = []
     batches = 0
+    codecs = set()
     for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
         with open(path, "rb") as handle:
             data = handle.read()
@@ -28,11 +29,12 @@ def decode_segments(folder):
             if batch is None:
                 break
             batches += 1
+            codecs.add(batch.compression_type)
             if not batch.validate_crc():
                 sys.exit(f"{path}: batch at offset {batch.base_offset} fails kafka-python's CRC check")
             for record in batch:
                 records.append(record)
-    return batches, records
+    return batches, records, codecs
 
 
 def text_or_base64(entry, name):
@@ -47,7 +49,7 @@ def main():
     if len(sys.argv) != 5:
         sys.exit(__doc__)
     tool, store, topic, partition = sys.argv[1:]
-    batches, decoded = decode_segments(os.path.join(store, topic, partition))
+    batches, decoded, codecs = decode_segments(os.path.join(store, topic, partition))
     replay = subprocess.run(
         [tool, "replay", topic, "--store", store, "--partition", partition, "--from-beginning", "--format", "json"],
         check=True, capture_output=True, text=True).stdout.splitlines()
@@ -69,7 +71,8 @@ def main():
             problems.append(f"headers {headers} != {entry.get('headers')}")
         if problems:
             sys.exit(f"record at offset {entry['offset']}: " + "; ".join(problems))
-    print(f"kafka-python decoded {batches} batches, {len(decoded)} records of {topic}/{partition}: all match")
+    names = ", ".join({0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}.get(c, str(c)) for c in sorted(codecs))
+    print(f"kafka-python decoded {batches} batches ({names}), {len(decoded)} records of {topic}/{partition}: all match")
 
 
 if __name__ == "__main__":

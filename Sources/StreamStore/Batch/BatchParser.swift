@@ -11,8 +11,7 @@ enum BatchParser {
         var incompleteBatchBytes: Int?
     }
 
-    /// Parses `buffer` from `start`. Uncompressed batches share `buffer`; nothing is copied.
-    /// Compressed batches are decompressed by `decompress` (nil: they count as corrupt).
+    /// Parses `buffer` from `start`. Batches share `buffer`; nothing is copied or decompressed.
     static func parse(_ buffer: [UInt8], from start: Int = 0, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max) -> Result {
         var result = Result(batches: [], consumedBytes: 0)
         var position = start
@@ -21,8 +20,10 @@ enum BatchParser {
             while result.batches.count < maxBatches {
                 switch BatchHeader.probe(raw, at: position, expectedBaseOffset: expected) {
                 case .valid(let header):
-                    guard header.compressionCodec == 0 else {
-                        result.corruption = "batch at offset \(header.baseOffset) uses compression codec \(header.compressionCodec), which this build cannot read"
+                    // Compressed batches stay compressed here: a reader decompresses only the
+                    // batches it returns (StoredBatch.decompressed(with:)).
+                    guard header.compressionCodec == 0 || header.compressionCodec == Int(Compression.zstdCodecID) else {
+                        result.corruption = "batch at offset \(header.baseOffset) uses compression codec \(header.compressionCodec) (1 gzip, 2 snappy, 3 lz4), which StreamStore does not read; only none and zstd are supported"
                         return
                     }
                     let records = (position + BatchHeader.size)..<(position + header.totalBytes)

@@ -201,11 +201,17 @@ public struct RecordBatch: Sendable {
     /// header and ``recordBytes`` side by side. The batch itself is never modified, so one batch
     /// value can be appended to several partitions at once.
     func sealedHeader(appendTimeMilliseconds: Int64) -> BatchHeader {
+        sealedHeader(appendTimeMilliseconds: appendTimeMilliseconds, body: recordBytes, codec: 0)
+    }
+
+    /// The header for this batch written with `body` as its records section: the encoded records
+    /// themselves (codec 0), or them compressed with `codec`. The CRC covers `body`.
+    func sealedHeader(appendTimeMilliseconds: Int64, body: UnsafeRawBufferPointer, codec: Int16) -> BatchHeader {
         let appendTime = usesAppendTime
         var header = BatchHeader(
             baseOffset: 0,
-            batchLength: Int32(storage.count - BatchHeader.lengthPrefixSize),
-            attributes: appendTime ? BatchHeader.Attribute.logAppendTime : 0,
+            batchLength: Int32(BatchHeader.size - BatchHeader.lengthPrefixSize + body.count),
+            attributes: (appendTime ? BatchHeader.Attribute.logAppendTime : 0) | codec,
             lastOffsetDelta: Int32(count - 1),
             baseTimestamp: appendTime ? appendTimeMilliseconds : firstTimestamp,
             maxTimestamp: appendTime ? appendTimeMilliseconds : maxTimestamp,
@@ -215,7 +221,7 @@ public struct RecordBatch: Sendable {
             let base = scratch.baseAddress!
             header.store(to: base)
             let covered = UnsafeRawBufferPointer(start: base + BatchHeader.Field.attributes, count: BatchHeader.size - BatchHeader.Field.attributes)
-            return CRC32C.checksum(recordBytes, continuing: CRC32C.checksum(covered))
+            return CRC32C.checksum(body, continuing: CRC32C.checksum(covered))
         }
         return header
     }

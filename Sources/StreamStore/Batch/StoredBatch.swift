@@ -8,11 +8,22 @@ public struct StoredBatch: Sendable {
     /// Where the records lie in `bytes`.
     let records: Range<Int>
     let header: BatchHeader
+    /// True while `records` holds the compressed frame as read from disk: readers hand out
+    /// decompressed batches only.
+    let isCompressed: Bool
 
     init(bytes: [UInt8], records: Range<Int>, header: BatchHeader) {
         self.bytes = bytes
         self.records = records
         self.header = header
+        isCompressed = header.compressionCodec != 0
+    }
+
+    private init(decompressed bytes: [UInt8], header: BatchHeader) {
+        self.bytes = bytes
+        self.records = 0..<bytes.count
+        self.header = header
+        isCompressed = false
     }
 
     public var baseOffset: Int64 { header.baseOffset }
@@ -28,6 +39,29 @@ public struct StoredBatch: Sendable {
     public var producerEpoch: Int16 { header.producerEpoch }
     public var baseSequence: Int32 { header.baseSequence }
 
+    /// The same batch with its records decompressed into a buffer of their own.
+    /// `position` names where the batch lies, for the error a bad frame gives.
+    func decompressed(with decompressor: ZstdDecompressor, position: String) throws(StreamStoreError) -> StoredBatch {
+        guard isCompressed else { return self }
+        let outcome = bytes.withUnsafeBytes { raw in
+            decompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[records]), limitBytes: Limits.maxBatchBytes)
+        }
+        switch outcome {
+        case .success(let plain):
+            return StoredBatch(decompressed: plain, header: header)
+        case .failure(let failure):
+            let reason: String
+            switch failure {
+            case .tooLarge: reason = "it decompresses to more than the \(Limits.maxBatchBytes)-byte batch limit"
+            case .truncated: reason = "its zstd frame is cut short"
+            case .malformed(let detail): reason = "its zstd frame is invalid (\(detail))"
+            }
+            throw StreamStoreError(
+                .corruptBatch, "The compressed batch at offset \(header.baseOffset) (\(position)) cannot be read: \(reason). Run `stream-tool verify`.",
+                offset: header.baseOffset)
+        }
+    }
+
     /// True for a Kafka control batch (a transaction marker): it takes offsets but holds no
     /// application records, so record-level reads skip it, as Kafka consumers do.
     public var isControl: Bool { header.isControl }
@@ -37,6 +71,7 @@ public struct StoredBatch: Sendable {
     /// Control batches have no records to visit.
     public func forEachRecord(from startOffset: Int64 = 0, _ body: (RecordView) throws -> Void) throws {
         guard !header.isControl else { return }
+        try requireDecompressed()
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
             try decoder.forEach { layout in
@@ -50,6 +85,12 @@ public struct StoredBatch: Sendable {
 
     /// The records whose offset is at least `startOffset`, as values that share this batch's
     /// buffer (no copy of keys or values).
+    private func requireDecompressed() throws(StreamStoreError) {
+        guard !isCompressed else {
+            throw StreamStoreError(.corruptBatch, "The batch at offset \(header.baseOffset) is still compressed.", offset: header.baseOffset)
+        }
+    }
+
     public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
         var result: [StoredRecord] = []
         result.reserveCapacity(recordCount)
@@ -59,6 +100,7 @@ public struct StoredBatch: Sendable {
 
     func appendRecords(from startOffset: Int64, to result: inout [StoredRecord]) throws {
         guard !header.isControl else { return }
+        try requireDecompressed()
         let bytes = self.bytes
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)

@@ -39,8 +39,28 @@ extension Partition {
                 "A record timestamp is \(newest - now) ms in the future, more than the topic's \(config.maxTimestampSkewMilliseconds) ms skew limit; fix the producer's clock or omit the timestamp to use append time.",
                 topic: topic, partition: id)
         }
+        switch config.compression {
+        case .none:
+            return try batch.withRecordBytes { (records) throws(StreamStoreError) in
+                try write(batch, body: records, codec: 0, now: now)
+            }
+        case .zstd(let level):
+            // One compressor per partition, reused: no context or buffer is allocated per batch.
+            // Its lock is taken before the partition's, never after.
+            return try compressor.withLock { (slot) throws(StreamStoreError) in
+                let compressor = slot ?? ZstdCompressor(level: level)
+                slot = compressor
+                let compressed = try batch.withRecordBytes { (records) throws(StreamStoreError) in try compressor.compress(records) }
+                return try write(batch, body: compressed, codec: Compression.zstdCodecID, now: now)
+            }
+        }
+    }
+
+    /// Writes `batch` with `body` as its records section (the records, or them compressed).
+    private func write(_ batch: RecordBatch, body: UnsafeRawBufferPointer, codec: Int16, now: Int64) throws(StreamStoreError) -> (AppendReceipt, Bool) {
+        let config = context.config
         // The header and its CRC do not depend on the offset, so they are made outside the lock.
-        var header = batch.sealedHeader(appendTimeMilliseconds: now)
+        var header = batch.sealedHeader(appendTimeMilliseconds: now, body: body, codec: codec)
         let batchBytes = Int64(header.totalBytes)
 
         lock.lock()
@@ -53,10 +73,7 @@ extension Partition {
         header.store(to: headerScratch)
         let position = activeSizeBytes
         do {
-            try batch.withRecordBytes { (records) throws(StreamStoreError) in
-                try activeFiles.log.write(
-                    header: UnsafeRawBufferPointer(start: headerScratch, count: BatchHeader.size), body: records, at: position)
-            }
+            try activeFiles.log.write(header: UnsafeRawBufferPointer(start: headerScratch, count: BatchHeader.size), body: body, at: position)
         } catch {
             // Nothing was acknowledged; drop whatever part of the batch reached the file, so the
             // next append (after space is freed, for ENOSPC) starts on a clean boundary.

@@ -6,6 +6,11 @@ public struct PartitionInfo: Sendable, Equatable {
     public var segmentCount: Int
     /// Bytes of all `.log` files.
     public var logBytes: Int64
+    /// What the batches would take uncompressed (equal to ``logBytes`` when nothing is
+    /// compressed); from each batch's header and its zstd frame header, without decompressing.
+    public var uncompressedBytes: Int64
+    /// `uncompressedBytes / logBytes` (1 when nothing is compressed).
+    public var compressionRatio: Double { logBytes > 0 ? Double(uncompressedBytes) / Double(logBytes) : 1 }
     /// Timestamp of the first record kept, nil when the partition is empty.
     public var firstTimestamp: Int64?
     /// Largest record timestamp, nil when the partition is empty.
@@ -43,9 +48,41 @@ extension Partition {
         if logStart < logEnd, let batch = try? readBatches(from: logStart, maxBytes: 1).first {
             try? batch.forEachRecord(from: logStart) { record in if first == nil { first = record.timestamp } }
         }
+        var uncompressed: Int64 = 0
+        for (index, segment) in segments.enumerated() {
+            let limit = index == segments.count - 1 ? activeBytes : try segment.sealedSize()
+            uncompressed += try uncompressedBytes(of: segment, limit: limit)
+        }
         return PartitionInfo(
             partition: id, logStartOffset: logStart, logEndOffset: logEnd, segmentCount: segments.count, logBytes: bytes,
-            firstTimestamp: first, lastTimestamp: logStart < logEnd ? newest : nil)
+            uncompressedBytes: uncompressed, firstTimestamp: first, lastTimestamp: logStart < logEnd ? newest : nil)
+    }
+
+    /// Walks a segment's batch headers (one small read per batch, no CRC check: this is a
+    /// statistic) and adds up their uncompressed sizes. Stops quietly at anything unreadable.
+    private func uncompressedBytes(of segment: Segment, limit: Int64) throws(StreamStoreError) -> Int64 {
+        let files = try segment.openFiles()
+        let probeBytes = BatchHeader.size + 18  // a zstd frame header is at most 18 bytes
+        var buffer = [UInt8](repeating: 0, count: probeBytes)
+        var position: Int64 = 0
+        var total: Int64 = 0
+        while position < limit {
+            let got = try withMutableBytes(&buffer) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
+            guard got >= BatchHeader.size else { break }
+            let header = buffer.withUnsafeBytes { BatchHeader(loadingFrom: $0.baseAddress!) }
+            let size = Int64(header.totalBytes)
+            guard header.batchLength > 0, position + size <= limit else { break }
+            if header.compressionCodec == Int(Compression.zstdCodecID) {
+                let content = buffer.withUnsafeBytes { raw in
+                    ZstdFrame.contentSize(UnsafeRawBufferPointer(rebasing: raw[BatchHeader.size..<got]))
+                }
+                total += Int64(BatchHeader.size) + (content ?? (size - Int64(BatchHeader.size)))
+            } else {
+                total += size
+            }
+            position += size
+        }
+        return total
     }
 
     /// Reads every batch of every segment and checks it (length, magic, CRC32C, dense offsets,
@@ -73,7 +110,7 @@ extension Partition {
                 let batches = try readBatchesForVerify(files: files, at: position, limit: scan.validBytes)
                 if batches.isEmpty { break }
                 for batch in batches {
-                    do { try batch.forEachRecord { _ in } } catch {
+                    do { try (batch.isCompressed ? decompress(batch, segment: segment) : batch).forEachRecord { _ in } } catch {
                         report.problems.append("batch at offset \(batch.baseOffset): \(error)")
                     }
                     position += Int64(batch.byteCount)

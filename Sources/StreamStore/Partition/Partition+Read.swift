@@ -64,7 +64,7 @@ extension Partition {
                 }
                 for batch in parsed.batches where batch.nextOffset > current {
                     if !result.isEmpty && takenBytes + batch.byteCount > maxBytes { return result }
-                    result.append(batch)
+                    result.append(batch.isCompressed ? try decompress(batch, segment: segment) : batch)
                     takenBytes += batch.byteCount
                     current = batch.nextOffset
                 }
@@ -138,6 +138,17 @@ extension Partition {
         }
         if let failure { throw failure.with(topic: topic, partition: id) }
         return buffer
+    }
+
+    /// Decompresses a batch with a context from the partition's pool (made on first need).
+    func decompress(_ batch: StoredBatch, segment: Segment) throws(StreamStoreError) -> StoredBatch {
+        let decompressor = decompressors.withLock { $0.popLast() } ?? ZstdDecompressor()
+        defer { decompressors.withLock { pool in if pool.count < 4 { pool.append(decompressor) } } }
+        do {
+            return try batch.decompressed(with: decompressor, position: segment.logPath)
+        } catch {
+            throw error.with(topic: topic, partition: id)
+        }
     }
 
     private func corruption(_ reason: String, segment: Segment, position: Int64) -> StreamStoreError {

@@ -30,6 +30,10 @@ final class Partition: @unchecked Sendable {
     var checkpointOnDisk: Checkpoint?
     /// Serialises checkpoint writes, which come from the append path, the flush queue and close.
     let checkpointLock = Lock()
+    /// The zstd context of this partition's writer, made on the first compressed append.
+    let compressor = Locked<ZstdCompressor?>(nil)
+    /// Decompression contexts for readers, reused: a reader takes one and puts it back.
+    let decompressors = Locked<[ZstdDecompressor]>([])
     /// Scratch space for one batch header, reused by every append (lock held).
     let headerScratch = UnsafeMutableRawPointer.allocate(byteCount: BatchHeader.size, alignment: 8)
     /// Set once at the end of `init` and never changed.

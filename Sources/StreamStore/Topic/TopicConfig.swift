@@ -29,6 +29,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     public var flush: FlushPolicy
     /// A caller-supplied timestamp further than this in the future is rejected (default 1 hour).
     public var maxTimestampSkewMilliseconds: Int64
+    /// How new batches are compressed (default none). Changing it later affects only batches
+    /// written afterwards; old ones keep their codec.
+    public var compression: Compression
 
     public init(
         partitionCount: Int = 1,
@@ -37,7 +40,8 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         indexIntervalBytes: Int = 4096,
         maxIndexBytes: Int = Limits.maxIndexBytes,
         flush: FlushPolicy = .everyAppend,
-        maxTimestampSkewMilliseconds: Int64 = 3_600_000
+        maxTimestampSkewMilliseconds: Int64 = 3_600_000,
+        compression: Compression = .none
     ) {
         self.partitionCount = partitionCount
         self.segmentBytes = segmentBytes
@@ -46,6 +50,27 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         self.maxIndexBytes = maxIndexBytes
         self.flush = flush
         self.maxTimestampSkewMilliseconds = maxTimestampSkewMilliseconds
+        self.compression = compression
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case partitionCount, segmentBytes, segmentMilliseconds, indexIntervalBytes, maxIndexBytes, flush
+        case maxTimestampSkewMilliseconds, compression
+    }
+
+    /// Reads `topic.json`; settings added in later versions take their defaults when absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = TopicConfig()
+        partitionCount = try container.decode(Int.self, forKey: .partitionCount)
+        segmentBytes = try container.decodeIfPresent(Int.self, forKey: .segmentBytes) ?? defaults.segmentBytes
+        segmentMilliseconds = try container.decodeIfPresent(Int64.self, forKey: .segmentMilliseconds) ?? defaults.segmentMilliseconds
+        indexIntervalBytes = try container.decodeIfPresent(Int.self, forKey: .indexIntervalBytes) ?? defaults.indexIntervalBytes
+        maxIndexBytes = try container.decodeIfPresent(Int.self, forKey: .maxIndexBytes) ?? defaults.maxIndexBytes
+        flush = try container.decodeIfPresent(FlushPolicy.self, forKey: .flush) ?? defaults.flush
+        maxTimestampSkewMilliseconds =
+            try container.decodeIfPresent(Int64.self, forKey: .maxTimestampSkewMilliseconds) ?? defaults.maxTimestampSkewMilliseconds
+        compression = try container.decodeIfPresent(Compression.self, forKey: .compression) ?? defaults.compression
     }
 
     /// Throws `.invalidConfig` naming the first setting out of range.
@@ -66,6 +91,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
             throw fail("A flush interval must be positive.")
         }
         guard maxTimestampSkewMilliseconds >= 0 else { throw fail("maxTimestampSkewMilliseconds must not be negative.") }
+        if case .zstd(let level) = compression, !Compression.zstdLevels.contains(level) {
+            throw fail("zstd level must be \(Compression.zstdLevels.lowerBound)...\(Compression.zstdLevels.upperBound), not \(level).")
+        }
     }
 }
 
@@ -83,6 +111,7 @@ extension TopicConfig {
         compare("maxIndexBytes", maxIndexBytes, other.maxIndexBytes)
         compare("flush", flush, other.flush) { $0.configValue }
         compare("maxTimestampSkewMilliseconds", maxTimestampSkewMilliseconds, other.maxTimestampSkewMilliseconds)
+        compare("compression", compression, other.compression) { $0.configValue }
         return result
     }
 }

@@ -39,13 +39,18 @@ extension StreamTool {
                     if store.topicNames.contains(Self.topicName) {
                         topic = try store.topic(Self.topicName)
                     } else {
-                        topic = try store.createTopic(Self.topicName, config: TopicConfig(partitionCount: 4, flush: .everyAppend))
+                        topic = try store.createTopic(Self.topicName, config: TopicConfig(partitionCount: 4, flush: .everyAppend, compression: .zstd(level: 3)))
                     }
-                    print("StreamStore demo: store \(options.path), topic \(topic.name) (\(topic.partitionCount) partitions, flush \(Create.spelling(topic.config.flush)))")
+                    print("StreamStore demo: store \(options.path), topic \(topic.name) (\(topic.partitionCount) partitions, flush \(Create.spelling(topic.config.flush)), compression \(topic.config.compression))")
                     print("")
                     try await Self.appendEvents(count: records, to: topic)
                     try Self.replayPartition(0, of: topic)
                     try Self.rebuildRevenue(of: topic)
+                    let infos = try (0..<topic.partitionCount).map { (index) throws(StreamStoreError) in try topic.info(partition: index) }
+                    let stored = infos.reduce(Int64(0)) { $0 + $1.logBytes }
+                    let uncompressed = infos.reduce(Int64(0)) { $0 + $1.uncompressedBytes }
+                    print("")
+                    print("On disk: \(Format.bytes(stored)) for \(Format.bytes(uncompressed)) of batches (\(Describe.ratio(uncompressed, stored)) with \(topic.config.compression))")
                     print("")
                     print("Look around: stream-tool describe \(topic.name); stream-tool replay \(topic.name) --partition 0 --limit 5")
                 }

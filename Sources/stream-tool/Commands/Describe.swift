@@ -9,11 +9,11 @@ extension StreamTool {
             abstract: "Show topics' settings and each partition's offsets, segments, size and timestamps.",
             discussion: """
                 Per partition: log start offset (the oldest record kept), log end offset (the \
-                offset the next record gets), segment files, bytes on disk, and the first and \
-                last record timestamps. Per topic: its settings, as kept in topic.json.
+                offset the next record gets), segment files, bytes on disk, what they would take \
+                uncompressed and the ratio, and the first and last record timestamps. Per topic: its settings, as kept in topic.json.
 
                 --json prints {"topics":[{"name":...,"config":{...},"partitions":[{"partition":0, \
-                "logStartOffset":...,"logEndOffset":...,"segmentCount":...,"logBytes":..., \
+                "logStartOffset":...,"logEndOffset":...,"segmentCount":...,"logBytes":...,"uncompressedBytes":..., \
                 "firstTimestamp":ms|null,"lastTimestamp":ms|null}],...}]}. A partition whose \
                 first batch is corrupt shows its offsets only, with an "error" member saying why.
                 """)
@@ -72,11 +72,18 @@ extension StreamTool {
                 ("logEndOffset", .integer(info.logEndOffset)),
                 ("segmentCount", .optional(info.segmentCount.map(Int64.init))),
                 ("logBytes", .optional(info.logBytes)),
+                ("uncompressedBytes", .optional(info.uncompressedBytes)),
                 ("firstTimestamp", .optional(info.firstTimestamp)),
                 ("lastTimestamp", .optional(info.lastTimestamp)),
             ]
             if let error = info.error { members.append(("error", .string(error))) }
             return .object(members)
+        }
+
+        /// `3.2x`: uncompressed bytes over bytes on disk.
+        static func ratio(_ uncompressed: Int64?, _ stored: Int64?) -> String {
+            guard let uncompressed, let stored, stored > 0 else { return "-" }
+            return String(format: "%.1fx", Double(uncompressed) / Double(stored))
         }
 
         private func writeText(_ topics: [TopicDescription], to output: BufferedOutput) {
@@ -90,13 +97,14 @@ extension StreamTool {
                 output.append("  config: \(topic.configText)\n")
                 var table = TextTable([
                     ("PARTITION", .right), ("LOG START", .right), ("LOG END", .right), ("RECORDS", .right), ("SEGMENTS", .right),
-                    ("BYTES", .right), ("FIRST TIMESTAMP", .left), ("LAST TIMESTAMP", .left),
+                    ("BYTES", .right), ("UNCOMPRESSED", .right), ("RATIO", .right), ("FIRST TIMESTAMP", .left), ("LAST TIMESTAMP", .left),
                 ])
                 for info in topic.partitions {
                     table.add([
                         String(info.partition), String(info.logStartOffset), String(info.logEndOffset),
                         String(info.logEndOffset - info.logStartOffset), info.segmentCount.map(String.init) ?? "?",
                         info.logBytes.map(Format.bytes) ?? "?",
+                        info.uncompressedBytes.map(Format.bytes) ?? "?", Self.ratio(info.uncompressedBytes, info.logBytes),
                         info.firstTimestamp.map { ISO8601.format(milliseconds: $0) } ?? (info.error == nil ? "-" : "?"),
                         info.lastTimestamp.map { ISO8601.format(milliseconds: $0) } ?? (info.error == nil ? "-" : "?"),
                     ])
@@ -108,6 +116,10 @@ extension StreamTool {
                     table.add([
                         "all", "", "", String(records), String(topic.partitions.reduce(0) { $0 + ($1.segmentCount ?? 0) }),
                         Format.bytes(topic.partitions.reduce(Int64(0)) { $0 + ($1.logBytes ?? 0) }),
+                        Format.bytes(topic.partitions.reduce(Int64(0)) { $0 + ($1.uncompressedBytes ?? 0) }),
+                        Self.ratio(
+                            topic.partitions.reduce(Int64(0)) { $0 + ($1.uncompressedBytes ?? 0) },
+                            topic.partitions.reduce(Int64(0)) { $0 + ($1.logBytes ?? 0) }),
                         first.map { ISO8601.format(milliseconds: $0) } ?? "-", last.map { ISO8601.format(milliseconds: $0) } ?? "-",
                     ])
                 }
@@ -144,6 +156,7 @@ private struct TopicDescription {
         return settings.keys.sorted().map { key -> String in
             let value = settings[key] ?? NSNull()
             if key == "flush" { return "flush=\(StreamTool.Create.spelling(config.flush))" }
+            if key == "compression" { return "compression=\(config.compression.configValue)" }
             if let number = value as? NSNumber, !(value is Bool) {
                 let amount = number.int64Value
                 if key.hasSuffix("Bytes") { return "\(key)=\(Format.bytes(amount))" }
@@ -165,6 +178,7 @@ private struct PartitionSummary {
     var logEndOffset: Int64
     var segmentCount: Int?
     var logBytes: Int64?
+    var uncompressedBytes: Int64?
     var firstTimestamp: Int64?
     var lastTimestamp: Int64?
     var error: String?
@@ -177,6 +191,7 @@ private struct PartitionSummary {
             logEndOffset = info.logEndOffset
             segmentCount = info.segmentCount
             logBytes = info.logBytes
+            uncompressedBytes = info.uncompressedBytes
             firstTimestamp = info.firstTimestamp
             lastTimestamp = info.lastTimestamp
         } catch where error.code == .corruptBatch {

@@ -127,8 +127,9 @@ enum BatchFixtures {
         let result = BatchParser.parse(bytes)
         #expect(result.corruption == nil, sourceLocation: sourceLocation)
         #expect(result.consumedBytes == bytes.count, sourceLocation: sourceLocation)
-        let batch = try #require(result.batches.first, sourceLocation: sourceLocation)
+        let parsed = try #require(result.batches.first, sourceLocation: sourceLocation)
         #expect(result.batches.count == 1, sourceLocation: sourceLocation)
+        let batch = try parsed.decompressed(with: ZstdDecompressor(), position: "test bytes")
         return (batch, try batch.storedRecords())
     }
 }
