@@ -24,6 +24,8 @@ final class GroupCommit: @unchecked Sendable {
 
     /// Returns once everything before `target` is durable, or throws the fsync's error.
     func waitDurable(upTo target: Int64) async throws(StreamStoreError) {
+        // A fenced partition acknowledges nothing more, whatever later fsyncs report.
+        if let failure = partition?.currentFailure { throw failure }
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let startFlusher: Bool = lock.withLock {
@@ -55,7 +57,7 @@ final class GroupCommit: @unchecked Sendable {
         guard schedule else { return }
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(milliseconds))) {
             self.lock.withLock { self.timerScheduled = false }
-            guard let partition = self.partition else { return }
+            guard let partition = self.partition, partition.currentFailure == nil else { return }
             let (file, end) = partition.syncTarget()
             do throws(StreamStoreError) {
                 try file.syncData()
@@ -89,13 +91,17 @@ final class GroupCommit: @unchecked Sendable {
         while true {
             guard let partition else { return }
             let (file, end) = partition.syncTarget()
-            var failure: StreamStoreError?
-            do throws(StreamStoreError) {
-                try file.syncData()
-                partition.markDurable(end)
-            } catch {
-                failure = error.with(topic: partition.topic, partition: partition.id)
-                partition.markFailed(failure!)
+            // Checked before and after the fsync: a failure elsewhere (a roll's fsync of the
+            // sealed segment) means waiters' data may be gone even if this fsync succeeds.
+            var failure = partition.currentFailure
+            if failure == nil {
+                do throws(StreamStoreError) {
+                    try file.syncData()
+                    failure = partition.markDurable(end)
+                } catch {
+                    failure = error.with(topic: partition.topic, partition: partition.id)
+                    partition.markFailed(failure!)
+                }
             }
             let (ready, again): ([CheckedContinuation<Void, any Error>], Bool) = lock.withLock {
                 var ready: [CheckedContinuation<Void, any Error>] = []

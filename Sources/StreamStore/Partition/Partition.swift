@@ -70,12 +70,19 @@ final class Partition: @unchecked Sendable {
         lock.withLock { (logStartOffset, visible.offset) }
     }
 
-    /// Called by the flusher after an fsync that covered everything up to `end`.
-    func markDurable(_ end: VisibleEnd) {
+    /// Called by the flusher after an fsync that covered everything up to `end`. Returns the
+    /// partition's failure instead when one happened meanwhile: an fsync that succeeds after
+    /// another failed proves nothing about the data the failed one covered.
+    func markDurable(_ end: VisibleEnd) -> StreamStoreError? {
         lock.withLock {
+            if let failure { return failure }
             if context.config.flush == .everyAppend && end.offset > visible.offset { visible = end }
+            return nil
         }
     }
+
+    /// The failure that fenced this partition, if any.
+    var currentFailure: StreamStoreError? { lock.withLock { failure } }
 
     func markFailed(_ error: StreamStoreError) {
         lock.withLock {

@@ -24,7 +24,13 @@ final class SegmentFileCache: @unchecked Sendable {
     private let lock = Lock()
     private let capacity: Int
     private var clock: UInt64 = 0
-    private var open: [ObjectIdentifier: (segment: Segment, lastUse: UInt64)] = [:]
+    /// Weak: a segment's context holds this cache, so a strong reference here would keep every
+    /// cached segment (and its descriptor and mappings) alive after its store is dropped.
+    private var open: [ObjectIdentifier: (segment: WeakSegment, lastUse: UInt64)] = [:]
+
+    struct WeakSegment {
+        weak var segment: Segment?
+    }
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -35,11 +41,11 @@ final class SegmentFileCache: @unchecked Sendable {
         var evicted: [Segment] = []
         lock.withLock {
             clock += 1
-            open[ObjectIdentifier(segment)] = (segment, clock)
+            open[ObjectIdentifier(segment)] = (WeakSegment(segment: segment), clock)
             while open.count > capacity {
                 guard let oldest = open.min(by: { $0.value.lastUse < $1.value.lastUse }) else { break }
                 open.removeValue(forKey: oldest.key)
-                evicted.append(oldest.value.segment)
+                if let segment = oldest.value.segment.segment { evicted.append(segment) }
             }
         }
         // Outside the cache lock: closing takes the segment's lock, and a segment's lock is held

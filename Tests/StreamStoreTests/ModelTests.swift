@@ -1,0 +1,321 @@
+import Foundation
+import Testing
+
+@testable import StreamStore
+
+/// Random operations on a store, checked after every step against an in-memory model: the
+/// records each partition acknowledged. Appends (single and concurrent), reads at random offsets
+/// with random byte budgets, reads by timestamp, clean reopens, crashes and power cuts.
+///
+/// A failure names the seed of its run; replay it with `STREAMSTORE_SEED` (every run's seed
+/// derives from it).
+@Suite struct ModelTests {
+    static let steps = 300
+
+    @Test(arguments: 0..<4)
+    func randomOperationsAgreeWithTheModel(run: Int) async throws {
+        let seed = TestSeed.value &+ UInt64(run) &* 0x9e37_79b9_7f4a_7c15
+        let model = try StoreModel(seed: seed)
+        for _ in 0..<Self.steps { try await model.step() }
+        #expect(model.counts.reduce(0, +) > 0, "the run appended nothing; \(model.context)")
+    }
+}
+
+/// One run: a store with a two-partition `.everyAppend` topic of small segments, and what it
+/// must hold.
+private final class StoreModel {
+    /// A record as it must read back.
+    struct Expected {
+        var key: [UInt8]?
+        var value: [UInt8]?
+        var headers: [RecordHeader]
+        var timestamp: Int64
+    }
+
+    static let topicName = "model"
+    static let config = TopicConfig(partitionCount: 2, segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend)
+
+    let seed: UInt64
+    var random: SplitMix64
+    let fixture: StoreFixture
+    let fileSystem = FaultyFileSystem()
+    /// Acknowledged records per partition, in offset order from 0 (nothing is ever deleted).
+    var partitions: [[Expected]] = [[], []]
+    var stepNumber = 0
+    var recent: [String] = []
+    private let pool: [UInt8]
+
+    var counts: [Int] { partitions.map(\.count) }
+
+    /// What every failure message carries: how to replay the run and what led up to it.
+    var context: String {
+        "seed \(seed) (\(TestSeed.replay)), step \(stepNumber), counts \(counts), recent: \(recent.suffix(6).joined(separator: "; "))"
+    }
+
+    init(seed: UInt64) throws {
+        self.seed = seed
+        random = SplitMix64(seed: seed)
+        pool = BatchFixtures.randomPool(&random)
+        fixture = try StoreFixture()
+        _ = try fixture.open(through: fileSystem).createTopic(Self.topicName, config: Self.config)
+    }
+
+    /// The topic of the store open now. Fetched anew by every operation and never kept across
+    /// one, so a crash really drops the store.
+    func topic() throws -> Topic {
+        try #require(fixture.store, "no store is open; \(context)").topic(Self.topicName)
+    }
+
+    // MARK: Steps
+
+    func step() async throws {
+        stepNumber += 1
+        fixture.clock.advance(milliseconds: Int64(random.upTo(3000)))
+        switch random.upTo(99) {
+        case 0..<40: try await appendOne()
+        case 40..<48: try await appendConcurrently()
+        case 48..<70: try readAtRandomOffset()
+        case 70..<82: try readByTimestamp()
+        case 82..<88: try reopenCleanly()
+        case 88..<94: try crashAndReopen()
+        default: try powerCutAndReopen()
+        }
+        try checkOffsetsAndTail()
+        try checkEverything()
+    }
+
+    private func appendOne() async throws {
+        let partition = random.upTo(1)
+        let (batch, records) = try randomBatch()
+        let receipt = try await topic().append(batch, partition: partition)
+        note("append \(records.count) to \(partition)")
+        accept(receipt, records)
+    }
+
+    private func appendConcurrently() async throws {
+        var batches: [(partition: Int, batch: RecordBatch, records: [Expected])] = []
+        for _ in 0..<(2 + random.upTo(2)) {
+            let (batch, records) = try randomBatch()
+            batches.append((random.upTo(1), batch, records))
+        }
+        note("append \(batches.map { "\($0.records.count) to \($0.partition)" }) at once")
+        let topic = try topic()
+        let receipts = try await withThrowingTaskGroup(of: (Int, AppendReceipt).self) { group in
+            for (index, entry) in batches.enumerated() {
+                group.addTask { (index, try await topic.append(entry.batch, partition: entry.partition)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Concurrent appends to one partition are ordered by the offsets they got.
+        for (index, receipt) in receipts.sorted(by: { $0.1.baseOffset < $1.1.baseOffset }) {
+            accept(receipt, batches[index].records)
+        }
+    }
+
+    /// Adds an acknowledged batch to the model, after checking its receipt.
+    private func accept(_ receipt: AppendReceipt, _ records: [Expected]) {
+        let partition = receipt.partition
+        #expect(receipt.baseOffset == Int64(partitions[partition].count), "offsets are dense; \(context)")
+        #expect(receipt.recordCount == records.count, "\(context)")
+        for var record in records {
+            // Append-time records take the batch's timestamp, stamped by the partition.
+            if record.timestamp == Int64.min { record.timestamp = receipt.timestamp }
+            partitions[partition].append(record)
+        }
+    }
+
+    private func readAtRandomOffset() throws {
+        let partition = random.upTo(1)
+        let count = partitions[partition].count
+        let offset = random.oneIn(10) ? count + random.upTo(2) : random.upTo(count)
+        let maxBytes = 1 + random.upTo(random.oneIn(4) ? 20_000 : 2_000)
+        note("read \(partition) from \(offset) maxBytes \(maxBytes)")
+        let topic = try topic()
+        guard offset <= count else {
+            #expect(throws: StreamStoreError.self, "a read past the end is out of range; \(context)") {
+                try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
+            }
+            return
+        }
+        let batches = try topic.readBatches(partition: partition, from: Int64(offset), maxBytes: maxBytes)
+        let records = try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
+        guard offset < count else {
+            #expect(batches.isEmpty && records.isEmpty, "a read at the end is empty; \(context)")
+            return
+        }
+        guard let first = batches.first else {
+            Issue.record("a read before the end returned nothing; \(context)")
+            return
+        }
+        #expect(first.baseOffset <= Int64(offset) && Int64(offset) < first.nextOffset, "the first batch holds the offset; \(context)")
+        #expect(zip(batches, batches.dropFirst()).allSatisfy { $0.nextOffset == $1.baseOffset }, "batches are contiguous; \(context)")
+        if batches.count > 1 {
+            #expect(batches.reduce(0) { $0 + $1.byteCount } <= maxBytes, "more than one batch only within the budget; \(context)")
+        }
+        #expect(records.count == Int(batches.last!.nextOffset) - offset, "records are those of the batches from the offset; \(context)")
+        expect(records, from: offset, in: partition)
+    }
+
+    private func readByTimestamp() throws {
+        let partition = random.upTo(1)
+        let records = partitions[partition]
+        var target: Int64
+        if records.isEmpty || random.oneIn(6) {
+            target = fixture.clock.nowMilliseconds() + Int64(random.upTo(200_000)) - 100_000
+        } else {
+            target = records[random.upTo(records.count - 1)].timestamp + Int64(random.upTo(2)) - 1
+        }
+        note("offset of \(partition) at time \(target)")
+        // The first record whose timestamp (a running maximum) reaches the target.
+        let expected = records.firstIndex { $0.timestamp >= target } ?? records.count
+        let found = try topic().offset(partition: partition, for: .timestamp(target))
+        #expect(found == Int64(expected), "offset for timestamp \(target); \(context)")
+    }
+
+    private func reopenCleanly() throws {
+        note("close and reopen")
+        try fixture.store?.close()
+        fixture.store = nil
+        let store = try fixture.open(through: fileSystem)
+        #expect(store.openedCleanly, "\(context)")
+        #expect(store.recoveries.isEmpty, "a clean reopen recovers nothing: \(store.recoveries); \(context)")
+        try verify()
+    }
+
+    private func crashAndReopen() throws {
+        note("crash and reopen")
+        fixture.crash(through: fileSystem)
+        let store = try fixture.open(through: fileSystem)
+        #expect(!store.openedCleanly, "\(context)")
+        try verify()
+    }
+
+    private func powerCutAndReopen() throws {
+        let closeFirst = random.oneIn(3)
+        if closeFirst { try fixture.store?.close() }
+        fixture.crash(through: fileSystem)
+        let report = try fileSystem.powerLoss(random: &random)
+        note("power cut\(closeFirst ? " after a clean close" : "") (\(report))")
+        let store = try fixture.open(through: fileSystem)
+        #expect(store.openedCleanly == closeFirst, "\(context)")
+        try verify()
+    }
+
+    // MARK: Checks
+
+    /// After every step: offsets dense from 0 up to exactly the acknowledged count (under
+    /// `.everyAppend` nothing acknowledged is lost, and nothing unacknowledged was ever
+    /// written), and the last record is the model's.
+    private func checkOffsetsAndTail() throws {
+        let topic = try topic()
+        for partition in 0..<2 {
+            let count = partitions[partition].count
+            #expect(try topic.logStartOffset(partition: partition) == 0, "\(context)")
+            #expect(try topic.logEndOffset(partition: partition) == Int64(count), "log end of partition \(partition); \(context)")
+            if count > 0 {
+                let records = try topic.read(partition: partition, from: Int64(count - 1), maxBytes: 1)
+                expect(records, from: count - 1, in: partition)
+            }
+        }
+    }
+
+    /// Every record of both partitions, read with a random budget, equals the model's.
+    private func checkEverything() throws {
+        let topic = try topic()
+        for partition in 0..<2 {
+            let maxBytes = 1 + random.upTo(16_384)
+            var offset = 0
+            var records: [StoredRecord] = []
+            while offset < partitions[partition].count {
+                let more = try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
+                guard !more.isEmpty else { break }
+                records += more
+                offset += more.count
+            }
+            #expect(records.count == partitions[partition].count, "partition \(partition) holds every acknowledged record; \(context)")
+            expect(records, from: 0, in: partition)
+        }
+    }
+
+    /// Every segment of both partitions checks clean: batches, CRCs, dense offsets, indexes.
+    private func verify() throws {
+        let topic = try topic()
+        for partition in 0..<2 {
+            for report in try topic.verify(partition: partition) {
+                #expect(report.problems.isEmpty, "\(report.path): \(report.problems); \(context)")
+            }
+        }
+    }
+
+    /// `records` are the model's from `offset` on, in order, with identical content.
+    private func expect(_ records: [StoredRecord], from offset: Int, in partition: Int) {
+        let expected = partitions[partition]
+        for (index, record) in records.enumerated() {
+            let position = offset + index
+            guard position < expected.count else {
+                Issue.record("offset \(record.offset) is past the \(expected.count) acknowledged; \(context)")
+                return
+            }
+            guard record.offset == Int64(position), Self.same(record, expected[position]) else {
+                Issue.record(
+                    "partition \(partition) offset \(position): read \(Self.describe(record)), expected \(Self.describe(expected[position], offset: position)); \(context)")
+                return
+            }
+        }
+    }
+
+    private static func same(_ record: StoredRecord, _ expected: Expected) -> Bool {
+        record.timestamp == expected.timestamp && record.headers == expected.headers
+            && BatchFixtures.sameBytes(record.key, expected.key.map { ArraySlice($0) })
+            && BatchFixtures.sameBytes(record.value, expected.value.map { ArraySlice($0) })
+    }
+
+    private static func describe(_ record: StoredRecord) -> String {
+        "(offset \(record.offset), time \(record.timestamp), key \(record.key?.count ?? -1) B, value \(record.value?.count ?? -1) B, \(record.headers.count) headers)"
+    }
+
+    private static func describe(_ record: Expected, offset: Int) -> String {
+        "(offset \(offset), time \(record.timestamp), key \(record.key?.count ?? -1) B, value \(record.value?.count ?? -1) B, \(record.headers.count) headers)"
+    }
+
+    // MARK: Random data
+
+    /// A batch of 1 to 6 records (sometimes up to 31), with null and non-null keys and values
+    /// (mostly short, some larger than a segment), headers, and either append time or create
+    /// times up to a minute either side of now. Append-time records get `Int64.min` until
+    /// their receipt says when they were stamped.
+    private func randomBatch() throws -> (RecordBatch, [Expected]) {
+        var batch = RecordBatch()
+        var records: [Expected] = []
+        let createTime = random.oneIn(3)
+        let now = fixture.clock.nowMilliseconds()
+        for _ in 0..<(1 + random.upTo(random.oneIn(6) ? 30 : 5)) {
+            let key = random.oneIn(4) ? nil : bytes(upTo: 16)
+            let size = random.oneIn(100) ? 5000 : random.oneIn(20) ? 1500 : 60
+            let value = random.oneIn(10) ? nil : bytes(upTo: size)
+            let headers = (0..<random.upTo(random.oneIn(4) ? 3 : 0)).map { _ in
+                RecordHeader(key: ["trace", "type", "ключ", ""][random.upTo(3)], value: random.oneIn(4) ? nil : bytes(upTo: 20))
+            }
+            let timestamp = createTime ? now + Int64(random.upTo(120_000)) - 60_000 : nil
+            try batch.append(key: key, value: value, headers: headers, timestamp: timestamp)
+            records.append(Expected(key: key, value: value, headers: headers, timestamp: timestamp ?? Int64.min))
+        }
+        return (batch, records)
+    }
+
+    private func bytes(upTo maxCount: Int) -> [UInt8] {
+        let count = random.upTo(maxCount)
+        var result: [UInt8] = []
+        result.reserveCapacity(count)
+        while result.count < count {
+            let start = random.upTo(pool.count - 1)
+            result += pool[start..<min(pool.count, start + count - result.count)]
+        }
+        return result
+    }
+
+    private func note(_ operation: String) {
+        recent.append("\(stepNumber): \(operation)")
+        if recent.count > 12 { recent.removeFirst() }
+    }
+}
