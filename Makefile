@@ -5,12 +5,13 @@ SWIFT ?= swift
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: run test deps deps-kafka-check kafka-check build release demo crash-test clean help
+.PHONY: run test deps deps-kafka-check kafka-check build release demo sanitize crash-test clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
 	@echo "make test        run the test suite (unit, property, recovery, crash, CLI)"
 	@echo "make kafka-check our segments decoded by an independent Kafka implementation"
+	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash test with many more kill iterations (minutes)"
 	@echo "make release     release build of stream-tool"
 	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
@@ -50,6 +51,12 @@ test: deps deps-kafka-check
 # Our segments decoded by kafka-python, record by record against stream-tool replay.
 kafka-check: deps-kafka-check
 	tools/kafka-check.sh
+
+# The test suite under the thread sanitizer, then the address sanitizer (XCTest's own leaks
+# are not ours, hence detect_leaks=0). Each builds into its own folder.
+sanitize: deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 # Long crash test: hundreds of SIGKILLs per flush policy.
 crash-test: deps

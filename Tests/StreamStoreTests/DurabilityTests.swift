@@ -125,7 +125,8 @@ import Testing
         fileSystem.resetCounts()
         try await fixture.append(topic, count: 100, batchSize: 1)
         #expect(fileSystem.dataSyncCount < 100)
-        try await Task.sleep(for: .milliseconds(200))
+        // The timer fires 20 ms after the first append; allow a loaded machine up to 5 s.
+        for _ in 0..<500 where fileSystem.dataSyncCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(fileSystem.dataSyncCount >= 1)
     }
 

@@ -110,7 +110,7 @@ extension Partition {
                 let batches = try readBatchesForVerify(files: files, at: position, limit: scan.validBytes)
                 if batches.isEmpty { break }
                 for batch in batches {
-                    do { try (batch.isCompressed ? decompress(batch, segment: segment) : batch).forEachRecord { _ in } } catch {
+                    do { try (batch.isCompressed ? decompress(batch, segment: segment, at: position) : batch).forEachRecord { _ in } } catch {
                         report.problems.append("batch at offset \(batch.baseOffset): \(error)")
                     }
                     position += Int64(batch.byteCount)

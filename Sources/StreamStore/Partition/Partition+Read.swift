@@ -64,7 +64,8 @@ extension Partition {
                 }
                 for batch in parsed.batches where batch.nextOffset > current {
                     if !result.isEmpty && takenBytes + batch.byteCount > maxBytes { return result }
-                    result.append(batch.isCompressed ? try decompress(batch, segment: segment) : batch)
+                    let batchPosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
+                    result.append(batch.isCompressed ? try decompress(batch, segment: segment, at: batchPosition) : batch)
                     takenBytes += batch.byteCount
                     current = batch.nextOffset
                 }
@@ -141,11 +142,11 @@ extension Partition {
     }
 
     /// Decompresses a batch with a context from the partition's pool (made on first need).
-    func decompress(_ batch: StoredBatch, segment: Segment) throws(StreamStoreError) -> StoredBatch {
+    func decompress(_ batch: StoredBatch, segment: Segment, at filePosition: Int64) throws(StreamStoreError) -> StoredBatch {
         let decompressor = decompressors.withLock { $0.popLast() } ?? ZstdDecompressor()
         defer { decompressors.withLock { pool in if pool.count < 4 { pool.append(decompressor) } } }
         do {
-            return try batch.decompressed(with: decompressor, position: segment.logPath)
+            return try batch.decompressed(with: decompressor, position: "\(segment.logPath), byte \(filePosition)")
         } catch {
             throw error.with(topic: topic, partition: id)
         }

@@ -273,11 +273,15 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     }
 
     func close(_ fd: Int32) -> Int32 {
+        // Closed and forgotten in one locked step: forgetting first would let waitUntilClosed
+        // report a descriptor closed (and its flock released) a moment before it is, and closing
+        // first would let an open reuse the number before it is forgotten.
         lock.withLock {
+            let result = real.close(fd)
             filesByDescriptor[fd] = nil
             folderDescriptors[fd] = nil
+            return result
         }
-        return real.close(fd)
     }
 
     func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int {
