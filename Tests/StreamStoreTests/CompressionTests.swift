@@ -51,6 +51,21 @@ import Testing
         #expect(BatchFixtures.sameBytes(noisy[0].value, noise[...]))
     }
 
+    @Test func incompressibleBatchesAreStoredUncompressed() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(flush: .never, compression: .zstd(level: 3)))
+        var random = SplitMix64(seed: TestSeed.value)
+        var batch = RecordBatch()
+        for _ in 0..<20 { try batch.append(key: nil, value: (0..<500).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
+        _ = try await topic.append(batch, partition: 0)
+        batch.removeAll()
+        for _ in 0..<20 { try batch.append(key: nil, value: Array(String(repeating: "compressible ", count: 40).utf8)) }
+        _ = try await topic.append(batch, partition: 0)
+        let batches = try topic.readBatches(partition: 0, from: 0)
+        #expect(batches.map { $0.header.compressionCodec } == [0, 4], "seed \(TestSeed.value)")
+        #expect(try fixture.readAll(topic).count == 40)
+    }
+
     @Test func batchNearTheSizeLimitRoundTrips() async throws {
         var random = SplitMix64(seed: TestSeed.value)
         let big = (0..<(Limits.maxRecordBytes - 64)).map { _ in UInt8(truncatingIfNeeded: random.next() % 7) }

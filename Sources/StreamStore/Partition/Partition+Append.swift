@@ -50,8 +50,14 @@ extension Partition {
             return try compressor.withLock { (slot) throws(StreamStoreError) in
                 let compressor = slot ?? ZstdCompressor(level: level)
                 slot = compressor
-                let compressed = try batch.withRecordBytes { (records) throws(StreamStoreError) in try compressor.compress(records) }
-                return try write(batch, body: compressed, codec: Compression.zstdCodecID, now: now)
+                return try batch.withRecordBytes { (records) throws(StreamStoreError) in
+                    let compressed = try compressor.compress(records)
+                    // Incompressible records (already compressed or encrypted payloads) are
+                    // stored as they are: the batch's own codec says which, so readers need no
+                    // setting to tell, and nothing pays to decompress a frame that saved nothing.
+                    if compressed.count >= records.count { return try write(batch, body: records, codec: 0, now: now) }
+                    return try write(batch, body: compressed, codec: Compression.zstdCodecID, now: now)
+                }
             }
         }
     }
