@@ -44,8 +44,12 @@ run: release
 
 demo: run
 
+# The tests, plus two checks that keep other tools honest: our segments decoded by an
+# independent Kafka implementation, and every benchmark workload run once at a tiny size so
+# none rots. swift test runs last, so its summary is the last line.
 test: deps deps-kafka-check
 	tools/kafka-check.sh
+	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test
 
 # Our segments decoded by kafka-python, record by record against stream-tool replay.

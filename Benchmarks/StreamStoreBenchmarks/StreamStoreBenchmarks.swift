@@ -132,6 +132,56 @@ struct SplitMix64 {
 
 let batchRecords = 1_000
 
+/// A pool of realistic JSON order events, made once, appended in turn: field names repeat as in
+/// real event streams, values vary (ids, amounts, cities, times), so compression ratios are honest.
+final class JSONEventPool {
+    let storage: UnsafeMutableRawBufferPointer
+    let events: [UnsafeRawBufferPointer]
+    /// The next event to append.
+    private var next = 0
+
+    init(count: Int) {
+        var random = SplitMix64(state: 0x5EED)
+        let types = ["order-placed", "order-paid", "order-shipped"]
+        let cities = ["Lisbon", "Berlin", "Osaka", "Austin", "Nairobi", "Lyon", "Porto", "Quito"]
+        let texts = (0..<count).map { index in
+            """
+            {"type":"\(types[index % 3])","orderId":"o-\(100_000 + index)","customerId":"customer-\(random.next(below: 5_000))",\
+            "amountCents":\(100 + random.next(below: 99_900)),"currency":"EUR","items":\(1 + random.next(below: 8)),\
+            "city":"\(cities[random.next(below: cities.count)])","placedAt":"2026-11-29T\(10 + random.next(below: 10)):\(10 + random.next(below: 50)):00Z",\
+            "correlationId":"c-\(index / 3)","sku":"SKU-\(random.next(below: 1_000_000))","channel":"web",\
+            "email":"shopper\(random.next(below: 100_000))@example.com","street":"\(1 + random.next(below: 400)) Harbour Road"}
+            """
+        }
+        storage = .allocate(byteCount: texts.reduce(0) { $0 + $1.utf8.count }, alignment: 16)
+        var events: [UnsafeRawBufferPointer] = []
+        var cursor = 0
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let slice = UnsafeMutableRawBufferPointer(rebasing: storage[cursor..<(cursor + bytes.count)])
+            slice.copyBytes(from: bytes)
+            events.append(UnsafeRawBufferPointer(slice))
+            cursor += bytes.count
+        }
+        self.events = events
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Empties `batch` and fills it with the next `records` events; returns their value bytes.
+    func fill(_ batch: inout RecordBatch, records: Int) throws(StreamStoreError) -> Int {
+        batch.removeAll()
+        var bytes = 0
+        for _ in 0..<records {
+            let event = events[next % events.count]
+            next += 1
+            bytes += event.count
+            try batch.append(key: nil, value: event)
+        }
+        return bytes
+    }
+}
+
 /// Empties `batch` and fills it with `records` records of `value` (no key, append time): the
 /// allocation-free fast path.
 @inline(__always)
@@ -228,6 +278,39 @@ let benchmarks: @Sendable () -> Void = {
                 holder.value = AppendState(
                     log: try OpenStore(label: name, config: TopicConfig(flush: .never)), value: ValueBuffer(count: valueBytes),
                     batch: RecordBatch(capacityBytes: batchCapacity(valueBytes: valueBytes)))
+            },
+            teardown: {
+                holder.value?.log.closeAndRemove()
+                holder.value = nil
+            })
+    }
+
+    // Appends of realistic JSON order events (about 290 bytes, varied like real data), flush
+    // .never, uncompressed and with zstd at levels 1 and 3: one iteration = fill a reused batch
+    // with the next 1,000 events of a prebuilt pool, then append it (compression included).
+    struct JSONState {
+        var log: OpenStore
+        var events: JSONEventPool
+        var batch: RecordBatch
+    }
+    for compression in [Compression.none, .zstd(level: 1), .zstd(level: 3)] {
+        let holder = Holder<JSONState>()
+        let name = "appendZstdJSON/codec:\(compression.configValue)"
+        Benchmark(
+            name, configuration: configuration(iterations: scale.appendBatches1KiB, extra: rateMetrics),
+            closure: { (benchmark: Benchmark) async throws in
+                let start = ContinuousClock.now
+                let events = holder.value!.events
+                let valueBytes = try events.fill(&holder.value!.batch, records: batchRecords)
+                blackHole(try await holder.value!.log.topic.append(holder.value!.batch, partition: 0))
+                let elapsed = start.duration(to: .now)
+                benchmark.stopMeasurement()
+                benchmark.recordRates(records: batchRecords, valueBytes: valueBytes / batchRecords, elapsed: elapsed)
+            },
+            setup: {
+                holder.value = JSONState(
+                    log: try OpenStore(label: "appendZstdJSON-\(compression.configValue)", config: TopicConfig(flush: .never, compression: compression)),
+                    events: JSONEventPool(count: 8_192), batch: RecordBatch(capacityBytes: batchCapacity(valueBytes: 320)))
             },
             teardown: {
                 holder.value?.log.closeAndRemove()
