@@ -5,7 +5,7 @@ import CZstd
 /// As in Kafka, the records section of a batch is compressed as one frame; the 61-byte header
 /// and its record count stay readable without decompressing, and the CRC covers the compressed
 /// bytes. Batches keep the codec they were written with, so a segment may mix codecs.
-public enum Compression: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum Compression: Sendable, Hashable, ConfigSpelled, CustomStringConvertible {
     case none
     /// zstd at `level` (1 fastest ... 19 smallest; 3 is zstd's and our default).
     case zstd(level: Int)
@@ -44,18 +44,5 @@ public enum Compression: Sendable, Hashable, Codable, CustomStringConvertible {
         } else {
             return nil
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let value = try decoder.singleValueContainer().decode(String.self)
-        guard let compression = Compression(configValue: value) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown compression \(value)"))
-        }
-        self = compression
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(configValue)
     }
 }

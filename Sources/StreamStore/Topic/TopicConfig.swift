@@ -116,7 +116,7 @@ extension TopicConfig {
     }
 }
 
-extension FlushPolicy {
+extension FlushPolicy: ConfigSpelled {
     /// The spelling in `topic.json` and on the command line: `everyAppend`, `never`,
     /// `interval:<milliseconds>`.
     public var configValue: String {
@@ -139,12 +139,22 @@ extension FlushPolicy {
         }
     }
 
+}
+
+/// A setting stored in `topic.json` as its one-string spelling (`"everyAppend"`, `"zstd:3"`),
+/// readable by people and stable across versions, instead of Swift's synthesized enum coding.
+protocol ConfigSpelled: Codable {
+    var configValue: String { get }
+    init?(configValue: String)
+}
+
+extension ConfigSpelled {
     public init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(String.self)
-        guard let policy = FlushPolicy(configValue: value) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown flush policy \(value)"))
+        guard let parsed = Self(configValue: value) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(value) is not a valid \(Self.self)"))
         }
-        self = policy
+        self = parsed
     }
 
     public func encode(to encoder: any Encoder) throws {
