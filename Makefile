@@ -44,11 +44,12 @@ run: release
 
 demo: run
 
-# The tests, plus two checks that keep other tools honest: our segments decoded by an
-# independent Kafka implementation, and every benchmark workload run once at a tiny size so
-# none rots. swift test runs last, so its summary is the last line.
+# The tests, plus checks that keep other tools honest: our segments decoded by an independent
+# Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
+# workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
 test: deps deps-kafka-check
 	tools/kafka-check.sh
+	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test
 
@@ -62,9 +63,11 @@ sanitize: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
-# Long crash test: hundreds of SIGKILLs per flush policy.
+# Long crash tests: hundreds of SIGKILLs per flush policy, checked in process (CrashTests) and
+# from outside with stream-tool verify and replay (tools/crash-loop.py). About 15 minutes.
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${ITERATIONS:-150} $(SWIFT) test --filter CrashTests
+	python3 tools/crash-loop.py --iterations $${ITERATIONS:-200}
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come
 # from STREAMSTORE_BENCH_SCALE (full or smoke). Extra plugin options: BENCH_ARGS="--filter replay.*".

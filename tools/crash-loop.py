@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Crash loop: runs a real child process (stream-crash-child) that appends from four tasks and
+reports every acknowledged batch on a pipe, kills it with SIGKILL at a random moment, and checks
+the store from outside with the command-line tool, as an operator would:
+
+  * `stream-tool verify` must find every segment intact (exit 0);
+  * every batch acknowledged in this round must be readable (`stream-tool replay --format json`)
+    at the offsets it was acknowledged at, with the values the child wrote;
+  * every batch acknowledged in earlier rounds must still be below the log end.
+
+usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep]
+Exit 0 when every round passed; 1 with the first failure (and the seed to replay it) otherwise.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def binaries():
+    subprocess.run(["swift", "build", "--product", "stream-tool"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["swift", "build", "--product", "stream-crash-child"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    folder = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    return os.path.join(folder, "stream-tool"), os.path.join(folder, "stream-crash-child")
+
+
+def run_child(child, store, flush, delay_seconds):
+    """Starts the child, kills it `delay_seconds` after it is ready, returns its acks."""
+    process = subprocess.Popen([child, store, flush, "4", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    ready = threading.Event()
+
+    def read():
+        for raw in process.stdout:
+            line = raw.decode()
+            if line.startswith("ready"):
+                ready.set()
+            lines.append(line)
+        ready.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    if not ready.wait(timeout=30):
+        process.kill()
+        raise SystemExit("the child never became ready")
+    time.sleep(delay_seconds)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    reader.join()
+    acks = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 7 and fields[0] == "ack":
+            partition, base, last, task, first, run = fields[1:]
+            acks.append((int(partition), int(base), int(last), int(task), int(first), run))
+    return acks
+
+
+def log_ends(tool, store):
+    output = subprocess.run([tool, "describe", "crash", "--store", store, "--json"], check=True, capture_output=True, text=True).stdout
+    partitions = json.loads(output)["topics"][0]["partitions"]
+    return {p["partition"]: p["logEndOffset"] for p in partitions}
+
+
+def check_round(tool, store, acks, earlier):
+    verify = subprocess.run([tool, "verify", "crash", "--store", store], capture_output=True, text=True)
+    if verify.returncode != 0:
+        return f"verify exited {verify.returncode}:\n{verify.stdout}{verify.stderr}"
+    ends = log_ends(tool, store)
+    for partition, _, last, *_ in earlier:
+        if last >= ends[partition]:
+            return f"an earlier acknowledged offset {last} of partition {partition} is gone (log end {ends[partition]})"
+    for partition in sorted({ack[0] for ack in acks}):
+        mine = [ack for ack in acks if ack[0] == partition]
+        start = min(ack[1] for ack in mine)
+        output = subprocess.run(
+            [tool, "replay", "crash", "--store", store, "--partition", str(partition), "--from-offset", str(start), "--format", "json"],
+            check=True, capture_output=True, text=True).stdout
+        values = {}
+        for line in output.splitlines():
+            record = json.loads(line)
+            values[record["offset"]] = record.get("value")
+        for _, base, last, task, first, run in mine:
+            for offset in range(base, last + 1):
+                expected = f"{task}:{first + offset - base}:{run}"
+                if values.get(offset) != expected:
+                    return f"partition {partition} offset {offset}: {values.get(offset)!r}, acknowledged as {expected!r}"
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--iterations", type=int, default=20, help="kills per flush policy")
+    parser.add_argument("--flush", default="everyAppend,interval:5,never")
+    parser.add_argument("--seed", type=int, default=random.randrange(2**32))
+    parser.add_argument("--keep", action="store_true", help="keep the store folders")
+    options = parser.parse_args()
+    rng = random.Random(options.seed)
+    tool, child = binaries()
+    started = time.time()
+    total_acks = 0
+    for flush in options.flush.split(","):
+        store = tempfile.mkdtemp(prefix=f"crash-loop-{flush.replace(':', '')}-")
+        earlier = []
+        keep = options.keep
+        try:
+            for iteration in range(options.iterations):
+                acks = run_child(child, store, flush, rng.uniform(0.02, 0.3))
+                failure = check_round(tool, store, acks, earlier)
+                if failure:
+                    print(f"FAILED: flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
+                    print(f"store kept at {store}", file=sys.stderr)
+                    keep = True
+                    sys.exit(1)
+                earlier += acks
+                total_acks += len(acks)
+                if sys.stderr.isatty():
+                    print(f"\r{flush}: {iteration + 1}/{options.iterations} kills, {len(earlier)} batches acknowledged", end="", file=sys.stderr)
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
+            print(f"{flush}: {options.iterations} kills, {len(earlier)} acknowledged batches, all intact")
+        finally:
+            if not keep and os.path.isdir(store):
+                shutil.rmtree(store)
+    print(f"crash loop passed: seed {options.seed}, {total_acks} acknowledged batches checked, {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
