@@ -64,10 +64,10 @@ sanitize: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
 
 # Long crash tests: hundreds of SIGKILLs per flush policy, checked in process (CrashTests) and
-# from outside with stream-tool verify and replay (tools/crash-loop.py). About 15 minutes.
+# from outside with stream-tool verify and replay (tools/crash-loop.py). About 10 minutes.
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${ITERATIONS:-150} $(SWIFT) test --filter CrashTests
-	python3 tools/crash-loop.py --iterations $${ITERATIONS:-200}
+	python3 tools/crash-loop.py --release --iterations $${ITERATIONS:-100}
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come
 # from STREAMSTORE_BENCH_SCALE (full or smoke). Extra plugin options: BENCH_ARGS="--filter replay.*".

@@ -37,11 +37,6 @@ let package = Package(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
         ),
-        // Quick single-partition append/replay throughput (until the benchmark suite lands).
-        .executableTarget(
-            name: "stream-throughput",
-            dependencies: ["StreamStore"]
-        ),
         .testTarget(
             name: "StreamStoreTests",
             dependencies: ["StreamStore", "CStreamStoreShims", "stream-crash-child"],

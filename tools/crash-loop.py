@@ -8,7 +8,7 @@ the store from outside with the command-line tool, as an operator would:
     at the offsets it was acknowledged at, with the values the child wrote;
   * every batch acknowledged in earlier rounds must still be below the log end.
 
-usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep]
+usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep] [--release]
 Exit 0 when every round passed; 1 with the first failure (and the seed to replay it) otherwise.
 """
 import argparse
@@ -26,10 +26,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def binaries():
-    subprocess.run(["swift", "build", "--product", "stream-tool"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["swift", "build", "--product", "stream-crash-child"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    folder = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+def binaries(release):
+    mode = ["-c", "release"] if release else []
+    subprocess.run(["swift", "build", *mode, "--product", "stream-tool"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["swift", "build", *mode, "--product", "stream-crash-child"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    folder = subprocess.run(["swift", "build", *mode, "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     return os.path.join(folder, "stream-tool"), os.path.join(folder, "stream-crash-child")
 
 
@@ -103,9 +104,10 @@ def main():
     parser.add_argument("--flush", default="everyAppend,interval:5,never")
     parser.add_argument("--seed", type=int, default=random.randrange(2**32))
     parser.add_argument("--keep", action="store_true", help="keep the store folders")
+    parser.add_argument("--release", action="store_true", help="use release builds (faster checks on large stores)")
     options = parser.parse_args()
     rng = random.Random(options.seed)
-    tool, child = binaries()
+    tool, child = binaries(options.release)
     started = time.time()
     total_acks = 0
     for flush in options.flush.split(","):

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// `stream-tool bench append|replay|e2e`: small runs that finish quickly in a debug build.
+@Suite struct BenchTests {
+    /// Runs `bench ARGS` in a temporary store of its own (no `--store`) and parses its JSON.
+    private func benchJSON(_ tool: ToolRunner, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let result = try tool.run(["bench"] + arguments + ["--json"], addStore: false)
+        #expect(result.status == 0, "bench \(arguments) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        let lines = result.stdoutLines
+        try #require(lines.count == 1, "expected one JSON line, got: \(result.stdout)", sourceLocation: sourceLocation)
+        return try jsonObject(lines[0], sourceLocation: sourceLocation)
+    }
+
+    private func number(_ object: [String: Any], _ key: String) -> Double {
+        (object[key] as? NSNumber)?.doubleValue ?? -1
+    }
+
+    @Test func appendReportsRatesAndLatencies() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try benchJSON(tool, ["append", "--records", "20000"])
+        #expect(result["bench"] as? String == "append")
+        #expect(result["records"] as? Int == 20000)
+        #expect(result["payloadBytes"] as? Int == 2_000_000)
+        #expect(number(result, "recordsPerSecond") > 0)
+        #expect(number(result, "megabytesPerSecond") > 0)
+        let latency = try #require(result["appendLatencyMs"] as? [String: Any])
+        for key in ["p50", "p99", "p99.9", "max"] {
+            #expect(latency[key] is NSNumber, "missing \(key)")
+        }
+        #expect(latency["samples"] as? Int == 20)
+        #expect(result["store"] is NSNull)
+    }
+
+    @Test func textOutputHasHeaderAndAlignedLines() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try tool.run(["bench", "append", "--records", "5000", "--partitions", "2", "--producers", "2"], addStore: false)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdoutLines
+        #expect(lines.first?.hasPrefix("bench append: 5,000 records of 100 B (pattern)") == true)
+        #expect(lines.contains { $0.contains("records/s") })
+        #expect(lines.contains { $0.contains("append latency p99.9") })
+        #expect(result.stderr.isEmpty, "no progress line when stderr is not a terminal: \(result.stderr)")
+    }
+
+    @Test func replayReportsBothLevels() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try benchJSON(tool, ["replay", "--records", "10000", "--partitions", "3", "--producers", "2", "--batch-records", "500"])
+        #expect(result["records"] as? Int == 10000)
+        for key in ["batchLevel", "recordLevel"] {
+            let level = try #require(result[key] as? [String: Any], "missing \(key)")
+            #expect(number(level, "recordsPerSecond") > 0)
+            #expect(number(level, "megabytesPerSecond") > 0)
+        }
+    }
+
+    @Test func endToEndReportsLatencies() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try benchJSON(tool, ["e2e", "--records", "10000", "--partitions", "2", "--producers", "2", "--batch-records", "200"])
+        #expect(result["records"] as? Int == 10000)
+        #expect(number(result, "recordsPerSecond") > 0)
+        let latency = try #require(result["endToEndLatencyMs"] as? [String: Any])
+        #expect(latency["samples"] as? Int == 10000)
+        for key in ["p50", "p99", "p99.9", "max"] {
+            #expect(number(latency, key) >= 0, "missing \(key)")
+        }
+    }
+
+    @Test func zstdAndJSONPayloadWork() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try benchJSON(tool, ["append", "--records", "5000", "--compression", "zstd:1", "--payload", "json"])
+        #expect(result["compression"] as? String == "zstd:1")
+        #expect(result["payload"] as? String == "json")
+        let perRecord = number(result, "recordBytes")
+        #expect(perRecord > 200 && perRecord < 400)
+        // Order events compress well.
+        #expect(number(result, "storedBytes") < number(result, "payloadBytes"))
+    }
+
+    @Test func badValuesAreUsageErrors() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        for arguments in [
+            ["append", "--records", "0"],
+            ["replay", "--record-bytes", "-1"],
+            ["e2e", "--partitions", "0"],
+            ["append", "--compression", "lz4"],
+            ["append", "--record-bytes", "100000", "--batch-records", "1000"],
+        ] {
+            let result = try tool.run(["bench"] + arguments, addStore: false)
+            #expect(result.status == 64, "bench \(arguments): \(result.status) \(result.stderr)")
+            #expect(result.stderr.lowercased().contains("error:"), "bench \(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test func givenStoreKeepsTheTopic() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let first = try tool.run(["bench", "append", "--records", "3000", "--partitions", "2", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let object = try jsonObject(try #require(first.stdoutLines.first))
+        let topic = try #require(object["topic"] as? String)
+        #expect(topic.hasPrefix("bench-"))
+        #expect(object["store"] as? String == tool.store)
+
+        let topics = try tool.succeed(["topics"])
+        #expect(topics.stdout.contains(topic))
+        let second = try tool.succeed(["bench", "replay", "--records", "3000"])
+        #expect(second.stdoutLines.first?.contains("topic bench-") == true)
+        let after = try tool.succeed(["topics"])
+        #expect(after.stdoutLines.filter { $0.contains("bench-") }.count == 2, "\(after.stdout)")
+    }
+}
