@@ -369,60 +369,35 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Replay from the page cache: one iteration = read the whole prefilled log (100-byte values)
-    // from offset 0, 1 MiB per read, checking every batch's CRC.
+    // from offset 0, 1 MiB per read, checking every batch's CRC; record by record
+    // (`replayFromStart100B`, a StoredRecord each) and batch by batch (`replayBatchLevel`,
+    // readBatches + forEachRecord, no object per record). Each pass returns (records, value bytes).
     let replayMaxBytes = 1 << 20
-    do {
-        let holder = Holder<OpenStore>()
-        let records = scale.replayRecords
-        Benchmark(
-            "replayFromStart100B", configuration: configuration(iterations: scale.replayPasses, extra: rateMetrics + [.peakMemoryResident]),
-            closure: { (benchmark: Benchmark) throws in
-                let topic = holder.value!.topic
-                let start = ContinuousClock.now
+    let replays: [(name: String, label: String, pass: @Sendable (Topic) throws -> (Int, Int))] = [
+        (
+            "replayFromStart100B", "replay",
+            { topic in
                 var offset: Int64 = 0
                 var seen = 0
                 var valueBytes = 0
                 while true {
                     let page = try topic.read(partition: 0, from: offset, maxBytes: replayMaxBytes)
-                    guard let last = page.last else { break }
+                    guard let last = page.last else { return (seen, valueBytes) }
                     seen += page.count
                     for record in page { valueBytes &+= record.value?.count ?? 0 }
                     offset = last.offset + 1
                 }
-                let elapsed = start.duration(to: .now)
-                benchmark.stopMeasurement()
-                guard seen == records, valueBytes == records * 100 else {
-                    benchmark.error("replay saw \(seen) records and \(valueBytes) value bytes, expected \(records) and \(records * 100)")
-                    return
-                }
-                benchmark.recordRates(records: records, valueBytes: 100, elapsed: elapsed)
-            },
-            setup: {
-                let log = try OpenStore(label: "replay", config: TopicConfig(flush: .never))
-                try await prefill(log.topic, records: records, valueBytes: 100)
-                holder.value = log
-            },
-            teardown: {
-                holder.value?.closeAndRemove()
-                holder.value = nil
-            })
-    }
-
-    // The same replay batch by batch: readBatches + forEachRecord (no object per record).
-    do {
-        let holder = Holder<OpenStore>()
-        let records = scale.replayRecords
-        Benchmark(
-            "replayBatchLevel", configuration: configuration(iterations: scale.replayPasses, extra: rateMetrics + [.peakMemoryResident]),
-            closure: { (benchmark: Benchmark) throws in
-                let topic = holder.value!.topic
-                let start = ContinuousClock.now
+            }
+        ),
+        (
+            "replayBatchLevel", "replaybatches",
+            { topic in
                 var offset: Int64 = 0
                 var seen = 0
                 var valueBytes = 0
                 while true {
                     let batches = try topic.readBatches(partition: 0, from: offset, maxBytes: replayMaxBytes)
-                    guard let last = batches.last else { break }
+                    guard let last = batches.last else { return (seen, valueBytes) }
                     for batch in batches {
                         try batch.forEachRecord(from: offset) { record in
                             seen += 1
@@ -431,6 +406,18 @@ let benchmarks: @Sendable () -> Void = {
                     }
                     offset = last.nextOffset
                 }
+            }
+        ),
+    ]
+    for replay in replays {
+        let holder = Holder<OpenStore>()
+        let records = scale.replayRecords
+        Benchmark(
+            replay.name, configuration: configuration(iterations: scale.replayPasses, extra: rateMetrics + [.peakMemoryResident]),
+            closure: { (benchmark: Benchmark) throws in
+                let topic = holder.value!.topic
+                let start = ContinuousClock.now
+                let (seen, valueBytes) = try replay.pass(topic)
                 let elapsed = start.duration(to: .now)
                 benchmark.stopMeasurement()
                 guard seen == records, valueBytes == records * 100 else {
@@ -440,7 +427,7 @@ let benchmarks: @Sendable () -> Void = {
                 benchmark.recordRates(records: records, valueBytes: 100, elapsed: elapsed)
             },
             setup: {
-                let log = try OpenStore(label: "replaybatches", config: TopicConfig(flush: .never))
+                let log = try OpenStore(label: replay.label, config: TopicConfig(flush: .never))
                 try await prefill(log.topic, records: records, valueBytes: 100)
                 holder.value = log
             },

@@ -83,23 +83,9 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
-    /// The power loss asked for while the engine still holds files open.
-    struct StillOpen: Error, CustomStringConvertible {
-        var paths: [String]
-        var description: String { "power loss with files still open (\(paths.joined(separator: ", "))): drop the Store first" }
-    }
-
-    /// What a power loss changed.
-    struct PowerLossReport: CustomStringConvertible {
-        /// Files whose content differs from what the engine last wrote.
-        var tornFiles: [String] = []
-        /// Name changes (creations, renames, unlinks) undone because their folder was never fsynced.
-        var undoneNameChanges = 0
-        var description: String { "\(tornFiles.count) files torn, \(undoneNameChanges) name changes undone" }
-    }
-
-    private let real = PosixFileSystem.shared
-    private let lock = NSLock()
+    // Not private: FaultyFileSystem+PowerLoss.swift reads the tracking state below.
+    let real = PosixFileSystem.shared
+    let lock = NSLock()
 
     // MARK: Fault configuration (lock held)
 
@@ -122,7 +108,7 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     // MARK: Power-loss bookkeeping (lock held)
 
     /// One file, by identity: it keeps its durable image across renames.
-    private final class TrackedFile {
+    final class TrackedFile {
         /// Where it is now; nil once it was unlinked or replaced by a rename.
         var path: String?
         var durable: [UInt8]
@@ -138,7 +124,7 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     }
 
     /// A change to a folder's names, not yet made durable by an fsync of the folder.
-    private enum NameChange {
+    enum NameChange {
         case created(TrackedFile)
         case renamed(TrackedFile, from: String, to: String, replaced: TrackedFile?)
         case unlinked(TrackedFile, path: String)
@@ -165,11 +151,11 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         }
     }
 
-    private var filesByPath: [String: TrackedFile] = [:]
+    var filesByPath: [String: TrackedFile] = [:]
     private var filesByDescriptor: [Int32: TrackedFile] = [:]
     private var folderDescriptors: [Int32: String] = [:]
     private var mappings: [UnsafeMutableRawPointer: (file: TrackedFile, fd: Int32)] = [:]
-    private var pendingNameChanges: [String: [NameChange]] = [:]
+    var pendingNameChanges: [String: [NameChange]] = [:]
     private var generation = 0
 
     // MARK: Test verbs
@@ -450,70 +436,6 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
 
     func fileType(_ path: String) -> FileType? { real.fileType(path) }
 
-    // MARK: Power loss
-
-    /// Rewrites every tracked file and name as a power cut could have left them (see the type's
-    /// documentation), then starts tracking afresh from that state, all of it durable.
-    @discardableResult
-    func powerLoss(random: inout SplitMix64, waitingSeconds: Double = 5) throws -> PowerLossReport {
-        guard waitUntilClosed(timeoutSeconds: waitingSeconds) else { throw StillOpen(paths: openPaths) }
-        return lock.withLock {
-            var report = PowerLossReport()
-            // Every file that has a name now or may get one back, with what it holds now.
-            var files: [ObjectIdentifier: (file: TrackedFile, namedAt: String?, current: [UInt8])] = [:]
-            for (path, file) in filesByPath { files[ObjectIdentifier(file)] = (file, path, Self.readFile(at: path)) }
-            for changes in pendingNameChanges.values {
-                for change in changes {
-                    for file in change.files where files[ObjectIdentifier(file)] == nil {
-                        files[ObjectIdentifier(file)] = (file, nil, file.detachedContent ?? file.durable)
-                    }
-                }
-            }
-
-            for folder in pendingNameChanges.keys.sorted() {
-                let changes = pendingNameChanges[folder]!
-                let kept = random.upTo(changes.count)
-                for change in changes[kept...].reversed() { change.undo() }
-                report.undoneNameChanges += changes.count - kept
-            }
-
-            for entry in files.values {
-                if let old = entry.namedAt { _ = real.unlink(old) }
-            }
-            // In path order, so a seed replays the same cuts.
-            let named = files.values.compactMap { entry in entry.file.path.map { (path: $0, entry: entry) } }
-            var survivors: [String: TrackedFile] = [:]
-            for (path, entry) in named.sorted(by: { $0.path < $1.path }) {
-                let content = Self.afterPowerCut(durable: entry.file.durable, current: entry.current, random: &random)
-                Self.writeFile(content, to: path)
-                if content != entry.current || entry.namedAt != path { report.tornFiles.append(path) }
-                entry.file.durable = content
-                entry.file.detachedContent = nil
-                survivors[path] = entry.file
-            }
-            filesByPath = survivors
-            pendingNameChanges = [:]
-            report.tornFiles.sort()
-            return report
-        }
-    }
-
-    /// A file's content after a power cut: see the type's documentation.
-    static func afterPowerCut(durable: [UInt8], current: [UInt8], random: inout SplitMix64) -> [UInt8] {
-        let common = commonPrefixCount(durable, current)
-        if common == durable.count && common == current.count { return current }
-        let cut = common + random.upTo(current.count - common)
-        var end = max(cut, durable.count)
-        if current.count < durable.count && random.oneIn(2) { end = max(cut, current.count) }
-        var result = Array(current[0..<cut])
-        if end > cut { result += durable[cut..<end] }
-        if current.count > result.count && random.oneIn(4) {
-            // The size reached the disk but the data did not.
-            result += [UInt8](repeating: 0, count: random.upTo(current.count - result.count))
-        }
-        return result
-    }
-
     // MARK: Helpers
 
     private enum WriteDecision {
@@ -627,7 +549,7 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    private static func readFile(at path: String) -> [UInt8] {
+    static func readFile(at path: String) -> [UInt8] {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         defer { Glibc.close(fd) }
@@ -647,40 +569,5 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
             }
         }
         return Array(bytes[0..<done])
-    }
-
-    private static func writeFile(_ bytes: [UInt8], to path: String) {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        precondition(fd >= 0, "cannot rewrite \(path) after a simulated power loss: errno \(errno)")
-        defer { Glibc.close(fd) }
-        var done = 0
-        bytes.withUnsafeBytes { raw in
-            while done < raw.count {
-                let count = Glibc.pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(done))
-                precondition(count > 0, "cannot rewrite \(path) after a simulated power loss: errno \(errno)")
-                done += count
-            }
-        }
-    }
-
-    /// Length of the longest common prefix, compared a page at a time (byte loops are slow in
-    /// debug builds).
-    private static func commonPrefixCount(_ a: [UInt8], _ b: [UInt8]) -> Int {
-        let count = min(a.count, b.count)
-        return a.withUnsafeBytes { a in
-            b.withUnsafeBytes { b in
-                var start = 0
-                while start < count {
-                    let length = min(4096, count - start)
-                    if memcmp(a.baseAddress! + start, b.baseAddress! + start, length) != 0 {
-                        var index = start
-                        while a[index] == b[index] { index += 1 }
-                        return index
-                    }
-                    start += length
-                }
-                return count
-            }
-        }
     }
 }
