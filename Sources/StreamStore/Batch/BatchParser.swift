@@ -11,12 +11,15 @@ enum BatchParser {
         var incompleteBatchBytes: Int?
     }
 
-    /// Parses `buffer` from `start`. Batches share `buffer`; nothing is copied or decompressed.
-    static func parse(_ buffer: [UInt8], from start: Int = 0, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max) -> Result {
+    /// Parses `buffer` from `start` up to `end` (default: its count). Batches share `buffer`;
+    /// nothing is copied or decompressed.
+    static func parse(_ buffer: [UInt8], from start: Int = 0, end: Int? = nil, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max) -> Result {
         var result = Result(batches: [], consumedBytes: 0)
         var position = start
         var expected = expectedBaseOffset
-        buffer.withUnsafeBytes { raw in
+        let end = min(end ?? buffer.count, buffer.count)
+        buffer.withUnsafeBytes { whole in
+            let raw = UnsafeRawBufferPointer(rebasing: whole[0..<end])
             while result.batches.count < maxBatches {
                 switch BatchHeader.probe(raw, at: position, expectedBaseOffset: expected) {
                 case .valid(let header):

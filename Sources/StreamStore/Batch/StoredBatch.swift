@@ -11,6 +11,12 @@ public struct StoredBatch: Sendable {
     /// True while `records` holds the compressed frame as read from disk: readers hand out
     /// decompressed batches only.
     let isCompressed: Bool
+    /// The partition the batch was read from (set by the partition's read).
+    public internal(set) var partition: Int = 0
+    /// The range of offsets a replay asked for: record visits skip records outside it, so a
+    /// batch that begins before a replay's start offset (or ends past its end) shows only the
+    /// records in range.
+    var offsetBounds: Range<Int64> = Int64.min..<Int64.max
 
     init(bytes: [UInt8], records: Range<Int>, header: BatchHeader) {
         self.bytes = bytes
@@ -19,9 +25,9 @@ public struct StoredBatch: Sendable {
         isCompressed = header.compressionCodec != 0
     }
 
-    private init(decompressed bytes: [UInt8], header: BatchHeader) {
+    private init(plain bytes: [UInt8], records: Range<Int>, header: BatchHeader) {
         self.bytes = bytes
-        self.records = 0..<bytes.count
+        self.records = records
         self.header = header
         isCompressed = false
     }
@@ -31,6 +37,10 @@ public struct StoredBatch: Sendable {
     /// The offset after this batch's last.
     public var nextOffset: Int64 { header.nextOffset }
     public var recordCount: Int { Int(header.recordCount) }
+    /// Room a reader may reserve for this batch's records: the header's count, but no more than
+    /// its record bytes can hold (a record takes at least 7), so a damaged count that the CRC
+    /// vouches for cannot make a reader allocate more than the batch (found by FuzzBatchDecoder).
+    var reservableRecordCount: Int { isCompressed ? 0 : min(recordCount, records.count / RecordDecoder.minimumRecordBytes) }
     /// Largest record timestamp in the batch (the append time for append-time batches).
     public var maxTimestamp: Int64 { header.maxTimestamp }
     /// Size on disk, header included.
@@ -47,19 +57,50 @@ public struct StoredBatch: Sendable {
             decompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[records]), limitBytes: Limits.maxBatchBytes)
         }
         switch outcome {
-        case .success(let plain):
-            return StoredBatch(decompressed: plain, header: header)
-        case .failure(let failure):
-            let reason: String
-            switch failure {
-            case .tooLarge: reason = "it decompresses to more than the \(Limits.maxBatchBytes)-byte batch limit"
-            case .truncated: reason = "its zstd frame is cut short"
-            case .malformed(let detail): reason = "its zstd frame is invalid (\(detail))"
-            }
-            throw StreamStoreError(
-                .corruptBatch, "The compressed batch at offset \(header.baseOffset) (\(position)) cannot be read: \(reason). Run `stream-tool verify`.",
-                offset: header.baseOffset)
+        case .success(let plain): return StoredBatch(plain: plain, records: 0..<plain.count, header: header)
+        case .failure(let failure): throw unreadable(failure, position: position)
         }
+    }
+
+    /// The size the batch's zstd frame declares, when it declares one within the batch limit:
+    /// such batches can be decompressed into a reader's reused buffer.
+    var declaredPlainBytes: Int? {
+        guard isCompressed else { return nil }
+        let size = bytes.withUnsafeBytes { ZstdFrame.contentSize(UnsafeRawBufferPointer(rebasing: $0[records])) }
+        guard let size, size <= Int64(Limits.maxBatchBytes) else { return nil }
+        return Int(size)
+    }
+
+    /// The same batch decompressed into `output` (its frame must declare `declaredSize`, and
+    /// `output` hold one byte more), as a batch whose records lie at `range` of `buffer`, the
+    /// array `output` points into. For readers that decompress into buffers they reuse.
+    func decompressed(
+        with decompressor: ZstdDecompressor, into output: UnsafeMutableRawBufferPointer, declaredSize: Int, position: String
+    ) throws(StreamStoreError) -> Int {
+        let outcome = bytes.withUnsafeBytes { raw in
+            decompressor.decompress(UnsafeRawBufferPointer(rebasing: raw[records]), into: output, declaredSize: declaredSize)
+        }
+        switch outcome {
+        case .success(let written): return written
+        case .failure(let failure): throw unreadable(failure, position: position)
+        }
+    }
+
+    /// This batch, now decompressed at `records` of `plain`.
+    func withPlainRecords(in plain: [UInt8], at records: Range<Int>) -> StoredBatch {
+        StoredBatch(plain: plain, records: records, header: header)
+    }
+
+    private func unreadable(_ failure: ZstdDecompressor.Failure, position: String) -> StreamStoreError {
+        let reason: String
+        switch failure {
+        case .tooLarge: reason = "it decompresses to more than the \(Limits.maxBatchBytes)-byte batch limit"
+        case .truncated: reason = "its zstd frame is cut short"
+        case .malformed(let detail): reason = "its zstd frame is invalid (\(detail))"
+        }
+        return StreamStoreError(
+            .corruptBatch, "The compressed batch at offset \(header.baseOffset) (\(position)) cannot be read: \(reason). Run `stream-tool verify`.",
+            offset: header.baseOffset)
     }
 
     /// True for a Kafka control batch (a transaction marker): it takes offsets but holds no
@@ -72,10 +113,11 @@ public struct StoredBatch: Sendable {
     public func forEachRecord(from startOffset: Int64 = 0, _ body: (RecordView) throws -> Void) throws {
         guard !header.isControl else { return }
         try requireDecompressed()
+        let lower = max(startOffset, offsetBounds.lowerBound), upper = offsetBounds.upperBound
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
             try decoder.forEach { layout in
-                if layout.offset >= startOffset {
+                if layout.offset >= lower && layout.offset < upper {
                     try body(RecordView(layout: layout, decoder: decoder))
                 }
                 return true
@@ -93,7 +135,7 @@ public struct StoredBatch: Sendable {
 
     public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
         var result: [StoredRecord] = []
-        result.reserveCapacity(recordCount)
+        result.reserveCapacity(reservableRecordCount)
         try appendRecords(from: startOffset, to: &result)
         return result
     }
@@ -102,13 +144,15 @@ public struct StoredBatch: Sendable {
         guard !header.isControl else { return }
         try requireDecompressed()
         let bytes = self.bytes
+        let lower = max(startOffset, offsetBounds.lowerBound), upper = offsetBounds.upperBound
+        let partition = self.partition
         try bytes.withUnsafeBytes { buffer in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
             try decoder.forEach { layout in
-                if layout.offset >= startOffset {
+                if layout.offset >= lower && layout.offset < upper {
                     result.append(
                         StoredRecord(
-                            offset: layout.offset, timestamp: layout.timestamp,
+                            partition: partition, offset: layout.offset, timestamp: layout.timestamp,
                             key: layout.key.map { bytes[$0] }, value: layout.value.map { bytes[$0] },
                             headers: decoder.headers(of: layout)))
                 }

@@ -110,20 +110,36 @@ final class ZstdDecompressor {
         var failure: Failure?
         // One spare byte, so a frame holding more than it declared is caught rather than cut.
         let output = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, initialized in
-            let result = ZSTD_decompressDCtx(context, buffer.baseAddress, size + 1, source, count)
-            if ZSTD_isError(result) != 0 {
-                let code = ZSTD_getErrorCode(result)
-                failure = code == ZSTD_error_srcSize_wrong ? .truncated : .malformed(String(cString: ZSTD_getErrorName(result)))
+            switch decompress(source, count, into: UnsafeMutableRawBufferPointer(buffer), declaredSize: size) {
+            case .success(let written): initialized = written
+            case .failure(let reason):
+                failure = reason
                 initialized = 0
-            } else if result != size {
-                failure = .malformed("the frame holds \(result) bytes but declares \(size)")
-                initialized = 0
-            } else {
-                initialized = result
             }
         }
         if let failure { return .failure(failure) }
         return .success(output)
+    }
+
+    /// Decompresses a frame that declares its content size into `output`, which must hold at
+    /// least that size plus one spare byte (so a frame holding more than it declares is caught,
+    /// not cut). Returns the bytes written. The caller owns `output`: this is how readers
+    /// decompress into buffers they reuse.
+    func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, declaredSize size: Int) -> Result<Int, Failure> {
+        guard let source = input.baseAddress, input.count > 0 else { return .failure(.truncated) }
+        return decompress(source, input.count, into: output, declaredSize: size)
+    }
+
+    private func decompress(_ source: UnsafeRawPointer, _ count: Int, into output: UnsafeMutableRawBufferPointer, declaredSize size: Int) -> Result<Int, Failure> {
+        precondition(output.count > size, "the output needs a spare byte past the declared size")
+        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        let result = ZSTD_decompressDCtx(context, output.baseAddress, size + 1, source, count)
+        if ZSTD_isError(result) != 0 {
+            let code = ZSTD_getErrorCode(result)
+            return .failure(code == ZSTD_error_srcSize_wrong ? .truncated : .malformed(String(cString: ZSTD_getErrorName(result))))
+        }
+        guard result == size else { return .failure(.malformed("the frame holds \(result) bytes but declares \(size)")) }
+        return .success(result)
     }
 }
 

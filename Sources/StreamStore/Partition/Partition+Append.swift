@@ -105,11 +105,11 @@ extension Partition {
         case .everyAppend:
             return (receipt, true)
         case .interval(let milliseconds):
-            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes)
+            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
             groupCommit.scheduleFlush(afterMilliseconds: milliseconds)
             return (receipt, false)
         case .never:
-            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes)
+            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
             return (receipt, false)
         }
     }
@@ -162,7 +162,7 @@ extension Partition {
             activeFirstAppendMilliseconds = nil
             // Everything written is now visible: for `.everyAppend` the sealed segment was just
             // fsynced, otherwise readers see written data anyway.
-            visible = VisibleEnd(offset: nextOffset, segmentBaseOffset: fresh.segment.baseOffset, position: 0)
+            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: fresh.segment.baseOffset, position: 0))
             context.logger.debug("Rolled to a new segment at offset \(nextOffset).")
         } catch {
             failure = error.with(topic: topic, partition: id)

@@ -13,7 +13,9 @@ extension Partition {
 
     /// Batches holding offsets from `offset` on, at most about `maxBytes` of them (at least one
     /// batch, however large, so a reader always makes progress). Empty at the log end.
-    func readBatches(from offset: Int64, maxBytes: Int) throws(StreamStoreError) -> [StoredBatch] {
+    /// Compressed batches count with their decompressed size and come back decompressed.
+    /// A reader that passes its `buffers` gets them reused (see ``ReadBuffers``).
+    func readBatches(from offset: Int64, maxBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
         let view = readView()
         guard offset >= view.logStart else {
             throw StreamStoreError(
@@ -26,12 +28,15 @@ extension Partition {
                 topic: topic, partition: id, offset: offset)
         }
         guard offset < view.visible.offset else { return [] }
+        defer { buffers?.endRead() }
 
         var result: [StoredBatch] = []
+        // Where each compressed batch of `result` lies, for decompression after the scan.
+        var compressed: [CompressedBatch] = []
         var takenBytes = 0
         var current = offset
         var segmentIndex = view.segments.lastIndex { $0.baseOffset <= offset } ?? 0
-        while segmentIndex < view.segments.count, current < view.visible.offset {
+        scan: while segmentIndex < view.segments.count, current < view.visible.offset {
             let segment = view.segments[segmentIndex]
             guard segment.baseOffset <= view.visible.segmentBaseOffset else { break }
             let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
@@ -39,41 +44,99 @@ extension Partition {
             var position = files.offsetIndex.position(floorOf: current)
             while position < limit {
                 let budget = max(maxBytes - takenBytes, 0)
-                if budget == 0 && !result.isEmpty { return result }
+                if budget == 0 && !result.isEmpty { break scan }
                 // Read past the budget by one index interval: the index points up to that far
                 // before the wanted offset.
                 var want = Int(min(limit - position, Int64(budget + context.config.indexIntervalBytes)))
                 want = max(want, min(Int(limit - position), BatchHeader.size))
-                var buffer = try read(files.log, at: position, count: want)
-                var parsed = BatchParser.parse(buffer)
+                var (buffer, filled) = try read(files.log, at: position, count: want, buffers: buffers)
+                var parsed = BatchParser.parse(buffer, end: filled)
                 if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
                     // One batch larger than the budget: read it whole.
                     guard position + Int64(needed) <= limit else {
                         throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
                     }
-                    buffer = try read(files.log, at: position, count: needed)
-                    parsed = BatchParser.parse(buffer)
+                    (buffer, filled) = try read(files.log, at: position, count: needed, buffers: buffers)
+                    parsed = BatchParser.parse(buffer, end: filled)
                 }
                 if let reason = parsed.corruption, parsed.batches.isEmpty {
                     // Hand out the good batches first; the next read meets the corruption.
-                    if !result.isEmpty { return result }
+                    if !result.isEmpty { break scan }
                     throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
                 }
                 guard !parsed.batches.isEmpty else {
                     throw corruption("no whole batch at byte \(position)", segment: segment, position: position)
                 }
                 for batch in parsed.batches where batch.nextOffset > current {
-                    if !result.isEmpty && takenBytes + batch.byteCount > maxBytes { return result }
-                    let batchPosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
-                    result.append(batch.isCompressed ? try decompress(batch, segment: segment, at: batchPosition) : batch)
-                    takenBytes += batch.byteCount
+                    let plainBytes = batch.declaredPlainBytes
+                    let cost = plainBytes ?? batch.byteCount
+                    if !result.isEmpty && takenBytes + cost > maxBytes { break scan }
+                    if batch.isCompressed {
+                        let filePosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
+                        compressed.append(CompressedBatch(index: result.count, plainBytes: plainBytes, segment: segment, filePosition: filePosition))
+                    }
+                    result.append(batch)
+                    takenBytes += cost
                     current = batch.nextOffset
                 }
                 position += Int64(parsed.consumedBytes)
             }
             segmentIndex += 1
         }
+        if !compressed.isEmpty { try decompress(compressed, of: &result, buffers: buffers) }
+        for index in result.indices { result[index].partition = id }
         return result
+    }
+
+    /// A compressed batch picked by a read, still to be decompressed.
+    private struct CompressedBatch {
+        var index: Int
+        var plainBytes: Int?
+        var segment: Segment
+        var filePosition: Int64
+        var description: String { "\(segment.logPath), byte \(filePosition)" }
+    }
+
+    /// Decompresses the picked batches: those whose frames declare their size one after the
+    /// other into one buffer (the reader's, when it has one), any others each into its own.
+    private func decompress(_ picked: [CompressedBatch], of batches: inout [StoredBatch], buffers: ReadBuffers?) throws(StreamStoreError) {
+        let decompressor = decompressors.withLock { $0.popLast() } ?? ZstdDecompressor()
+        defer { decompressors.withLock { pool in if pool.count < 4 { pool.append(decompressor) } } }
+        do throws(StreamStoreError) {
+            // One spare byte per frame: see ZstdDecompressor.decompress(_:into:declaredSize:).
+            let sized = picked.filter { $0.plainBytes != nil }
+            var placed: [Range<Int>] = []
+            var total = 0
+            for entry in sized {
+                placed.append(total..<(total + entry.plainBytes!))
+                total += entry.plainBytes! + 1
+            }
+            if total > 0 {
+                let source = batches
+                let fill = { (output: UnsafeMutableRawBufferPointer) throws(StreamStoreError) -> Int in
+                    for (entry, range) in zip(sized, placed) {
+                        let slot = UnsafeMutableRawBufferPointer(rebasing: output[range.lowerBound..<(range.upperBound + 1)])
+                        _ = try source[entry.index].decompressed(with: decompressor, into: slot, declaredSize: range.count, position: entry.description)
+                    }
+                    return total
+                }
+                let plain: [UInt8]
+                if let buffers {
+                    plain = try buffers.fillPlain(count: total, fill).bytes
+                } else {
+                    var fresh = [UInt8](unsafeUninitializedCapacity: total) { _, initialized in initialized = total }
+                    let outcome = fresh.withUnsafeMutableBytes { raw in Result { () throws(StreamStoreError) -> Int in try fill(raw) } }
+                    _ = try outcome.get()
+                    plain = fresh
+                }
+                for (entry, range) in zip(sized, placed) { batches[entry.index] = batches[entry.index].withPlainRecords(in: plain, at: range) }
+            }
+            for entry in picked where entry.plainBytes == nil {
+                batches[entry.index] = try batches[entry.index].decompressed(with: decompressor, position: entry.description)
+            }
+        } catch {
+            throw error.with(topic: topic, partition: id)
+        }
     }
 
     /// The records from `offset` on, at most about `maxBytes` of batches. Empty only at the log
@@ -84,7 +147,7 @@ extension Partition {
             let batches = try readBatches(from: from, maxBytes: maxBytes)
             guard let last = batches.last else { return [] }
             var records: [StoredRecord] = []
-            records.reserveCapacity(batches.reduce(0) { $0 + $1.recordCount })
+            records.reserveCapacity(batches.reduce(0) { $0 + $1.reservableRecordCount })
             do {
                 for batch in batches { try batch.appendRecords(from: from, to: &records) }
             } catch let error as StreamStoreError {
@@ -127,26 +190,36 @@ extension Partition {
         return view.visible.offset
     }
 
-    private func read(_ file: File, at position: Int64, count: Int) throws(StreamStoreError) -> [UInt8] {
-        var failure: StreamStoreError?
-        let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
-            do throws(StreamStoreError) {
-                initialized = try file.read(into: UnsafeMutableRawBufferPointer(raw), at: position)
-            } catch {
-                failure = error
-                initialized = 0
-            }
-        }
-        if let failure { throw failure.with(topic: topic, partition: id) }
-        return buffer
-    }
-
-    /// Decompresses a batch with a context from the partition's pool (made on first need).
+    /// Decompresses one batch into a buffer of its own, with a context from the pool.
     func decompress(_ batch: StoredBatch, segment: Segment, at filePosition: Int64) throws(StreamStoreError) -> StoredBatch {
         let decompressor = decompressors.withLock { $0.popLast() } ?? ZstdDecompressor()
         defer { decompressors.withLock { pool in if pool.count < 4 { pool.append(decompressor) } } }
-        do {
+        do throws(StreamStoreError) {
             return try batch.decompressed(with: decompressor, position: "\(segment.logPath), byte \(filePosition)")
+        } catch {
+            throw error.with(topic: topic, partition: id)
+        }
+    }
+
+    /// Reads `count` bytes at `position` into the reader's buffer, or a fresh one.
+    private func read(_ file: File, at position: Int64, count: Int, buffers: ReadBuffers?) throws(StreamStoreError) -> (bytes: [UInt8], filled: Int) {
+        do throws(StreamStoreError) {
+            if let buffers {
+                return try buffers.fillRaw(count: count) { (raw) throws(StreamStoreError) -> Int in try file.read(into: raw, at: position) }
+            }
+            var filled = 0
+            var failure: StreamStoreError?
+            let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+                do throws(StreamStoreError) {
+                    initialized = try file.read(into: UnsafeMutableRawBufferPointer(raw), at: position)
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+                filled = initialized
+            }
+            if let failure { throw failure }
+            return (buffer, filled)
         } catch {
             throw error.with(topic: topic, partition: id)
         }

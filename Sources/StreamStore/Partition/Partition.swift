@@ -24,6 +24,8 @@ final class Partition: @unchecked Sendable {
     /// since a retried fsync can report success for data the kernel already dropped.
     var failure: StreamStoreError?
     var isClosed = false
+    /// Tailing readers waiting for the visible end to move.
+    var tailWaiters = TailWaiters()
     /// Every batch before this offset is known durable (the last value written to the checkpoint).
     var recoveryPoint: Int64
     /// The checkpoint as it is on disk, when this partition knows it (checkpoint lock held).
@@ -76,10 +78,35 @@ final class Partition: @unchecked Sendable {
     func markDurable(_ end: VisibleEnd) -> StreamStoreError? {
         lock.withLock {
             if let failure { return failure }
-            if context.config.flush == .everyAppend && end.offset > visible.offset { visible = end }
+            if context.config.flush == .everyAppend && end.offset > visible.offset { publish(end) }
             return nil
         }
     }
+
+    /// Moves the end readers see and wakes the tailing readers (lock held). Readers are woken
+    /// once per batch, never per record.
+    func publish(_ end: VisibleEnd) {
+        visible = end
+        for wakeup in tailWaiters.takeAll() { wakeup.signal() }
+    }
+
+    /// Signals `wakeup` once readers can see an offset at or past `offset` (at once when they
+    /// already can), or when the partition closes.
+    func notify(_ wakeup: Wakeup, whenEndPasses offset: Int64) {
+        let now = lock.withLock {
+            if visible.offset > offset || isClosed { return true }
+            tailWaiters.add(wakeup)
+            return false
+        }
+        if now { wakeup.signal() }
+    }
+
+    /// Forgets a registration from ``notify(_:whenEndPasses:)`` that is no longer needed.
+    func cancelNotify(_ wakeup: Wakeup) {
+        lock.withLock { tailWaiters.remove(wakeup) }
+    }
+
+    var isOpen: Bool { lock.withLock { !isClosed } }
 
     /// The failure that fenced this partition, if any.
     var currentFailure: StreamStoreError? { lock.withLock { failure } }
@@ -137,6 +164,7 @@ final class Partition: @unchecked Sendable {
         try lock.withLock { () throws(StreamStoreError) in
             guard !isClosed else { return }
             isClosed = true
+            for wakeup in tailWaiters.takeAll() { wakeup.signal() }
             if let failure { throw failure }
             try activeFiles.log.syncData()
             try activeFiles.offsetIndex.file.trim()

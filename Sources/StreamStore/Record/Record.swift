@@ -55,6 +55,8 @@ public struct Record: Sendable, Hashable {
 /// that read: reading does not copy values. Keep a record as long as you like; the buffer lives
 /// as long as any slice of it.
 public struct StoredRecord: Sendable, Hashable {
+    /// The partition the record was read from.
+    public var partition: Int
     public var offset: Int64
     /// Milliseconds since the Unix epoch: the append time, or the producer's create time.
     public var timestamp: Int64
@@ -62,7 +64,8 @@ public struct StoredRecord: Sendable, Hashable {
     public var value: ArraySlice<UInt8>?
     public var headers: [RecordHeader]
 
-    public init(offset: Int64, timestamp: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?, headers: [RecordHeader]) {
+    public init(partition: Int = 0, offset: Int64, timestamp: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?, headers: [RecordHeader]) {
+        self.partition = partition
         self.offset = offset
         self.timestamp = timestamp
         self.key = key

@@ -1,0 +1,110 @@
+/// Records of one or more partitions as an `AsyncSequence`, from ``Topic/replay(partitions:options:)``.
+///
+/// Each partition's records come in offset order; partitions take turns a read at a time.
+/// Iterating allocates one array of records per read (about ``ReplayOptions/maxBytesPerRead``
+/// of batches), not per record, and reuses its read and decompression buffers.
+public struct RecordReplay: AsyncSequence, Sendable {
+    public typealias Element = StoredRecord
+    public typealias Failure = StreamStoreError
+
+    let topic: Topic
+    let partitions: [Int]
+    let options: ReplayOptions
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(topic: topic, partitions: partitions, options: options)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = StoredRecord
+        public typealias Failure = StreamStoreError
+
+        private let topic: Topic
+        private let partitions: [Int]
+        private let options: ReplayOptions
+        private var engine: ReplayEngine?
+        private var records: [StoredRecord] = []
+        private var index = 0
+
+        init(topic: Topic, partitions: [Int], options: ReplayOptions) {
+            self.topic = topic
+            self.partitions = partitions
+            self.options = options
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredRecord? {
+            while index == records.count {
+                if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
+                guard let batches = try await engine!.next() else { return nil }
+                records.removeAll(keepingCapacity: true)
+                index = 0
+                for batch in batches {
+                    do {
+                        try batch.appendRecords(from: 0, to: &records)
+                    } catch let error as StreamStoreError {
+                        throw error.with(topic: topic.name, partition: batch.partition)
+                    } catch {
+                        throw StreamStoreError(.corruptBatch, "\(error)", topic: topic.name, partition: batch.partition, offset: batch.baseOffset)
+                    }
+                }
+            }
+            defer { index += 1 }
+            return records[index]
+        }
+
+        public mutating func next() async throws(StreamStoreError) -> StoredRecord? {
+            try await next(isolation: nil)
+        }
+    }
+}
+
+/// Batches of one or more partitions as an `AsyncSequence`, from
+/// ``Topic/replayBatches(partitions:options:)``: the fast way to replay, with no object per
+/// record. A batch may hold records outside the replay's range (its first batch can begin before
+/// the start offset); ``StoredBatch/forEachRecord(from:_:)`` and
+/// ``StoredBatch/storedRecords(from:)`` visit only the records in range.
+public struct BatchReplay: AsyncSequence, Sendable {
+    public typealias Element = StoredBatch
+    public typealias Failure = StreamStoreError
+
+    let topic: Topic
+    let partitions: [Int]
+    let options: ReplayOptions
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(topic: topic, partitions: partitions, options: options)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = StoredBatch
+        public typealias Failure = StreamStoreError
+
+        private let topic: Topic
+        private let partitions: [Int]
+        private let options: ReplayOptions
+        private var engine: ReplayEngine?
+        private var batches: [StoredBatch] = []
+        private var index = 0
+
+        init(topic: Topic, partitions: [Int], options: ReplayOptions) {
+            self.topic = topic
+            self.partitions = partitions
+            self.options = options
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredBatch? {
+            while index == batches.count {
+                if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
+                guard let next = try await engine!.next() else { return nil }
+                batches = next
+                index = 0
+            }
+            defer { index += 1 }
+            return batches[index]
+        }
+
+        public mutating func next() async throws(StreamStoreError) -> StoredBatch? {
+            try await next(isolation: nil)
+        }
+    }
+}
