@@ -3,6 +3,10 @@
 // it is killed with SIGKILL at a random moment.
 //
 // usage: stream-crash-child STORE_DIR FLUSH(everyAppend|never|interval:MS) [TASKS] [RECORDS_PER_BATCH]
+//        stream-crash-child consume STORE_DIR GROUP
+// The consume mode reads topic "crash" as a member of GROUP and, per record, prints
+//   handled PARTITION OFFSET        after handling it, before committing
+//   committed PARTITION NEXT_OFFSET after the commit returned
 // Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
 // (RUN ids keep runs apart). An acknowledged batch is reported as one line:
 //   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
@@ -10,6 +14,10 @@ import Foundation
 import StreamStore
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "consume" {
+    await consume(store: arguments[2], group: arguments[3])
+    exit(0)
+}
 guard arguments.count >= 3, let flush = FlushPolicy(configValue: arguments[2]) else {
     FileHandle.standardError.write(Data("usage: stream-crash-child STORE_DIR everyAppend|never|interval:MS [TASKS] [RECORDS_PER_BATCH]\n".utf8))
     exit(2)
@@ -53,5 +61,22 @@ await withTaskGroup(of: Void.self) { group in
                 }
             }
         }
+    }
+}
+
+/// Consumes topic "crash" as a member of `group`, reporting each record handled and committed.
+func consume(store path: String, group: String) async {
+    do {
+        let store = try Store.open(at: path)
+        let consumer = try store.consumer(group: group, topic: "crash")
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        for try await record in consumer.records {
+            FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
+            try await consumer.commit(record)
+            FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
     }
 }

@@ -47,11 +47,22 @@ public final class Store: Sendable {
     let options: Options
     private let lockFile: File
     private let cache: SegmentFileCache
-    private let state: Locked<State>
+    let state: Locked<State>
 
-    private struct State {
+    struct State {
         var topics: [String: Topic] = [:]
+        var groups: [String: ConsumerGroup] = [:]
         var isClosed = false
+    }
+
+    var isClosed: Bool { state.withLock { $0.isClosed } }
+
+    /// Runs `body` with the store's state locked, or throws `.storeClosed`.
+    func withOpenState<T>(_ body: (inout State) throws(StreamStoreError) -> T) throws(StreamStoreError) -> T {
+        try state.withLock { (state) throws(StreamStoreError) -> T in
+            guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
+            return try body(&state)
+        }
     }
 
     /// What recovery did, one entry per partition that was not shut down cleanly.
@@ -209,13 +220,16 @@ public final class Store: Sendable {
     /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
     /// releases the lock. The store cannot be used afterwards.
     public func close() throws(StreamStoreError) {
-        let topics: [Topic]? = state.withLock { state in
+        let closing: (topics: [Topic], groups: [ConsumerGroup])? = state.withLock { state in
             guard !state.isClosed else { return nil }
             state.isClosed = true
-            return Array(state.topics.values)
+            return (Array(state.topics.values), Array(state.groups.values))
         }
-        guard let topics else { return }
+        guard let (topics, groups) = closing else { return }
         var firstError: StreamStoreError?
+        for group in groups {
+            do throws(StreamStoreError) { try group.close() } catch { firstError = firstError ?? error }
+        }
         for topic in topics {
             for partition in topic.partitions {
                 do throws(StreamStoreError) { try partition.close() } catch { firstError = firstError ?? error }

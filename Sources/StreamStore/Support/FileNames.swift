@@ -7,6 +7,8 @@
 /// <store>/<topic>/topic.json    topic config
 /// <store>/<topic>/<partition>/<base offset, 20 digits>.log|.index|.timeindex
 /// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
+/// <store>/__groups/<group>.offsets         a consumer group's committed offsets
+/// <store>/__snapshots/<projection>/<sequence>.snapshot   projection snapshots
 /// ```
 enum FileNames {
     static let lock = "store.lock"
@@ -23,6 +25,11 @@ enum FileNames {
     static let deletedSuffix = ".deleted"
     /// Names that start with this are the store's own, never topics.
     static let internalPrefix = "__"
+    /// The folder of consumer group offsets: `<store>/__groups/<group>.offsets`.
+    static let groupsFolder = "__groups"
+    static let groupOffsetsSuffix = ".offsets"
+    /// The folder of projection snapshots: `<store>/__snapshots/<projection>/`.
+    static let snapshotsFolder = "__snapshots"
 
     static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name

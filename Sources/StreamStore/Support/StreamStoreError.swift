@@ -31,6 +31,16 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case corruptBatch
         case corruptCheckpoint
         case partitionFenced
+        case unknownGroup
+        case invalidGroupName
+        /// A group operation that needs the group idle (a reset) met active members.
+        case groupActive
+        /// A consumer committed a partition that is no longer assigned to it.
+        case partitionNotAssigned
+        /// A corrupt snapshot, or one that no longer matches its projection.
+        case corruptSnapshot
+        /// A projection's `apply` threw.
+        case projectionFailed
 
         public var description: String {
             switch self {
@@ -53,6 +63,12 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .corruptBatch: return "corruptBatch"
             case .corruptCheckpoint: return "corruptCheckpoint"
             case .partitionFenced: return "partitionFenced"
+            case .unknownGroup: return "unknownGroup"
+            case .invalidGroupName: return "invalidGroupName"
+            case .groupActive: return "groupActive"
+            case .partitionNotAssigned: return "partitionNotAssigned"
+            case .corruptSnapshot: return "corruptSnapshot"
+            case .projectionFailed: return "projectionFailed"
             }
         }
     }

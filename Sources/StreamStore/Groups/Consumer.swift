@@ -1,0 +1,85 @@
+/// How a ``Consumer`` starts and reads.
+public struct ConsumerOptions: Sendable, Equatable {
+    /// Where a partition the group never committed starts: `.earliest` (the default) from the
+    /// log start, `.latest` from the log end. Also applied when a committed offset is out of
+    /// range (retention removed it); `.fail` makes that an error instead.
+    public var resetPolicy: OffsetResetPolicy
+    /// How many bytes of batches one read of a partition takes at most.
+    public var maxBytesPerRead: Int
+
+    public init(resetPolicy: OffsetResetPolicy = .earliest, maxBytesPerRead: Int = 1 << 20) {
+        self.resetPolicy = resetPolicy
+        self.maxBytesPerRead = maxBytesPerRead
+    }
+}
+
+/// A member of a consumer group reading one topic: from ``Store/consumer(group:topic:options:)``.
+///
+/// ```swift
+/// let billing = try store.consumer(group: "billing", topic: "orders")
+/// for try await record in billing.records {
+///     try await handle(record)
+///     try await billing.commit(record)
+/// }
+/// ```
+/// Several consumers of the same group and topic share its partitions: each partition is read
+/// by one member at a time, and members joining or leaving move partitions between them (see
+/// ``GroupCoordinator``). A member starts each partition at the group's committed offset, so
+/// records handled but not committed before a crash or a reassignment are delivered again:
+/// at-least-once. Make handlers idempotent.
+///
+/// ``records`` waits for new records at the log end (live tailing); it ends when the task is
+/// cancelled or the consumer is closed. Iterate it from one task only.
+public final class Consumer: Sendable {
+    public let group: ConsumerGroup
+    public let topic: Topic
+    public let options: ConsumerOptions
+    let coordinator: GroupCoordinator
+    let member: GroupCoordinator.MemberID
+    private let closed = Locked(false)
+
+    init(group: ConsumerGroup, topic: Topic, options: ConsumerOptions) {
+        self.group = group
+        self.topic = topic
+        self.options = options
+        coordinator = group.coordinator(for: topic)
+        member = coordinator.join()
+    }
+
+    deinit { coordinator.leave(member) }
+
+    /// The records of the partitions assigned to this member, as they come.
+    public var records: ConsumerRecords { ConsumerRecords(consumer: self) }
+
+    /// The partitions this member owns now.
+    public var assignedPartitions: [Int] { coordinator.owned(by: member) }
+
+    /// Commits `record` as processed: its partition's next offset becomes `record.offset + 1`.
+    /// Throws `.partitionNotAssigned` when the partition moved to another member meanwhile
+    /// (that member delivers the record again).
+    public func commit(_ record: StoredRecord) async throws(StreamStoreError) {
+        try await commit(partition: record.partition, nextOffset: record.offset + 1)
+    }
+
+    /// Commits a next offset for one of this member's partitions.
+    public func commit(partition: Int, nextOffset: Int64) async throws(StreamStoreError) {
+        guard coordinator.owns(member, partition: partition) else {
+            throw StreamStoreError(
+                .partitionNotAssigned,
+                "Partition \(partition) of \(topic.name) is not assigned to this consumer of group \(group.name) any more; its new owner continues from the last commit.",
+                topic: topic.name, partition: partition)
+        }
+        try await group.commit(topic: topic.name, offsets: [partition: nextOffset])
+    }
+
+    /// Leaves the group: its partitions go to the other members, and ``records`` ends.
+    public func close() {
+        let wasOpen = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if wasOpen { coordinator.leave(member) }
+    }
+
+    var isClosed: Bool { closed.withLock { $0 } }
+}

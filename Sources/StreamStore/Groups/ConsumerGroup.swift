@@ -1,0 +1,191 @@
+/// A named consumer group: the offsets it committed per topic and partition, its lag, and the
+/// members consuming in this process. From ``Store/group(_:createIfMissing:)``.
+///
+/// A committed offset is the *next* offset to process (Kafka's convention): commit
+/// `record.offset + 1` after handling `record`. Commits are atomic (a crash leaves the previous
+/// commit or the new one) and as durable as the topic's ``FlushPolicy``: fsynced before
+/// returning under `.everyAppend`, at most one interval later under `.interval`, at close under
+/// `.never`.
+public final class ConsumerGroup: Sendable {
+    public let name: String
+    private weak let store: Store?
+    private let state: Locked<State>
+    private let folder: String
+    private let path: String
+
+    private struct State {
+        var log: GroupOffsetLog?
+        var coordinators: [String: GroupCoordinator] = [:]
+        var lastSyncMilliseconds: Int64 = 0
+        var isClosed = false
+    }
+
+    init(name: String, store: Store, folder: String) {
+        self.name = name
+        self.store = store
+        self.folder = folder
+        path = FileNames.join(folder, name + FileNames.groupOffsetsSuffix)
+        state = Locked(State())
+    }
+
+    /// True once the group has a file on disk (it committed at least once).
+    var exists: Bool { Directory(fileSystem: (store?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
+
+    private func liveStore() throws(StreamStoreError) -> Store {
+        guard let store, !store.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
+        return store
+    }
+
+    /// The offset log, opened on first use (lock held).
+    private func log(_ state: inout State, store: Store) throws(StreamStoreError) -> GroupOffsetLog {
+        guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
+        if let log = state.log { return log }
+        let directory = Directory(fileSystem: store.options.fileSystem)
+        if !directory.exists(folder) {
+            try directory.create(folder)
+            try directory.sync(store.path)
+        }
+        let log = try GroupOffsetLog(path: path, folder: folder, fileSystem: store.options.fileSystem)
+        if log.truncatedBytes > 0 {
+            store.options.logger.warning("Group \(name): cut \(log.truncatedBytes) bytes of a torn commit off \(path); the commit before it stands.")
+        }
+        state.log = log
+        return log
+    }
+
+    // MARK: Committed offsets
+
+    /// The committed offsets of `topic`, partition → next offset to process. Partitions the
+    /// group never committed are absent.
+    public func committedOffsets(topic: String) throws(StreamStoreError) -> [Int: Int64] {
+        let store = try liveStore()
+        guard exists || state.withLock({ $0.log != nil }) else { return [:] }
+        return try state.withLock { (state) throws(StreamStoreError) -> [Int: Int64] in
+            let log = try log(&state, store: store)
+            var result: [Int: Int64] = [:]
+            for (key, committed) in log.state where key.topic == topic { result[key.partition] = committed.offset }
+            return result
+        }
+    }
+
+    /// Topics the group has committed offsets for, sorted.
+    public func topics() throws(StreamStoreError) -> [String] {
+        let store = try liveStore()
+        guard exists || state.withLock({ $0.log != nil }) else { return [] }
+        return try state.withLock { (state) throws(StreamStoreError) -> [String] in
+            Set(try log(&state, store: store).state.keys.map(\.topic)).sorted()
+        }
+    }
+
+    /// Commits next-offsets for partitions of `topic` in one atomic step.
+    ///
+    /// Offsets must lie within 0...log end offset of their partition (`.offsetOutOfRange`).
+    public func commit(topic topicName: String, offsets: [Int: Int64]) async throws(StreamStoreError) {
+        let store = try liveStore()
+        let topic = try store.topic(topicName)
+        var entries: [(GroupOffsetLog.Key, Int64)] = []
+        for (partition, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            let end = try topic.logEndOffset(partition: partition)
+            guard offset >= 0, offset <= end else {
+                throw StreamStoreError(
+                    .offsetOutOfRange, "Cannot commit offset \(offset) for \(topicName)[\(partition)]: it must lie within 0...\(end) (the log end offset).",
+                    topic: topicName, partition: partition, offset: offset)
+            }
+            entries.append((GroupOffsetLog.Key(topic: topicName, partition: partition), offset))
+        }
+        let now = store.options.clock.nowMilliseconds()
+        try state.withLock { (state) throws(StreamStoreError) in
+            let log = try log(&state, store: store)
+            let sync: Bool
+            switch topic.config.flush {
+            case .everyAppend: sync = true
+            case .interval(let milliseconds): sync = now - state.lastSyncMilliseconds >= milliseconds
+            case .never: sync = false
+            }
+            try log.commit(entries, nowMilliseconds: now, sync: sync)
+            if sync { state.lastSyncMilliseconds = now }
+        }
+    }
+
+    /// Moves the group's committed offsets of `topic` (all partitions, or `partitions`) to the
+    /// beginning, the end, an offset or a time. Refused with `.groupActive` while members of
+    /// this group consume the topic in this process.
+    public func reset(topic topicName: String, to position: StartPosition, partitions: [Int]? = nil) async throws(StreamStoreError) {
+        let store = try liveStore()
+        let topic = try store.topic(topicName)
+        if let coordinator = state.withLock({ $0.coordinators[topicName] }), coordinator.memberCount > 0 {
+            throw StreamStoreError(
+                .groupActive, "Group \(name) has \(coordinator.memberCount) active consumer(s) of \(topicName); stop them before resetting its offsets.",
+                topic: topicName)
+        }
+        var offsets: [Int: Int64] = [:]
+        for partition in partitions ?? Array(0..<topic.partitionCount) {
+            let (logStart, logEnd) = try topic.partition(partition).offsets
+            offsets[partition] = min(max(try topic.offset(partition: partition, for: position), logStart), logEnd)
+        }
+        try await commit(topic: topicName, offsets: offsets)
+        try state.withLock { (state) throws(StreamStoreError) in try log(&state, store: store).sync() }
+    }
+
+    // MARK: Lag
+
+    /// The group's lag on every partition of `topic`.
+    public func lag(topic topicName: String) throws(StreamStoreError) -> [PartitionLag] {
+        let store = try liveStore()
+        let topic = try store.topic(topicName)
+        let committed: [Int: GroupOffsetLog.Committed] = try {
+            () throws(StreamStoreError) -> [Int: GroupOffsetLog.Committed] in
+            guard exists || state.withLock({ $0.log != nil }) else { return [:] }
+            return try state.withLock { (state) throws(StreamStoreError) -> [Int: GroupOffsetLog.Committed] in
+                var result: [Int: GroupOffsetLog.Committed] = [:]
+                for (key, value) in try log(&state, store: store).state where key.topic == topicName { result[key.partition] = value }
+                return result
+            }
+        }()
+        let now = store.options.clock.nowMilliseconds()
+        var result: [PartitionLag] = []
+        for partition in 0..<topic.partitionCount {
+            let (logStart, logEnd) = try topic.partition(partition).offsets
+            let mine = committed[partition]
+            let next = max(mine?.offset ?? logStart, logStart)
+            var ageMilliseconds: Int64 = 0
+            if next < logEnd, let oldest = try topic.read(partition: partition, from: next, maxBytes: 1).first {
+                ageMilliseconds = max(0, now - oldest.timestamp)
+            }
+            result.append(PartitionLag(
+                topic: topicName, partition: partition, committedOffset: mine?.offset, committedMilliseconds: mine?.committedMilliseconds,
+                logStartOffset: logStart, logEndOffset: logEnd, lagRecords: max(0, logEnd - next), lagMilliseconds: ageMilliseconds,
+                committedBelowLogStart: (mine?.offset ?? logStart) < logStart))
+        }
+        return result
+    }
+
+    /// The group's lag on every topic it committed offsets for.
+    public func lag() throws(StreamStoreError) -> [PartitionLag] {
+        let store = try liveStore()
+        var result: [PartitionLag] = []
+        for topic in try topics() where store.topicNames.contains(topic) { result += try lag(topic: topic) }
+        return result
+    }
+
+    // MARK: Members
+
+    func coordinator(for topic: Topic) -> GroupCoordinator {
+        state.withLock { state in
+            if let existing = state.coordinators[topic.name] { return existing }
+            let coordinator = GroupCoordinator(partitionCount: topic.partitionCount)
+            state.coordinators[topic.name] = coordinator
+            return coordinator
+        }
+    }
+
+    /// Makes every commit durable and closes the file (at store close).
+    func close() throws(StreamStoreError) {
+        try state.withLock { (state) throws(StreamStoreError) in
+            guard !state.isClosed else { return }
+            state.isClosed = true
+            try state.log?.sync()
+            state.log = nil
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// The records of a ``Consumer``'s partitions as an `AsyncSequence` that follows the log.
+public struct ConsumerRecords: AsyncSequence, Sendable {
+    public typealias Element = StoredRecord
+    public typealias Failure = StreamStoreError
+
+    let consumer: Consumer
+
+    public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = StoredRecord
+        public typealias Failure = StreamStoreError
+
+        private let reader: MemberReader
+
+        init(consumer: Consumer) { reader = MemberReader(consumer: consumer) }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredRecord? {
+            try await reader.next()
+        }
+
+        public mutating func next() async throws(StreamStoreError) -> StoredRecord? {
+            try await reader.next()
+        }
+    }
+}
+
+/// The reading side of one member: a cursor per owned partition and the records of the last
+/// read not yet handed out. Between records it syncs with the coordinator, so partitions move
+/// only while no record of theirs is being handled.
+final class MemberReader: @unchecked Sendable {
+    // Used by the one task iterating the consumer's records.
+    private let consumer: Consumer
+    private var cursors: [Int: PartitionCursor] = [:]
+    private var pending: [StoredRecord] = []
+    private var pendingIndex = 0
+    private var nextPartition = 0
+
+    init(consumer: Consumer) { self.consumer = consumer }
+
+    nonisolated(nonsending) func next() async throws(StreamStoreError) -> StoredRecord? {
+        while true {
+            if Task.isCancelled || consumer.isClosed { return nil }
+            try applyAssignment()
+            if pendingIndex < pending.count {
+                defer { pendingIndex += 1 }
+                return pending[pendingIndex]
+            }
+            if try readSome() { continue }
+            await waitForRecords()
+        }
+    }
+
+    /// Drops released partitions (with their undelivered records) and opens cursors for new
+    /// ones at the group's committed offsets.
+    private func applyAssignment() throws(StreamStoreError) {
+        let change = consumer.coordinator.sync(consumer.member)
+        if !change.released.isEmpty {
+            let released = Set(change.released)
+            for partition in released { cursors[partition] = nil }
+            let keep = pending[pendingIndex...].filter { !released.contains($0.partition) }
+            pending = keep
+            pendingIndex = 0
+        }
+        guard !change.acquired.isEmpty else { return }
+        let committed = try consumer.group.committedOffsets(topic: consumer.topic.name)
+        for partition in change.acquired {
+            let start: StartPosition
+            if let offset = committed[partition] {
+                start = .offset(offset)
+            } else {
+                start = consumer.options.resetPolicy == .latest ? .end : .beginning
+            }
+            cursors[partition] = try PartitionCursor(
+                partition: consumer.topic.partition(partition), start: start, stop: nil, resetPolicy: consumer.options.resetPolicy)
+        }
+    }
+
+    /// One read from the next owned partition that has records; false when none has.
+    private func readSome() throws(StreamStoreError) -> Bool {
+        let owned = cursors.keys.sorted()
+        guard !owned.isEmpty else { return false }
+        for step in 0..<owned.count {
+            let partition = owned[(nextPartition + step) % owned.count]
+            let batches = try cursors[partition]!.read(maxBytes: consumer.options.maxBytesPerRead)
+            guard !batches.isEmpty else { continue }
+            nextPartition = (nextPartition + step + 1) % owned.count
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            for batch in batches {
+                do {
+                    try batch.appendRecords(from: 0, to: &pending)
+                } catch let error as StreamStoreError {
+                    throw error.with(topic: consumer.topic.name, partition: partition)
+                } catch {
+                    throw StreamStoreError(.corruptBatch, "\(error)", topic: consumer.topic.name, partition: partition, offset: batch.baseOffset)
+                }
+            }
+            if !pending.isEmpty { return true }
+        }
+        return false
+    }
+
+    /// Waits for an append to an owned partition or a change of assignment.
+    private nonisolated(nonsending) func waitForRecords() async {
+        let wakeup = Wakeup()
+        guard consumer.coordinator.setWaiting(consumer.member, wakeup) else { return }
+        let waiting = Array(cursors.values)
+        for cursor in waiting { cursor.partition.notify(wakeup, whenEndPasses: cursor.position) }
+        await wakeup.wait()
+        for cursor in waiting { cursor.partition.cancelNotify(wakeup) }
+        _ = consumer.coordinator.setWaiting(consumer.member, nil)
+    }
+}
