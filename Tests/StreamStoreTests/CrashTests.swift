@@ -43,6 +43,83 @@ import Testing
         #expect(!acknowledged.isEmpty, "the child acknowledged nothing: it did not run")
     }
 
+    /// A consumer child is killed between handling and committing at random moments: its
+    /// commits survive, the next run starts exactly at the committed offset (so a record handled
+    /// but not committed comes again), and no record is ever skipped.
+    @Test func consumerCommitsSurviveSIGKILLAndNothingIsSkipped() async throws {
+        let fixture = try StoreFixture()
+        let seed = UInt64(ProcessInfo.processInfo.environment["STREAMSTORE_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let perPartition = 3_000
+        do {
+            let topic = try fixture.topic("crash", config: TopicConfig(partitionCount: 2, flush: .everyAppend))
+            for partition in 0..<2 { try await fixture.append(topic, count: perPartition, batchSize: 100, partition: partition) }
+            try fixture.store!.close()
+            fixture.store = nil
+        }
+        var handled: [Int: Set<Int64>] = [0: [], 1: []]
+        var committedBefore: [Int: Int64] = [0: 0, 1: 0]
+        for iteration in 0..<CrashTests.iterations * 2 {
+            let lines = try runChild(arguments: ["consume", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            var firstHandled: [Int: Int64] = [:]
+            var lastCommitted: [Int: Int64] = [:]
+            var lastHandled: [Int: Int64] = [:]
+            for line in lines {
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, let partition = Int(fields[1]), let offset = Int64(fields[2]) else { continue }
+                if fields[0] == "handled" {
+                    if firstHandled[partition] == nil { firstHandled[partition] = offset }
+                    handled[partition]!.insert(offset)
+                    lastHandled[partition] = offset
+                } else if fields[0] == "committed" {
+                    lastCommitted[partition] = offset
+                }
+            }
+            for (partition, first) in firstHandled {
+                #expect(first == committedBefore[partition], "run \(iteration) started partition \(partition) at \(first), not at the committed \(committedBefore[partition]!) (seed \(seed))")
+            }
+            let store = try fixture.open()
+            let committed = try store.group("crash-group").committedOffsets(topic: "crash")
+            for partition in 0..<2 {
+                let now = committed[partition] ?? 0
+                // At least what the child saw committed (durable commits), at most one past what it handled.
+                #expect(now >= (lastCommitted[partition] ?? committedBefore[partition]!), "a commit was lost (seed \(seed))")
+                #expect(now <= (lastHandled[partition].map { $0 + 1 } ?? committedBefore[partition]!), "a commit ran ahead of handling (seed \(seed))")
+                // Nothing below the committed offset was skipped.
+                #expect(handled[partition]!.count >= Int(now) && (0..<now).allSatisfy { handled[partition]!.contains($0) }, "a record was skipped (seed \(seed))")
+                committedBefore[partition] = now
+            }
+            try store.close()
+            fixture.store = nil
+        }
+        #expect(handled.values.contains { !$0.isEmpty }, "the consumer child handled nothing: it did not run")
+    }
+
+    /// Starts the child with `arguments`, waits for "ready", SIGKILLs it after a delay, and
+    /// returns what it printed.
+    private func runChild(arguments: [String], afterMilliseconds: Int) throws -> [Substring] {
+        let process = Process()
+        process.executableURL = try productURL("stream-crash-child")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let reader = pipe.fileHandleForReading
+        var received = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !String(decoding: received, as: UTF8.self).contains("ready\n") && Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        usleep(useconds_t(afterMilliseconds * 1000))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        received += reader.readDataToEndOfFile()
+        return String(decoding: received, as: UTF8.self).split(separator: "\n")
+    }
+
     struct Ack {
         var partition: Int
         var baseOffset: Int64
