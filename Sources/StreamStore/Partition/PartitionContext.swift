@@ -5,17 +5,19 @@ final class PartitionContext: Sendable {
     let topic: String
     let partition: Int
     let folder: String
-    let config: TopicConfig
+    /// The topic's settings as they are now (shared with the topic; see ``Store/updateTopic(_:_:)``).
+    var config: TopicConfig { settings.withLock { $0 } }
+    let settings: Locked<TopicConfig>
     let fileSystem: FileSystem
     let cache: SegmentFileCache
     let clock: StoreClock
     let logger: Logger
 
-    init(topic: String, partition: Int, folder: String, config: TopicConfig, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger) {
+    init(topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger) {
         self.topic = topic
         self.partition = partition
         self.folder = folder
-        self.config = config
+        self.settings = settings
         self.fileSystem = fileSystem
         self.cache = cache
         self.clock = clock

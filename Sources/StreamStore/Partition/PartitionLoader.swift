@@ -76,6 +76,12 @@ enum PartitionLoader {
         var segments = bases.map { Segment(baseOffset: $0, folder: folder, context: context) }
         for index in segments.indices.dropLast() { segments[index].setSealedNextOffset(bases[index + 1]) }
         let logStart = max(checkpoint?.logStartOffset ?? firstBase, firstBase)
+        // Retention checkpointed a new log start and stopped before unlinking every segment
+        // below it: finish the job.
+        while segments.count > 1, let next = segments[0].nextOffsetIfSealed, next <= logStart {
+            context.logger.info("Removing segment \(segments[0].baseOffset), below the log start offset \(logStart) (an interrupted retention run).")
+            try segments.removeFirst().delete()
+        }
 
         if storeWasClean, let checkpoint, let opened = try openClean(segments: segments, checkpoint: checkpoint, logStart: logStart, context: context) {
             return opened

@@ -19,6 +19,8 @@ final class Segment: @unchecked Sendable {
     private var sealedNextOffset: Int64?
     private var sealedSizeBytes: Int64?
     private var sealedMaxTimestampValue: Int64?
+    /// Set when retention deleted the segment: its files are gone or going.
+    private var isDeleted = false
 
     init(baseOffset: Int64, folder: String, context: PartitionContext) {
         self.baseOffset = baseOffset
@@ -49,6 +51,21 @@ final class Segment: @unchecked Sendable {
         context.cache.touch(self)
     }
 
+    /// Deletes a sealed segment's files (retention). Readers that hold its open files keep
+    /// reading them (the descriptors and mappings outlive the names); new opens fail with
+    /// `.offsetOutOfRange`. Files are only unlinked, never truncated, so no mapping can fault.
+    func delete() throws(StreamStoreError) {
+        lock.withLock {
+            isDeleted = true
+            files = nil
+        }
+        context.cache.forget(self)
+        let directory = Directory(fileSystem: context.fileSystem)
+        try directory.remove(logPath)
+        try directory.remove(offsetIndexPath)
+        try directory.remove(timeIndexPath)
+    }
+
     /// Tells a sealed segment loaded from disk where it ends (the next segment's base offset).
     func setSealedNextOffset(_ nextOffset: Int64) {
         lock.withLock { sealedNextOffset = nextOffset }
@@ -62,6 +79,11 @@ final class Segment: @unchecked Sendable {
         // and two segments must never wait on each other.
         let (opened, isPinned) = try lock.withLock { () throws(StreamStoreError) -> (SegmentFiles, Bool) in
             if let files { return (files, pinned) }
+            if isDeleted {
+                throw StreamStoreError(
+                    .offsetOutOfRange, "Retention deleted the segment at offset \(baseOffset) while it was being read; read from the new log start offset.",
+                    path: logPath, offset: baseOffset)
+            }
             let opened = try openSealedFiles()
             files = opened
             return (opened, false)

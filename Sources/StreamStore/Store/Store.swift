@@ -29,17 +29,22 @@ public final class Store: Sendable {
         public var createIfMissing: Bool
         /// Most sealed segments with open files at once.
         public var openSegmentFilesLimit: Int
+        /// How often retention runs in the background while the store is open (default 5
+        /// minutes; nil: only when ``Store/enforceRetention(topic:dryRun:)`` is called).
+        public var retentionCheckMilliseconds: Int64?
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         public init(
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
-            openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles
+            openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
+            retentionCheckMilliseconds: Int64? = 300_000
         ) {
             self.logger = logger
             self.clock = clock
             self.createIfMissing = createIfMissing
             self.openSegmentFilesLimit = openSegmentFilesLimit
+            self.retentionCheckMilliseconds = retentionCheckMilliseconds
         }
     }
 
@@ -52,6 +57,7 @@ public final class Store: Sendable {
     struct State {
         var topics: [String: Topic] = [:]
         var groups: [String: ConsumerGroup] = [:]
+        var retentionTimer: RetentionTimer?
         var isClosed = false
     }
 
@@ -150,15 +156,21 @@ public final class Store: Sendable {
             topics[name] = topic
             recoveries += recovered
         }
-        return Store(path: path, options: options, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+        let store = Store(path: path, options: options, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+        if let interval = options.retentionCheckMilliseconds, interval > 0 {
+            let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
+            store.state.withLock { $0.retentionTimer = timer }
+        }
+        return store
     }
 
     private static func openTopic(name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
         var partitions: [Partition] = []
         var recoveries: [PartitionRecovery] = []
+        let settings = Locked(config)
         for index in 0..<config.partitionCount {
             let context = PartitionContext(
-                topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), config: config,
+                topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), settings: settings,
                 fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger)
             do {
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
@@ -168,7 +180,7 @@ public final class Store: Sendable {
                 throw error.with(topic: name, partition: index)
             }
         }
-        return (Topic(name: name, config: config, partitions: partitions), recoveries)
+        return (Topic(name: name, settings: settings, partitions: partitions), recoveries)
     }
 
     /// Names of the topics, sorted.
@@ -220,12 +232,15 @@ public final class Store: Sendable {
     /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
     /// releases the lock. The store cannot be used afterwards.
     public func close() throws(StreamStoreError) {
-        let closing: (topics: [Topic], groups: [ConsumerGroup])? = state.withLock { state in
+        let closing: (topics: [Topic], groups: [ConsumerGroup], timer: RetentionTimer?)? = state.withLock { state in
             guard !state.isClosed else { return nil }
             state.isClosed = true
-            return (Array(state.topics.values), Array(state.groups.values))
+            defer { state.retentionTimer = nil }
+            return (Array(state.topics.values), Array(state.groups.values), state.retentionTimer)
         }
-        guard let (topics, groups) = closing else { return }
+        guard let (topics, groups, timer) = closing else { return }
+        // A retention run under way finishes first; none starts after this.
+        timer?.stop()
         var firstError: StreamStoreError?
         for group in groups {
             do throws(StreamStoreError) { try group.close() } catch { firstError = firstError ?? error }

@@ -18,13 +18,16 @@ public enum StartPosition: Sendable, Equatable, Hashable {
 /// different partitions run in parallel, and reads never wait for appends.
 public final class Topic: Sendable {
     public let name: String
-    public let config: TopicConfig
+    /// The topic's settings as they are now.
+    public var config: TopicConfig { settings.withLock { $0 } }
+    /// Shared with every partition's context, so a config change reaches them all at once.
+    let settings: Locked<TopicConfig>
     let partitions: [Partition]
     private let roundRobin = Locked<Int>(0)
 
-    init(name: String, config: TopicConfig, partitions: [Partition]) {
+    init(name: String, settings: Locked<TopicConfig>, partitions: [Partition]) {
         self.name = name
-        self.config = config
+        self.settings = settings
         self.partitions = partitions
     }
 

@@ -14,7 +14,8 @@ public enum FlushPolicy: Sendable, Equatable, Hashable, Codable {
     case never
 }
 
-/// A topic's settings, fixed at creation and kept in `topic.json`.
+/// A topic's settings, set at creation, kept in `topic.json`, and changeable later with
+/// ``Store/updateTopic(_:_:)`` (all but the partition count).
 public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     /// Partitions, each an independent ordered log. At least 1.
     public var partitionCount: Int
@@ -32,6 +33,12 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     /// How new batches are compressed (default none). Changing it later affects only batches
     /// written afterwards; old ones keep their codec.
     public var compression: Compression
+    /// Segments whose newest record is older than this are deleted (default 7 days; nil keeps
+    /// records forever). See ``Store/enforceRetention(topic:dryRun:)``.
+    public var retentionMilliseconds: Int64?
+    /// Oldest segments are deleted while a partition holds more than this many bytes (default
+    /// nil: no size limit). A partition then stays within this plus one segment.
+    public var retentionBytes: Int64?
 
     public init(
         partitionCount: Int = 1,
@@ -41,7 +48,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         maxIndexBytes: Int = Limits.maxIndexBytes,
         flush: FlushPolicy = .everyAppend,
         maxTimestampSkewMilliseconds: Int64 = 3_600_000,
-        compression: Compression = .none
+        compression: Compression = .none,
+        retentionMilliseconds: Int64? = 7 * 24 * 3_600_000,
+        retentionBytes: Int64? = nil
     ) {
         self.partitionCount = partitionCount
         self.segmentBytes = segmentBytes
@@ -51,11 +60,13 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         self.flush = flush
         self.maxTimestampSkewMilliseconds = maxTimestampSkewMilliseconds
         self.compression = compression
+        self.retentionMilliseconds = retentionMilliseconds
+        self.retentionBytes = retentionBytes
     }
 
     private enum CodingKeys: String, CodingKey {
         case partitionCount, segmentBytes, segmentMilliseconds, indexIntervalBytes, maxIndexBytes, flush
-        case maxTimestampSkewMilliseconds, compression
+        case maxTimestampSkewMilliseconds, compression, retentionMilliseconds, retentionBytes
     }
 
     /// Reads `topic.json`; settings added in later versions take their defaults when absent.
@@ -71,6 +82,25 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         maxTimestampSkewMilliseconds =
             try container.decodeIfPresent(Int64.self, forKey: .maxTimestampSkewMilliseconds) ?? defaults.maxTimestampSkewMilliseconds
         compression = try container.decodeIfPresent(Compression.self, forKey: .compression) ?? defaults.compression
+        // -1 spells "no limit" in the file, so an absent key (an older file) can mean the default.
+        let milliseconds = try container.decodeIfPresent(Int64.self, forKey: .retentionMilliseconds)
+        retentionMilliseconds = milliseconds.map { $0 < 0 ? nil : $0 } ?? defaults.retentionMilliseconds
+        let bytes = try container.decodeIfPresent(Int64.self, forKey: .retentionBytes)
+        retentionBytes = bytes.map { $0 < 0 ? nil : $0 } ?? defaults.retentionBytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(partitionCount, forKey: .partitionCount)
+        try container.encode(segmentBytes, forKey: .segmentBytes)
+        try container.encode(segmentMilliseconds, forKey: .segmentMilliseconds)
+        try container.encode(indexIntervalBytes, forKey: .indexIntervalBytes)
+        try container.encode(maxIndexBytes, forKey: .maxIndexBytes)
+        try container.encode(flush, forKey: .flush)
+        try container.encode(maxTimestampSkewMilliseconds, forKey: .maxTimestampSkewMilliseconds)
+        try container.encode(compression, forKey: .compression)
+        try container.encode(retentionMilliseconds ?? -1, forKey: .retentionMilliseconds)
+        try container.encode(retentionBytes ?? -1, forKey: .retentionBytes)
     }
 
     /// Throws `.invalidConfig` naming the first setting out of range.
@@ -91,6 +121,8 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
             throw fail("A flush interval must be positive.")
         }
         guard maxTimestampSkewMilliseconds >= 0 else { throw fail("maxTimestampSkewMilliseconds must not be negative.") }
+        if let retentionMilliseconds, retentionMilliseconds <= 0 { throw fail("retentionMilliseconds must be positive (or nil for no limit).") }
+        if let retentionBytes, retentionBytes <= 0 { throw fail("retentionBytes must be positive (or nil for no limit).") }
         if case .zstd(let level) = compression, !Compression.zstdLevels.contains(level) {
             throw fail("zstd level must be \(Compression.zstdLevels.lowerBound)...\(Compression.zstdLevels.upperBound), not \(level).")
         }
@@ -112,6 +144,8 @@ extension TopicConfig {
         compare("flush", flush, other.flush) { $0.configValue }
         compare("maxTimestampSkewMilliseconds", maxTimestampSkewMilliseconds, other.maxTimestampSkewMilliseconds)
         compare("compression", compression, other.compression) { $0.configValue }
+        compare("retentionMilliseconds", retentionMilliseconds, other.retentionMilliseconds) { $0.map(String.init) ?? "unlimited" }
+        compare("retentionBytes", retentionBytes, other.retentionBytes) { $0.map(String.init) ?? "unlimited" }
         return result
     }
 }
