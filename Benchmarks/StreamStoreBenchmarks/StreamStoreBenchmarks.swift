@@ -31,18 +31,23 @@ struct Scale: Sendable {
     /// Bytes of unflushed log `recoverUnflushedTail` recovers, and how many recoveries.
     var recoveryBytes: Int
     var recoveryIterations: Int
+    /// Appends timed to a tailing reader's wake-up, and consumer-group commits.
+    var tailAppends: Int
+    var commits: Int
     /// Upper bound on the measured time of one workload (iteration counts usually stop it first).
     var maxDuration: Duration
 
     static let full = Scale(
         name: "full", appendBatches100B: 5_000, appendBatches1KiB: 800, fsyncRounds: [1: 1_000, 4: 500, 16: 250],
         replayRecords: 1_000_000, replayPasses: 30, pointLogRecords: 1_000_000, pointReads: 10_000,
-        openPartitions: 1_000, openIterations: 10, recoveryBytes: 1 << 30, recoveryIterations: 5, maxDuration: .seconds(30))
+        openPartitions: 1_000, openIterations: 10, recoveryBytes: 1 << 30, recoveryIterations: 5, tailAppends: 5_000, commits: 5_000,
+        maxDuration: .seconds(30))
 
     static let smoke = Scale(
         name: "smoke", appendBatches100B: 20, appendBatches1KiB: 10, fsyncRounds: [1: 5, 4: 5, 16: 3],
         replayRecords: 20_000, replayPasses: 3, pointLogRecords: 20_000, pointReads: 100,
-        openPartitions: 20, openIterations: 3, recoveryBytes: 8 << 20, recoveryIterations: 3, maxDuration: .seconds(2))
+        openPartitions: 20, openIterations: 3, recoveryBytes: 8 << 20, recoveryIterations: 3, tailAppends: 20, commits: 20,
+        maxDuration: .seconds(2))
 
     static func fromEnvironment() -> Scale {
         switch ProcessInfo.processInfo.environment["STREAMSTORE_BENCH_SCALE"] ?? "full" {
@@ -243,7 +248,7 @@ let benchmarks: @Sendable () -> Void = {
     // would print 14 M records/s instead of 14,213 K).
     let customUnits: [BenchmarkMetric: BenchmarkUnits] = [
         Metric.recordsPerSecond: .kilo, Metric.megabytesPerSecond: .count, Metric.appendLatencyMicros: .count,
-        Metric.openMicros: .count, Metric.recoveryMillisPerGiB: .count,
+        Metric.openMicros: .count, Metric.recoveryMillisPerGiB: .count, Metric.wakeupLatencyMicros: .count, Metric.commitsPerSecond: .count,
     ]
     func configuration(iterations: Int, extra: [BenchmarkMetric] = []) -> Benchmark.Configuration {
         .init(
@@ -251,6 +256,7 @@ let benchmarks: @Sendable () -> Void = {
             warmupIterations: 1, maxDuration: scale.maxDuration, maxIterations: iterations)
     }
     let rateMetrics = [Metric.recordsPerSecond, Metric.megabytesPerSecond]
+    registerConsumerBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
 
     // Appends, flush .never: one iteration = fill a reused batch with 1,000 records from one
     // preallocated value buffer, then append it. wallClock is per batch; mallocCountTotal is

@@ -5,7 +5,8 @@ import Testing
 
 /// Random operations on a store, checked after every step against an in-memory model: the
 /// records each partition acknowledged. Appends (single and concurrent), reads at random offsets
-/// with random byte budgets, reads by timestamp, clean reopens, crashes and power cuts.
+/// with random byte budgets, reads by timestamp, retention runs (by time and by size, with the
+/// settings changed at random), consumer-group commits, clean reopens, crashes and power cuts.
 ///
 /// A failure names the seed of its run; replay it with `STREAMSTORE_SEED` (every run's seed
 /// derives from it).
@@ -18,6 +19,8 @@ import Testing
         let model = try StoreModel(seed: seed)
         for _ in 0..<Self.steps { try await model.step() }
         #expect(model.counts.reduce(0, +) > 0, "the run appended nothing; \(model.context)")
+        #expect(model.logStart.reduce(0, +) > 0, "retention deleted nothing in the run; \(model.context)")
+        #expect(!model.committed.isEmpty, "the run committed nothing; \(model.context)")
     }
 }
 
@@ -33,14 +36,19 @@ private final class StoreModel {
     }
 
     static let topicName = "model"
-    static let config = TopicConfig(partitionCount: 2, segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend)
+    static let config = TopicConfig(partitionCount: 2, segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend, retentionMilliseconds: nil)
 
     let seed: UInt64
     var random: SplitMix64
     let fixture: StoreFixture
     let fileSystem = FaultyFileSystem()
-    /// Acknowledged records per partition, in offset order from 0 (nothing is ever deleted).
+    /// Acknowledged records per partition, in offset order from 0; those below `logStart` were
+    /// deleted by retention.
     var partitions: [[Expected]] = [[], []]
+    var logStart: [Int] = [0, 0]
+    /// What the consumer group committed per partition (next offset), if anything.
+    var committed: [Int: Int64] = [:]
+    static let groupName = "model-group"
     var stepNumber = 0
     var recent: [String] = []
     private let pool: [UInt8]
@@ -72,12 +80,14 @@ private final class StoreModel {
         stepNumber += 1
         fixture.clock.advance(milliseconds: Int64(random.upTo(3000)))
         switch random.upTo(99) {
-        case 0..<40: try await appendOne()
-        case 40..<48: try await appendConcurrently()
-        case 48..<70: try readAtRandomOffset()
-        case 70..<82: try readByTimestamp()
-        case 82..<88: try reopenCleanly()
-        case 88..<94: try crashAndReopen()
+        case 0..<38: try await appendOne()
+        case 38..<45: try await appendConcurrently()
+        case 45..<64: try readAtRandomOffset()
+        case 64..<74: try readByTimestamp()
+        case 74..<79: try enforceRetention()
+        case 79..<86: try await commit()
+        case 86..<90: try reopenCleanly()
+        case 90..<95: try crashAndReopen()
         default: try powerCutAndReopen()
         }
         try checkOffsetsAndTail()
@@ -127,12 +137,13 @@ private final class StoreModel {
     private func readAtRandomOffset() throws {
         let partition = random.upTo(1)
         let count = partitions[partition].count
-        let offset = random.oneIn(10) ? count + random.upTo(2) : random.upTo(count)
+        let start = logStart[partition]
+        let offset = random.oneIn(10) ? count + random.upTo(2) : (random.oneIn(12) && start > 0 ? random.upTo(start - 1) : start + random.upTo(count - start))
         let maxBytes = 1 + random.upTo(random.oneIn(4) ? 20_000 : 2_000)
         note("read \(partition) from \(offset) maxBytes \(maxBytes)")
         let topic = try topic()
-        guard offset <= count else {
-            #expect(throws: StreamStoreError.self, "a read past the end is out of range; \(context)") {
+        guard offset <= count, offset >= start else {
+            #expect(throws: StreamStoreError.self, "a read past the end or below the start is out of range; \(context)") {
                 try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
             }
             return
@@ -160,16 +171,56 @@ private final class StoreModel {
         let partition = random.upTo(1)
         let records = partitions[partition]
         var target: Int64
-        if records.isEmpty || random.oneIn(6) {
+        if records.count == logStart[partition] || random.oneIn(6) {
             target = fixture.clock.nowMilliseconds() + Int64(random.upTo(200_000)) - 100_000
         } else {
-            target = records[random.upTo(records.count - 1)].timestamp + Int64(random.upTo(2)) - 1
+            target = records[logStart[partition] + random.upTo(records.count - 1 - logStart[partition])].timestamp + Int64(random.upTo(2)) - 1
         }
         note("offset of \(partition) at time \(target)")
-        // The first record whose timestamp (a running maximum) reaches the target.
-        let expected = records.firstIndex { $0.timestamp >= target } ?? records.count
+        // The first record still kept whose timestamp (a running maximum) reaches the target.
+        let expected = records.indices.dropFirst(logStart[partition]).first { records[$0].timestamp >= target } ?? records.count
         let found = try topic().offset(partition: partition, for: .timestamp(target))
         #expect(found == Int64(expected), "offset for timestamp \(target); \(context)")
+    }
+
+    /// Changes the retention settings at random, enforces them, and checks what went: only
+    /// expired records by time, and a partition within its byte budget plus one segment.
+    private func enforceRetention() throws {
+        let store = try #require(fixture.store)
+        let window = random.oneIn(3) ? nil : Int64(1 + random.upTo(400_000))
+        let budget = random.oneIn(3) ? nil : Int64(6_000 + random.upTo(30_000))
+        try store.updateTopic(Self.topicName) {
+            $0.retentionMilliseconds = window
+            $0.retentionBytes = budget
+        }
+        let dryRun = random.oneIn(5)
+        note("retention window \(window.map(String.init) ?? "none") bytes \(budget.map(String.init) ?? "none")\(dryRun ? " (dry run)" : "")")
+        let now = fixture.clock.nowMilliseconds()
+        for report in try store.enforceRetention(topic: Self.topicName, dryRun: dryRun) {
+            let partition = report.partition
+            #expect(report.logStartOffsetBefore == Int64(logStart[partition]), "\(context)")
+            let newStart = Int(report.logStartOffset)
+            #expect(newStart >= logStart[partition] && newStart <= partitions[partition].count, "the log start only moves forward, up to the end; \(context)")
+            for segment in report.deleted where segment.reason == "time" {
+                #expect(segment.maxTimestamp.map { $0 < now - window! } ?? false, "only expired segments go by time; \(context)")
+                let records = partitions[partition][Int(segment.baseOffset)..<Int(segment.nextOffset)]
+                #expect(records.allSatisfy { $0.timestamp < now - window! }, "every record of a segment deleted by time expired; \(context)")
+            }
+            if let budget, report.deleted.contains(where: { $0.reason == "size" }) || report.bytesBefore > budget {
+                #expect(report.bytesAfter <= budget + Int64(Self.config.segmentBytes) + 2_048, "within the byte budget plus one segment; \(context)")
+            }
+            if !dryRun { logStart[partition] = newStart } else { #expect(try topic().logStartOffset(partition: partition) == Int64(logStart[partition]), "\(context)") }
+        }
+    }
+
+    /// Commits a random next offset of a random partition for the model's consumer group.
+    private func commit() async throws {
+        let partition = random.upTo(1)
+        let count = partitions[partition].count
+        let offset = Int64(logStart[partition] + random.upTo(count - logStart[partition]))
+        note("commit \(partition) at \(offset)")
+        try await fixture.store!.group(Self.groupName).commit(topic: Self.topicName, offsets: [partition: offset])
+        committed[partition] = offset
     }
 
     private func reopenCleanly() throws {
@@ -210,12 +261,20 @@ private final class StoreModel {
         let topic = try topic()
         for partition in 0..<2 {
             let count = partitions[partition].count
-            #expect(try topic.logStartOffset(partition: partition) == 0, "\(context)")
+            #expect(try topic.logStartOffset(partition: partition) == Int64(logStart[partition]), "log start of partition \(partition); \(context)")
             #expect(try topic.logEndOffset(partition: partition) == Int64(count), "log end of partition \(partition); \(context)")
-            if count > 0 {
+            if count > logStart[partition] {
                 let records = try topic.read(partition: partition, from: Int64(count - 1), maxBytes: 1)
                 expect(records, from: count - 1, in: partition)
             }
+        }
+        // Committed offsets (durable under .everyAppend) and lag agree with the model.
+        let group = try #require(fixture.store).group(Self.groupName)
+        #expect(try group.committedOffsets(topic: Self.topicName) == committed, "committed offsets; \(context)")
+        for lag in try group.lag(topic: Self.topicName) {
+            let next = max(Int(committed[lag.partition] ?? 0), logStart[lag.partition])
+            #expect(lag.lagRecords == Int64(partitions[lag.partition].count - next), "lag of partition \(lag.partition); \(context)")
+            #expect(lag.committedBelowLogStart == committed[lag.partition].map { Int($0) < logStart[lag.partition] } ?? false, "\(context)")
         }
     }
 
@@ -224,7 +283,7 @@ private final class StoreModel {
         let topic = try topic()
         for partition in 0..<2 {
             let maxBytes = 1 + random.upTo(16_384)
-            var offset = 0
+            var offset = logStart[partition]
             var records: [StoredRecord] = []
             while offset < partitions[partition].count {
                 let more = try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
@@ -232,8 +291,8 @@ private final class StoreModel {
                 records += more
                 offset += more.count
             }
-            #expect(records.count == partitions[partition].count, "partition \(partition) holds every acknowledged record; \(context)")
-            expect(records, from: 0, in: partition)
+            #expect(records.count == partitions[partition].count - logStart[partition], "partition \(partition) holds every acknowledged record kept; \(context)")
+            expect(records, from: logStart[partition], in: partition)
         }
     }
 
