@@ -21,6 +21,10 @@ struct RecordLayout {
 /// every varint and length is still bounds-checked; a malformed record is a `.corruptBatch`
 /// error, never a trap or a read outside the batch.
 struct RecordDecoder {
+    /// The smallest encoded record: a length and six fields of one byte each (docs/FORMAT.md,
+    /// "Record"), so a batch's bytes bound how many records it can hold.
+    static let minimumRecordBytes = 7
+
     let buffer: UnsafeRawBufferPointer
     let header: BatchHeader
     /// Where the records lie in `buffer`: right after the 61-byte header for an uncompressed

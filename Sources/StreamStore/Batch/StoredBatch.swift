@@ -31,6 +31,10 @@ public struct StoredBatch: Sendable {
     /// The offset after this batch's last.
     public var nextOffset: Int64 { header.nextOffset }
     public var recordCount: Int { Int(header.recordCount) }
+    /// Room a reader may reserve for this batch's records: the header's count, but no more than
+    /// its record bytes can hold (a record takes at least 7), so a damaged count that the CRC
+    /// vouches for cannot make a reader allocate more than the batch (found by FuzzBatchDecoder).
+    var reservableRecordCount: Int { isCompressed ? 0 : min(recordCount, records.count / RecordDecoder.minimumRecordBytes) }
     /// Largest record timestamp in the batch (the append time for append-time batches).
     public var maxTimestamp: Int64 { header.maxTimestamp }
     /// Size on disk, header included.
@@ -93,7 +97,7 @@ public struct StoredBatch: Sendable {
 
     public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
         var result: [StoredRecord] = []
-        result.reserveCapacity(recordCount)
+        result.reserveCapacity(reservableRecordCount)
         try appendRecords(from: startOffset, to: &result)
         return result
     }

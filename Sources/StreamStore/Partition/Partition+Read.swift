@@ -37,6 +37,12 @@ extension Partition {
             let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
             let files = try segment.openFiles()
             var position = files.offsetIndex.position(floorOf: current)
+            // The offset index only says where to start looking; an index that passed validation
+            // can still be damaged. Until the bytes there prove to be a batch boundary at or before
+            // the wanted offset (offsets are dense: a batch past it means the one holding it lies
+            // further back), a misplaced start means reading the segment from its beginning
+            // instead, never skipping records (found by FuzzIndexValidation).
+            var trustingIndex = position > 0
             while position < limit {
                 let budget = max(maxBytes - takenBytes, 0)
                 if budget == 0 && !result.isEmpty { return result }
@@ -49,12 +55,32 @@ extension Partition {
                 if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
                     // One batch larger than the budget: read it whole.
                     guard position + Int64(needed) <= limit else {
+                        if trustingIndex {
+                            (position, trustingIndex) = (0, false)
+                            continue
+                        }
                         throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
                     }
                     buffer = try read(files.log, at: position, count: needed)
                     parsed = BatchParser.parse(buffer)
                 }
+                if trustingIndex {
+                    trustingIndex = false
+                    let landed = parsed.batches.first { $0.nextOffset > current }
+                    if (parsed.batches.isEmpty && parsed.corruption != nil) || (landed.map { $0.baseOffset > current } ?? false) {
+                        position = 0
+                        continue
+                    }
+                }
                 if let reason = parsed.corruption, parsed.batches.isEmpty {
+                    // A whole, checksummed batch this reader cannot decode (a codec it does not
+                    // read) that ends before the wanted offset is passed over, not reported: the
+                    // reader wants none of it (found by FuzzSegmentRecovery).
+                    let skipped = buffer.withUnsafeBytes { BatchHeader.probe($0, at: parsed.consumedBytes) }
+                    if case .valid(let header) = skipped, header.nextOffset <= current {
+                        position += Int64(parsed.consumedBytes + header.totalBytes)
+                        continue
+                    }
                     // Hand out the good batches first; the next read meets the corruption.
                     if !result.isEmpty { return result }
                     throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
@@ -65,7 +91,17 @@ extension Partition {
                 for batch in parsed.batches where batch.nextOffset > current {
                     if !result.isEmpty && takenBytes + batch.byteCount > maxBytes { return result }
                     let batchPosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
-                    result.append(batch.isCompressed ? try decompress(batch, segment: segment, at: batchPosition) : batch)
+                    var plain = batch
+                    if batch.isCompressed {
+                        do {
+                            plain = try decompress(batch, segment: segment, at: batchPosition)
+                        } catch {
+                            // As for corruption above: the good batches first (found by FuzzSegmentRecovery).
+                            if !result.isEmpty { return result }
+                            throw error
+                        }
+                    }
+                    result.append(plain)
                     takenBytes += batch.byteCount
                     current = batch.nextOffset
                 }
@@ -84,13 +120,19 @@ extension Partition {
             let batches = try readBatches(from: from, maxBytes: maxBytes)
             guard let last = batches.last else { return [] }
             var records: [StoredRecord] = []
-            records.reserveCapacity(batches.reduce(0) { $0 + $1.recordCount })
-            do {
-                for batch in batches { try batch.appendRecords(from: from, to: &records) }
-            } catch let error as StreamStoreError {
-                throw error.with(topic: topic, partition: id)
-            } catch {
-                throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+            records.reserveCapacity(batches.reduce(0) { $0 + $1.reservableRecordCount })
+            for batch in batches {
+                let before = records.count
+                do {
+                    try batch.appendRecords(from: from, to: &records)
+                } catch {
+                    // The records of the batches before a malformed one first, none of its own; the
+                    // next read, from its offset, meets the error (found by FuzzSegmentRecovery).
+                    records.removeSubrange(before...)
+                    if !records.isEmpty { return records }
+                    if let error = error as? StreamStoreError { throw error.with(topic: topic, partition: id) }
+                    throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+                }
             }
             if !records.isEmpty { return records }
             from = last.nextOffset
