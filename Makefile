@@ -16,6 +16,10 @@ help:
 	@echo "make release     release build of stream-tool"
 	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
 	@echo "make bench-smoke every benchmark at tiny sizes, a few iterations (checks they run)"
+	@echo "make fuzz        the libFuzzer targets, FUZZ_SECONDS (60) each (Fuzz/README.md)"
+	@echo "make fuzz-smoke  every fuzz target for 5 seconds (checks they build and run)"
+	@echo "make fuzz-corpus rewrite the committed seed corpus (Fuzz/Corpus) from engine-written data"
+	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~25 min)"
 
 # System packages the build needs, installed only when missing.
 deps:
@@ -79,6 +83,31 @@ bench: deps
 
 bench-smoke: deps
 	cd Benchmarks && STREAMSTORE_BENCH_SCALE=smoke $(BENCH) --no-progress $(BENCH_ARGS)
+
+# StreamStore against SQLite, Redis Streams, NATS JetStream, LMDB, RocksDB, a minimal C log and the
+# raw disk (tools/peers): installs what is missing, builds into .build-peers, runs every workload
+# in 3 rounds plus the Kreps workload, writes docs/BENCHMARKS.md and docs/benchmarks/*.png.
+# PEERS_QUICK=1: small sizes, one round. PEERS_RUNS=N: rounds. PEERS_TMPDIR: where the data goes.
+.PHONY: bench-peers
+bench-peers: deps
+	python3 tools/peers/run.py
+
+# libFuzzer targets: a nested package (Fuzz/Package.swift), built with --sanitize fuzzer into
+# .build-fuzz. Each target runs FUZZ_SECONDS from the committed seeds plus what earlier runs found
+# (.fuzz/corpus, git-ignored); crash inputs land in .fuzz/artifacts/<target>/ and are printed
+# with the command that reproduces them. FUZZ_TARGETS="json-line ..." picks targets;
+# FUZZ_SANITIZE=address adds AddressSanitizer (half the speed; its own build folder).
+.PHONY: fuzz fuzz-smoke fuzz-corpus
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	Fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	Fuzz/fuzz.sh 5 $(FUZZ_TARGETS)
+
+fuzz-corpus: deps
+	Fuzz/fuzz.sh --write-corpus $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build "$(STORE)"

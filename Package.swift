@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "StreamStore", targets: ["StreamStore"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
+        // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
+        // Fuzz/ can drive them; not part of the engine's API.
+        .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,10 +27,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "StreamToolSupport",
+            dependencies: ["StreamStore"]
+        ),
         .executableTarget(
             name: "stream-tool",
             dependencies: [
                 "StreamStore",
+                "StreamToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

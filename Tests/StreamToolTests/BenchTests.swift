@@ -50,11 +50,31 @@ import Testing
         defer { tool.removeFolder() }
         let result = try benchJSON(tool, ["replay", "--records", "10000", "--partitions", "3", "--producers", "2", "--batch-records", "500"])
         #expect(result["records"] as? Int == 10000)
-        for key in ["batchLevel", "recordLevel"] {
+        for key in ["append", "batchLevel", "recordLevel"] {
             let level = try #require(result[key] as? [String: Any], "missing \(key)")
+            #expect(number(level, "seconds") > 0)
             #expect(number(level, "recordsPerSecond") > 0)
             #expect(number(level, "megabytesPerSecond") > 0)
         }
+        // The fill is timed like `bench append`: one latency sample per batch of 500.
+        let fill = try #require(result["append"] as? [String: Any])
+        let latency = try #require(fill["appendLatencyMs"] as? [String: Any])
+        #expect(latency["samples"] as? Int == 20)
+        #expect(number(latency, "p50") >= 0)
+    }
+
+    /// The Kreps workload's shape (tools/peers): one producer into six partitions, then one pass
+    /// that reads every partition back, with the fill and both reads timed in one JSON line.
+    @Test func replayOfOneProducerIntoSixPartitions() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try benchJSON(tool, ["replay", "--records", "12345", "--partitions", "6", "--payload", "random"])
+        #expect(result["partitions"] as? Int == 6)
+        #expect(result["producers"] as? Int == 1)
+        #expect(result["payloadBytes"] as? Int == 1_234_500)
+        let fill = try #require(result["append"] as? [String: Any])
+        #expect(number(fill, "recordsPerSecond") > 0)
+        #expect(number(try #require(result["recordLevel"] as? [String: Any]), "recordsPerSecond") > 0)
     }
 
     @Test func endToEndReportsLatencies() throws {

@@ -55,7 +55,12 @@ import Testing
         #expect(try tool.fail(["create", "t", "--flush", "interval:5parsecs"]).contains("duration"))
         #expect(try tool.fail(["create", "t", "--flush", "sometimes"]).contains("flush policy"))
         #expect(try tool.fail(["create", "t", "--segment-bytes", "12MB"]).contains("size"))
-        #expect(try tool.fail(["create", "t", "--segment-bytes", "100"]).contains("segmentBytes"))
+        #expect(try tool.fail(["create", "t", "--segment-bytes", "100"]).contains("--segment-bytes must be 4096 to"))
+        #expect(try tool.fail(["create", "t", "--partitions", "0"]).contains("--partitions must be 1 to 10000, not 0"))
+        #expect(try tool.fail(["create", "t", "--compression", "zstd:99"]).contains("the level must be"))
+        #expect(try tool.fail(["create", "t", "--compression", "lz4"]).contains("not a compression"))
+        // A create that fails its checks leaves no empty store behind.
+        #expect(!FileManager.default.fileExists(atPath: tool.store))
         try tool.succeed(["create", "t", "--flush", "interval:250ms", "--segment-bytes", "64KiB"])
         #expect(try tool.fail(["replay", "t", "--from-time", "yesterday"]).contains("not a valid time"))
         #expect(try tool.fail(["replay", "t", "--from-time", "2999-01-01T00:00:00Z"]).contains("future"))
@@ -68,7 +73,33 @@ import Testing
         defer { tool.removeFolder() }
         try tool.succeed(["create", "t", "--partitions", "2"])
         #expect(try tool.succeed(["create", "t", "--partitions", "2"]).stdout.contains("already exists"))
-        #expect(try tool.fail(["create", "t", "--partitions", "3"]).contains("partitionCount"))
+        #expect(try tool.fail(["create", "t", "--partitions", "3"]).contains("partitionCount is 2, not 3"))
+        // Flush policies are spelled as --flush takes them, not as topic.json stores them.
+        let flush = try tool.fail(["create", "t", "--partitions", "2", "--flush", "interval:200ms"])
+        #expect(flush.contains("flush is always, not interval:200ms"))
+        #expect(!flush.contains("everyAppend"))
+        try tool.succeed(["create", "u", "--flush", "never"])
+        #expect(try tool.fail(["create", "u"]).contains("flush is never, not always"))
+    }
+
+    @Test func aCorruptBatchStopsReplayWithOneErrorLine() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        // Damage in a sealed segment: the active one's tail would be cut by recovery instead.
+        try tool.succeed(["create", "t", "--flush", "never", "--segment-bytes", "4KiB"])
+        try tool.succeed(["produce", "t"], input: "first\n")
+        try tool.succeed(["produce", "t"], input: "second\nthird\n")
+        try tool.succeed(["produce", "t"], input: String(repeating: "a value long enough to roll the segment\n", count: 120))
+        #expect(try tool.logFiles("t").count == 2)
+        let log = tool.segmentPath("t")
+        let second = try tool.batchLength(at: 0, in: log) + 12
+        try tool.flipByte(at: second + 65, in: log)
+        let result = try tool.run(["replay", "t", "--format", "value"])
+        #expect(result.status == 1)
+        #expect(result.errorLines.count == 1)
+        #expect(result.errorLines.first?.contains("stream-tool verify") == true)
+        #expect(result.stdoutLines == ["first"], "what was read before the damage is printed")
+        #expect(!result.stderr.contains("Fatal error"))
     }
 
     @Test func storeMissingNotAStoreOrLocked() throws {
@@ -100,5 +131,10 @@ import Testing
         #expect(result.stderr.contains("Usage:"))
         let unknownFlag = try tool.run(["create", "t", "--compresion", "zstd"])
         #expect(unknownFlag.status == 64)
+        for arguments in [["replay", "t", "--partition=-1"], ["replay", "t", "--until-offset=-1"], ["produce", "t", "--partition=-2"]] {
+            let negative = try tool.run(arguments)
+            #expect(negative.status == 64, "\(arguments)")
+            #expect(negative.stderr.contains("must not be negative"), "\(arguments): \(negative.stderr)")
+        }
     }
 }

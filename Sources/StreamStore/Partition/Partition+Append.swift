@@ -121,7 +121,13 @@ extension Partition {
         guard activeSizeBytes > 0 else { return false }
         let config = context.config
         if activeSizeBytes + batchBytes > Int64(config.segmentBytes) { return true }
-        if let first = activeFirstAppendMilliseconds, now - first >= config.segmentMilliseconds { return true }
+        if let first = activeFirstAppendMilliseconds {
+            // After a reopen `first` is the first batch's timestamp, whatever a producer put there
+            // (Int64.min is a valid create time): an age past Int64.max is old enough to roll, not
+            // an overflow trap (found by FuzzSegmentRecovery).
+            let (age, overflow) = now.subtractingReportingOverflow(first)
+            if overflow || age >= config.segmentMilliseconds { return true }
+        }
         // One entry is kept in reserve for the final time entry written when the segment seals.
         if activeFiles.offsetIndex.file.entryCount >= activeFiles.offsetIndex.file.maxEntries - 1
             || activeFiles.timeIndex.file.entryCount >= activeFiles.timeIndex.file.maxEntries - 1

@@ -42,6 +42,12 @@ extension Partition {
             let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
             let files = try segment.openFiles()
             var position = files.offsetIndex.position(floorOf: current)
+            // The offset index only says where to start looking; an index that passed validation
+            // can still be damaged. Until the bytes there prove to be a batch boundary at or before
+            // the wanted offset (offsets are dense: a batch past it means the one holding it lies
+            // further back), a misplaced start means reading the segment from its beginning
+            // instead, never skipping records (found by FuzzIndexValidation).
+            var trustingIndex = position > 0
             while position < limit {
                 let budget = max(maxBytes - takenBytes, 0)
                 if budget == 0 && !result.isEmpty { break scan }
@@ -54,12 +60,32 @@ extension Partition {
                 if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
                     // One batch larger than the budget: read it whole.
                     guard position + Int64(needed) <= limit else {
+                        if trustingIndex {
+                            (position, trustingIndex) = (0, false)
+                            continue
+                        }
                         throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
                     }
                     (buffer, filled) = try read(files.log, at: position, count: needed, buffers: buffers)
                     parsed = BatchParser.parse(buffer, end: filled)
                 }
+                if trustingIndex {
+                    trustingIndex = false
+                    let landed = parsed.batches.first { $0.nextOffset > current }
+                    if (parsed.batches.isEmpty && parsed.corruption != nil) || (landed.map { $0.baseOffset > current } ?? false) {
+                        position = 0
+                        continue
+                    }
+                }
                 if let reason = parsed.corruption, parsed.batches.isEmpty {
+                    // A whole, checksummed batch this reader cannot decode (a codec it does not
+                    // read) that ends before the wanted offset is passed over, not reported: the
+                    // reader wants none of it (found by FuzzSegmentRecovery).
+                    let skipped = buffer.withUnsafeBytes { BatchHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), at: parsed.consumedBytes) }
+                    if case .valid(let header) = skipped, header.nextOffset <= current {
+                        position += Int64(parsed.consumedBytes + header.totalBytes)
+                        continue
+                    }
                     // Hand out the good batches first; the next read meets the corruption.
                     if !result.isEmpty { break scan }
                     throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
@@ -99,28 +125,34 @@ extension Partition {
 
     /// Decompresses the picked batches: those whose frames declare their size one after the
     /// other into one buffer (the reader's, when it has one), any others each into its own.
+    /// A frame that fails cuts `batches` short before its batch, so the good batches come
+    /// first and the next read meets the error; it is thrown only when it is the first batch
+    /// (found by FuzzSegmentRecovery).
     private func decompress(_ picked: [CompressedBatch], of batches: inout [StoredBatch], buffers: ReadBuffers?) throws(StreamStoreError) {
         let decompressor = decompressors.withLock { $0.popLast() } ?? ZstdDecompressor()
         defer { decompressors.withLock { pool in if pool.count < 4 { pool.append(decompressor) } } }
-        do throws(StreamStoreError) {
-            // One spare byte per frame: see ZstdDecompressor.decompress(_:into:declaredSize:).
-            let sized = picked.filter { $0.plainBytes != nil }
-            var placed: [Range<Int>] = []
-            var total = 0
-            for entry in sized {
-                placed.append(total..<(total + entry.plainBytes!))
-                total += entry.plainBytes! + 1
-            }
-            if total > 0 {
-                let source = batches
-                let fill = { (output: UnsafeMutableRawBufferPointer) throws(StreamStoreError) -> Int in
-                    for (entry, range) in zip(sized, placed) {
-                        let slot = UnsafeMutableRawBufferPointer(rebasing: output[range.lowerBound..<(range.upperBound + 1)])
-                        _ = try source[entry.index].decompressed(with: decompressor, into: slot, declaredSize: range.count, position: entry.description)
-                    }
-                    return total
+        let sized = picked.filter { $0.plainBytes != nil }
+        var placed: [Range<Int>] = []
+        var total = 0
+        for entry in sized {
+            placed.append(total..<(total + entry.plainBytes!))
+            total += entry.plainBytes! + 1
+        }
+        // The first batch that failed, and why.
+        var failure: (index: Int, error: StreamStoreError)?
+        if total > 0 {
+            let source = batches
+            let progress = Locked(0)
+            let fill = { (output: UnsafeMutableRawBufferPointer) throws(StreamStoreError) -> Int in
+                for (entry, range) in zip(sized, placed) {
+                    let slot = UnsafeMutableRawBufferPointer(rebasing: output[range.lowerBound..<(range.upperBound + 1)])
+                    _ = try source[entry.index].decompressed(with: decompressor, into: slot, declaredSize: range.count, position: entry.description)
+                    progress.withLock { $0 += 1 }
                 }
-                let plain: [UInt8]
+                return total
+            }
+            var plain: [UInt8] = []
+            do throws(StreamStoreError) {
                 if let buffers {
                     plain = try buffers.fillPlain(count: total, fill).bytes
                 } else {
@@ -129,13 +161,32 @@ extension Partition {
                     _ = try outcome.get()
                     plain = fresh
                 }
-                for (entry, range) in zip(sized, placed) { batches[entry.index] = batches[entry.index].withPlainRecords(in: plain, at: range) }
+            } catch {
+                let done = progress.withLock { $0 }
+                failure = (sized[done].index, error)
+                plain = buffers?.plain ?? []
             }
-            for entry in picked where entry.plainBytes == nil {
+            let done = progress.withLock { $0 }
+            if failure == nil || !plain.isEmpty {
+                for (entry, range) in zip(sized, placed).prefix(done) {
+                    batches[entry.index] = batches[entry.index].withPlainRecords(in: plain, at: range)
+                }
+            } else if let first = sized.first, done > 0 {
+                // Without a reader's buffer the partial output is gone: hand out nothing past the first.
+                failure = (first.index, failure!.error)
+            }
+        }
+        for entry in picked where entry.plainBytes == nil && entry.index < (failure?.index ?? .max) {
+            do throws(StreamStoreError) {
                 batches[entry.index] = try batches[entry.index].decompressed(with: decompressor, position: entry.description)
+            } catch {
+                failure = (entry.index, error)
+                break
             }
-        } catch {
-            throw error.with(topic: topic, partition: id)
+        }
+        if let failure {
+            guard failure.index > 0 else { throw failure.error.with(topic: topic, partition: id) }
+            batches.removeSubrange(failure.index...)
         }
     }
 
@@ -148,12 +199,18 @@ extension Partition {
             guard let last = batches.last else { return [] }
             var records: [StoredRecord] = []
             records.reserveCapacity(batches.reduce(0) { $0 + $1.reservableRecordCount })
-            do {
-                for batch in batches { try batch.appendRecords(from: from, to: &records) }
-            } catch let error as StreamStoreError {
-                throw error.with(topic: topic, partition: id)
-            } catch {
-                throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+            for batch in batches {
+                let before = records.count
+                do {
+                    try batch.appendRecords(from: from, to: &records)
+                } catch {
+                    // The records of the batches before a malformed one first, none of its own; the
+                    // next read, from its offset, meets the error (found by FuzzSegmentRecovery).
+                    records.removeSubrange(before...)
+                    if !records.isEmpty { return records }
+                    if let error = error as? StreamStoreError { throw error.with(topic: topic, partition: id) }
+                    throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
+                }
             }
             if !records.isEmpty { return records }
             from = last.nextOffset

@@ -100,12 +100,20 @@ enum PartitionLoader {
             return nil
         }
         let segmentEntries = checkpoint.cleanLogEndOffset - active.baseOffset
-        let offsetBytes = try IndexFile.readEntries(path: active.offsetIndexPath, fileSystem: context.fileSystem) ?? []
-        let timeBytes = try IndexFile.readEntries(path: active.timeIndexPath, fileSystem: context.fileSystem) ?? []
+        let offsetFile = try IndexFile.readEntries(path: active.offsetIndexPath, fileSystem: context.fileSystem)
+        let timeFile = try IndexFile.readEntries(path: active.timeIndexPath, fileSystem: context.fileSystem)
+        let offsetBytes = offsetFile ?? []
+        let timeBytes = timeFile ?? []
         var cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)
-        if let doubt = OffsetIndex.validate(offsetBytes, logBytes: logBytes, segmentEntries: segmentEntries)
+        // The writer's running maximum timestamp is restored from the last time entry, so a time
+        // index that is missing, or empty beside offset entries (the writer makes a time entry
+        // with the first offset entry), would lose it: timestamp lookups would skip the segment
+        // (found by FuzzIndexValidation).
+        var doubt = OffsetIndex.validate(offsetBytes, logBytes: logBytes, segmentEntries: segmentEntries)
             ?? TimeIndex.validate(timeBytes, segmentEntries: segmentEntries)
-        {
+        if doubt == nil && (offsetFile == nil || timeFile == nil) { doubt = "an index file is missing" }
+        if doubt == nil && !offsetBytes.isEmpty && timeBytes.isEmpty { doubt = "the time index is empty but the offset index is not" }
+        if let doubt {
             context.logger.warning("Rebuilding the indexes of \(active.logPath): \(doubt).")
             let scan = try IndexBuilder.scan(log: log, logBytes: logBytes, baseOffset: active.baseOffset, intervalBytes: context.config.indexIntervalBytes)
             guard scan.stop == .end, scan.nextOffset == checkpoint.cleanLogEndOffset else { return nil }

@@ -91,7 +91,11 @@ struct BenchRun {
         let pool = BenchPayloadPool(kind: payload, recordBytes: recordBytes)
         try await store.run({ topic in
             header("replay", topic: topic, pool: pool)
-            let (_, payloadBytes, _) = try await produce(into: topic, pool: pool, consumers: false, progressLabel: "filling")
+            // The fill is the same workload as `bench append`; it is timed too, so one run gives
+            // both sides of append-then-read-back (tools/peers compares them with other stores).
+            let fillStopwatch = Stopwatch()
+            let (fillLatencies, payloadBytes, _) = try await produce(into: topic, pool: pool, consumers: false, progressLabel: "filling")
+            let fillSeconds = fillStopwatch.elapsedSeconds
             let stored = try storedBytes(topic)
             let readBytes = readLimit(pool)
 
@@ -141,14 +145,18 @@ struct BenchRun {
             func rates(_ seconds: Double) -> String {
                 "{\"seconds\":\(Format.fixed(seconds, digits: 6)),\"recordsPerSecond\":\(Format.fixed(Double(records) / seconds, digits: 1)),\"megabytesPerSecond\":\(Format.fixed(Double(payloadBytes) / 1e6 / seconds, digits: 3))}"
             }
+            let fillPercentiles = BenchPercentiles(fillLatencies, scale: 1e-6)
             if json {
+                let fill = "{\"seconds\":\(Format.fixed(fillSeconds, digits: 6)),\"recordsPerSecond\":\(Format.fixed(Double(records) / fillSeconds, digits: 1)),"
+                    + "\"megabytesPerSecond\":\(Format.fixed(Double(payloadBytes) / 1e6 / fillSeconds, digits: 3)),\"appendLatencyMs\":\(fillPercentiles.json(digits: 3))}"
                 print(jsonObject("replay", topic: topic, payloadBytes: payloadBytes, storedBytes: stored, fields: [
+                    ("append", fill),
                     ("batchLevel", rates(batchSeconds)),
                     ("recordLevel", rates(recordSeconds)),
                 ]))
             } else {
                 var report = BenchReport()
-                for (name, seconds) in [("replay (batch level)", batchSeconds), ("replay (records)", recordSeconds)] {
+                for (name, seconds) in [("append (the fill)", fillSeconds), ("replay (batch level)", batchSeconds), ("replay (records)", recordSeconds)] {
                     report.add(name, Format.rate(Double(records), seconds: seconds), "records/s")
                     report.add("", Format.megabytesPerSecond(Int64(payloadBytes), seconds: seconds), "MB/s")
                     report.add("", Format.seconds(seconds).dropLast(2).description, "s")

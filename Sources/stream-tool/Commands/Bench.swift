@@ -11,8 +11,9 @@ extension StreamTool {
             abstract: "Throughput and latency benchmarks against this store.",
             discussion: """
                 append: times appends; reports records/s, MB/s of payload and per-batch append \
-                latency percentiles. replay: fills a topic (not timed), then times a full replay \
-                of every partition at batch level and at record level (topic.read). e2e: \
+                latency percentiles. replay: fills a topic (timed and reported as the append side, \
+                as in append), then times a full replay of every partition at batch level and at \
+                record level (topic.read), each partition in turn, as one consumer would. e2e: \
                 producers append while one consumer per partition polls for new records; reports \
                 end-to-end latency (append timestamp to seen by the consumer, ms resolution) and \
                 overall records/s.
@@ -148,7 +149,7 @@ extension StreamTool {
     struct BenchReplay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "replay",
-            abstract: "Fill a topic (not timed), then time a full replay at batch and record level.")
+            abstract: "Fill a topic (timed as an append), then time a full replay at batch and record level.")
 
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions

@@ -53,10 +53,13 @@ extension StreamTool {
                     guard let value = Int(exactly: bytes) else { throw ToolError("The segment size \(segmentBytes) is too large.") }
                     config.segmentBytes = value
                 }
+                // Checked before the store is opened, so a typo never leaves a new empty store behind.
+                try Self.checkFlags(config)
+                try config.validate()
                 let existed = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: true) { store in
                     let existed = store.topicNames.contains(topic)
                     if existed, case let current = try store.topic(topic).config, current != config {
-                        let differences = current.differences(from: config).joined(separator: "; ")
+                        let differences = Self.differences(current, requested: config).joined(separator: "; ")
                         throw ToolError("Topic \(topic) exists with other settings: \(differences). Pick another name, or create it with the settings it has.")
                     }
                     _ = try store.createTopic(topic, config: config)
@@ -82,6 +85,32 @@ extension StreamTool {
                     return .interval(milliseconds: milliseconds)
                 }
                 return .interval(milliseconds: try Parsing.durationMilliseconds(duration, for: "flush interval"))
+            }
+        }
+
+        /// The ranges of the settings this command sets, with the flags' names in the message
+        /// (the store's own check names the fields of topic.json instead).
+        static func checkFlags(_ config: TopicConfig) throws(ToolError) {
+            guard (1...Limits.maxPartitions).contains(config.partitionCount) else {
+                throw ToolError("--partitions must be 1 to \(Limits.maxPartitions), not \(config.partitionCount).")
+            }
+            guard (Limits.minSegmentBytes...Limits.maxSegmentBytes).contains(config.segmentBytes) else {
+                throw ToolError(
+                    "--segment-bytes must be \(Limits.minSegmentBytes) to \(Limits.maxSegmentBytes) bytes (4KiB to 2GiB less one byte), not \(config.segmentBytes).")
+            }
+            if case .zstd(let level) = config.compression, !Compression.zstdLevels.contains(level) {
+                throw ToolError(
+                    "--compression zstd:\(level): the level must be \(Compression.zstdLevels.lowerBound) to \(Compression.zstdLevels.upperBound) (1 is fastest, 19 smallest, 3 the default).")
+            }
+        }
+
+        /// How an existing topic's settings differ from those asked for, as "name is X, not Y"
+        /// phrases in the command line's spellings: the store spells the flush policy the way
+        /// `topic.json` does (`everyAppend`, `interval:200`), which is not what `--flush` takes.
+        static func differences(_ current: TopicConfig, requested: TopicConfig) -> [String] {
+            current.differences(from: requested).map { phrase in
+                guard phrase.hasPrefix("flush is ") else { return phrase }
+                return "flush is \(spelling(current.flush)), not \(spelling(requested.flush))"
             }
         }
 

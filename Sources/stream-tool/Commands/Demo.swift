@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import StreamStore
 import Synchronization
 
@@ -53,8 +54,18 @@ extension StreamTool {
                     print("On disk: \(Format.bytes(stored)) for \(Format.bytes(uncompressed)) of batches (\(Describe.ratio(uncompressed, stored)) with \(topic.config.compression))")
                     print("")
                     print("Look around: stream-tool describe \(topic.name); stream-tool replay \(topic.name) --partition 0 --limit 5")
+                    if let segment = Self.firstSegment(store: options.path, topic: topic.name, partition: 0) {
+                        print("Look inside a segment: stream-tool dump \(segment) --verify-index | head")
+                    }
                 }
             }
+        }
+
+        /// The path of a partition's oldest `.log` file, for the closing hint.
+        static func firstSegment(store: String, topic: String, partition: Int) -> String? {
+            let folder = "\(store)/\(topic)/\(partition)"
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return names.filter { SegmentFilePath("\(folder)/\($0)")?.kind == .log }.min().map { "\(folder)/\($0)" }
         }
 
         // MARK: Append
@@ -102,7 +113,7 @@ extension StreamTool {
                             try await Task.sleep(for: .milliseconds(100))
                             progress.update {
                                 let done = counters.records.load(ordering: .relaxed)
-                                return "appending: \(Format.grouped(Int64(done))) of \(Format.grouped(Int64(count))) events, \(Format.rate(Double(done), seconds: stopwatch.elapsedSeconds)) records/s"
+                                return "appending: " + ProgressText.count(Int64(done), of: Int64(count), unit: "events", seconds: stopwatch.elapsedSeconds)
                             }
                         }
                     }

@@ -48,7 +48,7 @@ extension StreamTool {
             help: ArgumentHelp("A header for every record, as KEY=VALUE; repeat for more.", valueName: "K=V"))
         var headers: [String] = []
 
-        @Option(help: ArgumentHelp("Read records from FILE instead of stdin.", valueName: "FILE"))
+        @Option(help: ArgumentHelp("Read records from FILE instead of stdin.", valueName: "FILE"), completion: .file())
         var input: String?
 
         @Option(help: "The input format: lines (each line a value) or json (each line an object).")
@@ -56,6 +56,10 @@ extension StreamTool {
 
         @Flag(name: .customLong("print-offsets"), help: "Print PARTITION OFFSET for every record to stdout, in input order.")
         var printOffsets = false
+
+        func validate() throws {
+            if let partition, partition < 0 { throw ValidationError("--partition must not be negative.") }
+        }
 
         func run() async throws {
             try await reportingErrors {
@@ -103,7 +107,7 @@ private final class ProduceJob {
 
     func run(reader: LineReader) async throws {
         let stopwatch = Stopwatch()
-        let progress = ProgressLine()
+        let progress = offsets == nil ? ProgressLine() : ProgressLine.besideStreamedOutput()
         if reader.isTerminal && StandardError.isTerminal {
             StandardError.line("Reading records from standard input, one a line; end with Ctrl-D.")
         }
@@ -121,7 +125,12 @@ private final class ProduceJob {
                     try await appender.appendReady()
                     try offsets?.flushIfFull()
                 }
-                progress.update { "\(Format.grouped(Int64(self.appender.appendedRecords))) records, \(Format.rate(Double(self.appender.appendedRecords), seconds: stopwatch.elapsedSeconds)) records/s" }
+                progress.update {
+                    let seconds = stopwatch.elapsedSeconds
+                    let records = Int64(self.appender.appendedRecords)
+                    return "producing to \(self.topic.name): \(Format.grouped(records)) records, \(Format.rate(Double(records), seconds: seconds)) records/s; read "
+                        + ProgressText.bytes(reader.bytesRead, of: reader.totalBytes, seconds: seconds)
+                }
             }
             // The lines before a bad one are appended too.
             try await appender.appendAll()

@@ -26,13 +26,19 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     } catch is OutputClosed {
         throw ExitCode.success
     } catch let error as StreamStoreError {
-        StandardError.line("error: \(error.description)")
+        reportError(error.description)
         throw ExitCode.failure
     } catch let error as ToolError {
-        StandardError.line("error: \(error.message)")
+        reportError(error.message)
         throw ExitCode.failure
     } catch {
-        StandardError.line("error: \(String(describing: error))")
+        reportError(String(describing: error))
         throw ExitCode.failure
     }
+}
+
+/// Writes the one `error: ...` line, the prefix in red on a terminal.
+func reportError(_ message: String) {
+    let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    StandardError.line(Colours.standardError.failure("error:") + " " + oneLine)
 }

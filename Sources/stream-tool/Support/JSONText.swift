@@ -56,59 +56,8 @@ enum JSONText {
     }
 }
 
-/// Strict UTF-8 validation (no overlong forms, no surrogates, nothing past U+10FFFF), with a
-/// fast path for ASCII, which most keys and values are.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let count = bytes.count
-        var index = 0
-        while index < count {
-            // Eight ASCII bytes at a time.
-            while index + 8 <= count, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                index += 8
-            }
-            guard index < count else { return true }
-            let lead = bytes[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            let length: Int
-            var lower: UInt8 = 0x80
-            var upper: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; lower = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; upper = 0x9F
-            case 0xF0: length = 4; lower = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; upper = 0x8F
-            default: return false
-            }
-            guard index + length <= count else { return false }
-            let second = bytes[index + 1]
-            guard second >= lower && second <= upper else { return false }
-            for offset in 2..<length where bytes[index + offset] & 0xC0 != 0x80 { return false }
-            index += length
-        }
-        return true
-    }
-
-    static func isValid(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { isValid($0) }
-    }
-}
-
-/// Standard base64 (RFC 4648, with padding), by hand so neither direction needs Foundation.
-enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let decoding: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
-    }()
-
+/// Base64 encoding into stream-tool's output (decoding is in StreamToolSupport).
+extension Base64 {
     static func append(_ bytes: UnsafeRawBufferPointer, to output: BufferedOutput) {
         var index = 0
         while index + 3 <= bytes.count {
@@ -130,37 +79,6 @@ enum Base64 {
         let output = BufferedOutput(capacityBytes: bytes.count * 4 / 3 + 8)
         bytes.withUnsafeBytes { append($0, to: output) }
         return output.takeString()
-    }
-
-    /// The bytes `text` encodes, or nil when it is not base64. Padding is optional; whitespace
-    /// and the URL-safe alphabet are not accepted.
-    static func decode(_ text: [UInt8]) -> [UInt8]? {
-        var end = text.count
-        var padding = 0
-        while end > 0, text[end - 1] == UInt8(ascii: "="), padding < 2 {
-            end -= 1
-            padding += 1
-        }
-        if padding > 0 && text.count % 4 != 0 { return nil }
-        guard end % 4 != 1 else { return nil }
-        var result: [UInt8] = []
-        result.reserveCapacity(end * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for index in 0..<end {
-            let value = decoding[Int(text[index])]
-            guard value != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                result.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
-            }
-        }
-        // Leftover bits must be zero, or two encodings would decode to the same bytes.
-        guard accumulator == 0 else { return nil }
-        return result
     }
 }
 

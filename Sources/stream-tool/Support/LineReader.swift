@@ -23,6 +23,10 @@ final class LineReader {
     private var sawEnd = false
     /// True when the last read returned less than it asked for: no more input was waiting.
     private(set) var lastReadWasShort = false
+    /// Bytes read from the input so far.
+    private(set) var bytesRead: Int64 = 0
+    /// The input's size when it is a regular file (so progress can show an ETA), else nil.
+    let totalBytes: Int64?
 
     /// Reads `path`, or stdin when it is nil or `-`.
     init(path: String?, chunkBytes: Int = 1 << 20) throws(ToolError) {
@@ -44,6 +48,8 @@ final class LineReader {
             ownsDescriptor = false
             name = "standard input"
         }
+        var info = stat()
+        totalBytes = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : nil
         capacity = max(chunkBytes, 4096)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
@@ -97,6 +103,7 @@ final class LineReader {
                 return false
             }
             end += got
+            bytesRead += Int64(got)
             return true
         }
     }

@@ -20,6 +20,12 @@ enum StandardError {
     static let isTerminal: Bool = isatty(2) != 0
 }
 
+enum StandardOutput {
+    /// True when stdout is a terminal. Commands that stream their output there show no
+    /// progress line, which would be torn by the lines scrolling under it.
+    static let isTerminal: Bool = isatty(1) != 0
+}
+
 /// Writes all of `bytes` to `fd`, retrying short writes; returns 0 or the errno that stopped it.
 @discardableResult
 func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer) -> Int32 {
@@ -156,6 +162,10 @@ final class BufferedOutput {
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    /// True when the next ``flushIfFull()`` writes: a progress line on the same terminal
+    /// should be cleared first.
+    var isMostlyFull: Bool { count >= flushThresholdBytes }
+
     /// Writes out the buffer once it is mostly full; call after each record or batch.
     @inline(__always)
     func flushIfFull() throws {
@@ -175,162 +185,3 @@ final class BufferedOutput {
 
 /// Whoever reads stdout has stopped reading (`| head`): not a failure, just the end.
 struct OutputClosed: Error {}
-
-/// A one-line progress display on stderr, redrawn at most ten times a second, and only when
-/// stderr is a terminal (CLI.md: quiet when it is not).
-final class ProgressLine {
-    private let isEnabled: Bool
-    private var lastDrawNanoseconds: UInt64 = 0
-    private var isShowing = false
-
-    init(enabled: Bool = StandardError.isTerminal) {
-        isEnabled = enabled
-    }
-
-    /// Redraws the line with `text()` if a tenth of a second has passed since the last draw.
-    /// The text is built only when it is drawn.
-    func update(_ text: () -> String) {
-        guard isEnabled else { return }
-        let now = Clocks.monotonicNanoseconds()
-        guard now - lastDrawNanoseconds >= 100_000_000 else { return }
-        lastDrawNanoseconds = now
-        isShowing = true
-        StandardError.write("\r\u{1B}[K" + text())
-    }
-
-    /// Clears the line so the next output starts on a clean one.
-    func finish() {
-        guard isShowing else { return }
-        isShowing = false
-        StandardError.write("\r\u{1B}[K")
-    }
-}
-
-enum Clocks {
-    static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-
-    static func nowMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-}
-
-/// Measures a stretch of work and words its rate.
-struct Stopwatch {
-    private let startNanoseconds = Clocks.monotonicNanoseconds()
-
-    var elapsedSeconds: Double {
-        Double(Clocks.monotonicNanoseconds() - startNanoseconds) / 1e9
-    }
-}
-
-/// Number formats for people.
-enum Format {
-    /// `1536` → `1.5 KiB`; exact below 1 KiB.
-    static func bytes(_ count: Int64) -> String {
-        let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
-        guard count >= 1024 else { return "\(count) B" }
-        var value = Double(count) / 1024
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return "\(fixed(value, digits: 1)) \(units[unit])"
-    }
-
-    /// A rate per second, with thousands grouped: `1,234,567`.
-    static func rate(_ count: Double, seconds: Double) -> String {
-        guard seconds > 0 else { return "-" }
-        return grouped(Int64((count / seconds).rounded()))
-    }
-
-    /// Megabytes (10^6 bytes) per second, the unit throughput figures are usually quoted in.
-    static func megabytesPerSecond(_ bytes: Int64, seconds: Double) -> String {
-        guard seconds > 0 else { return "-" }
-        return fixed(Double(bytes) / 1e6 / seconds, digits: 1)
-    }
-
-    static func seconds(_ value: Double) -> String {
-        fixed(value, digits: value < 10 ? 3 : 1) + " s"
-    }
-
-    /// `1234567` → `1,234,567`.
-    static func grouped(_ value: Int64) -> String {
-        let digits = String(value.magnitude)
-        var result = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
-            result.append(character)
-        }
-        return value < 0 ? "-" + result : result
-    }
-
-    /// `value` with exactly `digits` decimals, without Foundation's formatters.
-    static func fixed(_ value: Double, digits: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = Int64((abs(value) * scale).rounded())
-        let whole = scaled / Int64(scale)
-        var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
-        if digits > 0 {
-            let fraction = String(scaled % Int64(scale))
-            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
-        }
-        return text
-    }
-
-    /// A duration in milliseconds in the largest unit that divides it: `604800000` → `7d`.
-    static func duration(milliseconds: Int64) -> String {
-        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
-        where milliseconds != 0 && milliseconds % size == 0 {
-            return "\(milliseconds / size)\(unit)"
-        }
-        return "\(milliseconds)ms"
-    }
-}
-
-/// A text table whose columns line up: numbers right-aligned, text left-aligned.
-struct TextTable {
-    enum Alignment { case left, right }
-
-    private let titles: [String]
-    private let alignments: [Alignment]
-    private var rows: [[String]] = []
-
-    init(_ columns: [(String, Alignment)]) {
-        titles = columns.map(\.0)
-        alignments = columns.map(\.1)
-    }
-
-    mutating func add(_ row: [String]) {
-        precondition(row.count == titles.count, "a row has one cell per column")
-        rows.append(row)
-    }
-
-    func render(indent: String = "") -> String {
-        let all = [titles] + rows
-        let widths = titles.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for row in all {
-            var line = indent
-            for (column, cell) in row.enumerated() {
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                let isLast = column == row.count - 1
-                switch alignments[column] {
-                case .left: line += isLast ? cell : cell + padding
-                case .right: line += padding + cell
-                }
-                if !isLast { line += "  " }
-            }
-            text += line + "\n"
-        }
-        return text
-    }
-}

@@ -17,7 +17,8 @@ struct StoreOptions: ParsableArguments {
         name: .customLong("store"),
         help: ArgumentHelp(
             "The store folder (default: $STREAM_STORE_DIR, else ./stream-data).",
-            valueName: "DIR"))
+            valueName: "DIR"),
+        completion: .directory)
     var store: String?
 
     @Option(

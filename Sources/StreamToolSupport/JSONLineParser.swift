@@ -1,14 +1,22 @@
 import StreamStore
 
 /// One record described by a line of `produce --format json`.
-struct JSONLineRecord: Equatable {
-    var key: [UInt8]?
+public struct JSONLineRecord: Equatable, Sendable {
+    public var key: [UInt8]?
     /// Nil is Kafka's null value (a tombstone), written as `"value": null`.
-    var value: [UInt8]?
-    var headers: [RecordHeader] = []
+    public var value: [UInt8]?
+    public var headers: [RecordHeader] = []
     /// Milliseconds since the epoch, or nil for the append time.
-    var timestamp: Int64?
-    var partition: Int?
+    public var timestamp: Int64?
+    public var partition: Int?
+
+    public init(key: [UInt8]? = nil, value: [UInt8]? = nil, headers: [RecordHeader] = [], timestamp: Int64? = nil, partition: Int? = nil) {
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+        self.partition = partition
+    }
 }
 
 /// Parses one line of `produce --format json` into a ``JSONLineRecord``.
@@ -28,18 +36,22 @@ struct JSONLineRecord: Equatable {
 /// Unknown members are errors, so that a misspelt `"vaule"` is not silently a tombstone. The
 /// parser is self-contained and never traps on any input (a fuzz target drives it): bad input is
 /// a ``Failure`` whose message names what is wrong.
-struct JSONLineParser {
-    struct Failure: Error, Equatable, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+public struct JSONLineParser {
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     /// Objects and arrays may nest this deep (only `headers` needs any nesting at all).
-    static let maxDepth = 16
+    public static let maxDepth = 16
 
-    static let knownMembers = ["key", "keyBase64", "value", "valueBase64", "headers", "headersBase64", "timestamp", "partition", "topic", "offset"]
+    public static let knownMembers = ["key", "keyBase64", "value", "valueBase64", "headers", "headersBase64", "timestamp", "partition", "topic", "offset"]
 
-    static func parse(_ line: String) throws(Failure) -> JSONLineRecord {
+    public static func parse(_ line: String) throws(Failure) -> JSONLineRecord {
         var line = line
         let result: Result<JSONLineRecord, Failure> = line.withUTF8 { bytes in
             do throws(Failure) { return .success(try parse(UnsafeRawBufferPointer(bytes))) } catch { return .failure(error) }
@@ -48,7 +60,7 @@ struct JSONLineParser {
     }
 
     /// Parses one line (without its newline).
-    static func parse(_ line: UnsafeRawBufferPointer) throws(Failure) -> JSONLineRecord {
+    public static func parse(_ line: UnsafeRawBufferPointer) throws(Failure) -> JSONLineRecord {
         var reader = JSONReader(bytes: line)
         let document = try reader.readDocument()
         guard case .object(let members) = document else {
@@ -132,11 +144,11 @@ struct JSONLineParser {
         case .integer(let value) where value >= 0:
             return value
         case .string(let bytes):
-            do throws(ToolError) {
-                return try Parsing.timeMilliseconds(String(decoding: bytes, as: UTF8.self))
-            } catch {
-                throw Failure(message: "\"timestamp\": \(error.message)")
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let milliseconds = ISO8601.timeMilliseconds(text) else {
+                throw Failure(message: "\"timestamp\": \(ISO8601.invalidTimeMessage(text))")
             }
+            return milliseconds
         default:
             throw Failure(message: "\"timestamp\" must be milliseconds since the epoch or an ISO 8601 string")
         }

@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for StreamStore, in a package of their own: each target is an executable
+// without a `main` (libFuzzer brings one), which builds only with `--sanitize fuzzer` and one
+// `--product` at a time, so none of this may sit in the root package that `swift build` and
+// `swift test` build whole. Run from the repository root with `make fuzz` (see Fuzz/README.md).
+import PackageDescription
+
+let engine: Target.Dependency = .product(name: "StreamStore", package: "StreamStore")
+
+let package = Package(
+    name: "StreamStoreFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // `name:` is needed: without it the identity is the clone folder's name.
+        .package(name: "StreamStore", path: ".."),
+    ],
+    targets: [
+        // What the targets share: temporary folders, seed stores and logs, an independent batch
+        // walker, checks that report through libFuzzer, the writing of the seed corpus. Each
+        // target writes its own seeds (Fuzz/Corpus/<target>) when STREAMSTORE_FUZZ_WRITE_CORPUS
+        // names a folder: `make fuzz-corpus`.
+        .target(name: "FuzzSupport", dependencies: [engine]),
+        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["FuzzSupport", engine]),
+        .executableTarget(name: "FuzzIndexValidation", dependencies: ["FuzzSupport", engine]),
+        .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", engine]),
+        .executableTarget(
+            name: "FuzzJSONLine",
+            dependencies: ["FuzzSupport", .product(name: "StreamToolSupport", package: "StreamStore")]),
+    ],
+    swiftLanguageModes: [.v6]
+)
