@@ -151,29 +151,22 @@ extension Partition {
                 }
                 return total
             }
-            var plain: [UInt8] = []
+            // Without a reader's buffers, a fresh array; it is kept on failure too, so the
+            // batches decompressed before the bad one are still handed out.
+            var fresh: [UInt8] = buffers == nil ? [UInt8](unsafeUninitializedCapacity: total) { _, initialized in initialized = total } : []
             do throws(StreamStoreError) {
                 if let buffers {
-                    plain = try buffers.fillPlain(count: total, fill).bytes
+                    _ = try buffers.fillPlain(count: total, fill)
                 } else {
-                    var fresh = [UInt8](unsafeUninitializedCapacity: total) { _, initialized in initialized = total }
                     let outcome = fresh.withUnsafeMutableBytes { raw in Result { () throws(StreamStoreError) -> Int in try fill(raw) } }
                     _ = try outcome.get()
-                    plain = fresh
                 }
             } catch {
-                let done = progress.withLock { $0 }
-                failure = (sized[done].index, error)
-                plain = buffers?.plain ?? []
+                failure = (sized[progress.withLock { $0 }].index, error)
             }
-            let done = progress.withLock { $0 }
-            if failure == nil || !plain.isEmpty {
-                for (entry, range) in zip(sized, placed).prefix(done) {
-                    batches[entry.index] = batches[entry.index].withPlainRecords(in: plain, at: range)
-                }
-            } else if let first = sized.first, done > 0 {
-                // Without a reader's buffer the partial output is gone: hand out nothing past the first.
-                failure = (first.index, failure!.error)
+            let plain = buffers?.plain ?? fresh
+            for (entry, range) in zip(sized, placed).prefix(progress.withLock { $0 }) {
+                batches[entry.index] = batches[entry.index].withPlainRecords(in: plain, at: range)
             }
         }
         for entry in picked where entry.plainBytes == nil && entry.index < (failure?.index ?? .max) {
