@@ -4,6 +4,10 @@
 //
 // usage: stream-crash-child STORE_DIR FLUSH(everyAppend|never|interval:MS) [TASKS] [RECORDS_PER_BATCH]
 //        stream-crash-child consume STORE_DIR GROUP
+//        stream-crash-child retention STORE_DIR
+// The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
+// retention after every few batches, reporting acknowledged batches as above (task 0) and
+//   start PARTITION LOG_START_OFFSET   after each retention run
 // The consume mode reads topic "crash" as a member of GROUP and, per record, prints
 //   handled PARTITION OFFSET        after handling it, before committing
 //   committed PARTITION NEXT_OFFSET after the commit returned
@@ -14,6 +18,10 @@ import Foundation
 import StreamStore
 
 let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "retention" {
+    await appendWithRetention(store: arguments[2])
+    exit(0)
+}
 if arguments.count == 4, arguments[1] == "consume" {
     await consume(store: arguments[2], group: arguments[3])
     exit(0)
@@ -74,6 +82,39 @@ func consume(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
             try await consumer.commit(record)
             FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+/// Appends to topic "retained" and enforces retention every few batches, so SIGKILL lands in
+/// the middle of deletions as often as in appends.
+func appendWithRetention(store path: String) async {
+    do {
+        let store = try Store.open(at: path, options: Store.Options(retentionCheckMilliseconds: nil))
+        let topic = try store.createTopic(
+            "retained",
+            config: TopicConfig(segmentBytes: 4096, indexIntervalBytes: 512, flush: .everyAppend, retentionMilliseconds: nil, retentionBytes: 16_384))
+        let run = UInt32.random(in: 0...UInt32.max)
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        var sequence = 0
+        var batch = RecordBatch()
+        while true {
+            batch.removeAll()
+            let first = sequence
+            for _ in 0..<10 {
+                try batch.append(key: nil, value: Array("0:\(sequence):\(run)".utf8))
+                sequence += 1
+            }
+            let receipt = try await topic.append(batch, partition: 0)
+            FileHandle.standardOutput.write(Data("ack 0 \(receipt.baseOffset) \(receipt.lastOffset) 0 \(first) \(run)\n".utf8))
+            if sequence % 50 == 0 {
+                for report in try store.enforceRetention(topic: "retained") {
+                    FileHandle.standardOutput.write(Data("start \(report.partition) \(report.logStartOffset)\n".utf8))
+                }
+            }
         }
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
