@@ -202,3 +202,41 @@ func registerConsumerBenchmarks(scale: Scale, configuration: (Int, [BenchmarkMet
             })
     }
 }
+
+/// Retention (issue #7): one iteration = a dry run judging every segment of a partition with
+/// 1,000 sealed segments (sizes and newest timestamps, opening files through the cache as
+/// needed). The deletion itself is not repeatable per iteration (the suite's setup runs once
+/// per workload); the retention tests and the crash test exercise it.
+func registerRetentionBenchmarks(scale: Scale, configuration: (Int, [BenchmarkMetric]) -> Benchmark.Configuration) {
+    let segments = scale.retentionSegments
+    for dryRun in [true] {
+        let holder = Holder<OpenStore>()
+        Benchmark(
+            "enforceRetention/segments:\(segments)/dryRun:\(dryRun)", configuration: configuration(scale.retentionRuns, []),
+            closure: { (benchmark: Benchmark) throws in
+                let store = holder.value!.store
+                benchmark.startMeasurement()
+                let reports = try store.enforceRetention(topic: "bench", dryRun: dryRun)
+                benchmark.stopMeasurement()
+                guard reports[0].deleted.count >= segments - 2 else {
+                    benchmark.error("retention judged \(reports[0].deleted.count) segments deletable, expected about \(segments)")
+                    return
+                }
+            },
+            setup: {
+                // 1,000 segments of one 4 KiB batch each (segments roll before the next batch).
+                let log = try OpenStore(label: "retention", config: TopicConfig(segmentBytes: 4096, flush: .never, retentionMilliseconds: nil, retentionBytes: 8192))
+                let value = ValueBuffer(count: 100)
+                var batch = RecordBatch(capacityBytes: batchCapacity(valueBytes: 100))
+                for _ in 0..<segments {
+                    try fill(&batch, records: 36, value: value.raw)
+                    _ = try await log.topic.append(batch, partition: 0)
+                }
+                holder.value = log
+            },
+            teardown: {
+                holder.value?.closeAndRemove()
+                holder.value = nil
+            })
+    }
+}
