@@ -28,7 +28,10 @@ struct StreamTool: AsyncParsableCommand {
             Durations: 500ms, 30s, 15m, 12h, 7d. Sizes: 1048576, 64KiB, 256MiB, 1GiB. \
             Times: ISO 8601 (2026-11-29T10:00:00Z) or milliseconds since the epoch.
             """,
-        subcommands: [Create.self, Topics.self, Produce.self, Replay.self, Describe.self, Dump.self, Verify.self, Demo.self, Bench.self])
+        subcommands: [
+            Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, Describe.self, Retention.self, Dump.self, Verify.self,
+            Demo.self, Bench.self,
+        ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands
     /// read it through ``StoreOptions/resolved(parent:)``.

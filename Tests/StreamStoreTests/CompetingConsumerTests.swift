@@ -98,4 +98,19 @@ import Testing
         a.close()
         #expect(try await ai.next() == nil, "a closed consumer's records end")
     }
+
+    /// Closing a consumer from another task ends a `records` loop that is waiting for records.
+    @Test func closingAConsumerEndsAWaitingLoop() async throws {
+        let fixture = try StoreFixture()
+        _ = try fixture.topic()
+        let consumer = try fixture.store!.consumer(group: "g", topic: "events")
+        let loop = Task { () -> Int in
+            var count = 0
+            for try await _ in consumer.records { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        consumer.close()
+        #expect(try await loop.value == 0)
+    }
 }

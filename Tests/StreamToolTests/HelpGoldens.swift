@@ -33,17 +33,22 @@ enum HelpGoldens {
 
             SUBCOMMANDS:
               create                  Create a topic.
+              alter                   Change a topic's settings.
               topics                  List the topics, one name a line.
               produce                 Append records read from a file or stdin.
               replay                  Print records in offset order.
+              groups                  Consumer groups: their committed offsets, lag, and
+                                      resets.
               describe                Show topics' settings and each partition's offsets,
                                       segments, size and timestamps.
+              retention               Apply retention now: delete expired segments, or list
+                                      what would go.
               dump                    Show the batches of a segment's .log file, or the
                                       entries of an .index or .timeindex file.
               verify                  Check every batch of every segment; exit 3 if
                                       anything is corrupt.
-              demo                    Fill the store with sample order events, replay them,
-                                      rebuild a projection.
+              demo                    Fill the store with sample order events, replay,
+                                      rebuild a projection, consume.
               bench                   Throughput and latency benchmarks against this store.
 
               See 'stream-tool help <subcommand>' for detailed help.
@@ -62,7 +67,12 @@ enum HelpGoldens {
             Compression: none (the default) or zstd[:LEVEL] (level 3 when omitted; 1 is
             fastest, 19 smallest). Batches are compressed as Kafka does it (codec 4).
 
-            USAGE: stream-tool create [--store <DIR>] [--log-level <LEVEL>] <topic> [--partitions <N>] [--flush <POLICY>] [--compression <CODEC>] [--segment-bytes <BYTES>]
+            Retention deletes a partition's oldest segments once their newest record is
+            older than --retention (default 7d), and while the partition holds more than
+            --retention-bytes (default unlimited); unlimited (or none) turns either off.
+            Change any setting but the partition count later with stream-tool alter.
+
+            USAGE: stream-tool create [--store <DIR>] [--log-level <LEVEL>] <topic> [--partitions <N>] [--flush <POLICY>] [--compression <CODEC>] [--segment-bytes <BYTES>] [--retention <DURATION>] [--retention-bytes <BYTES>]
 
             ARGUMENTS:
               <topic>                 The topic name: 1 to 249 of a-z A-Z 0-9 . _ -
@@ -82,6 +92,48 @@ enum HelpGoldens {
                                       none). (default: none)
               --segment-bytes <BYTES> Roll to a new segment file at this size, e.g. 256MiB
                                       (default 1GiB).
+              --retention <DURATION>  Delete segments whose newest record is older than
+                                      this, e.g. 30d, or unlimited (default 7d).
+              --retention-bytes <BYTES>
+                                      Delete the oldest segments while a partition holds
+                                      more, e.g. 10GiB (default unlimited).
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool alter": #"""
+            OVERVIEW: Change a topic's settings.
+
+            Changes only the settings given, and prints each one that changed with its old
+            and new value (nothing changes when they already have those values). The
+            partition count is fixed at creation.
+
+            Retention applies at the next retention run (stream-tool retention runs one
+            now); compression, flush and segment-bytes apply from the next append: batches
+            already written keep their codec, and segments their size. The values are
+            spelled as create takes them (see stream-tool create --help).
+
+            USAGE: stream-tool alter [--store <DIR>] [--log-level <LEVEL>] <topic> [--retention <DURATION>] [--retention-bytes <BYTES>] [--compression <CODEC>] [--flush <POLICY>] [--segment-bytes <BYTES>]
+
+            ARGUMENTS:
+              <topic>                 The topic to change.
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --retention <DURATION>  Delete segments whose newest record is older than
+                                      this, e.g. 30d, or unlimited.
+              --retention-bytes <BYTES>
+                                      Delete the oldest segments while a partition holds
+                                      more, e.g. 10GiB, or unlimited.
+              --compression <CODEC>   Batch compression from now on: none or zstd[:LEVEL].
+              --flush <POLICY>        When appends are fsynced: always, never or
+                                      interval:DURATION.
+              --segment-bytes <BYTES> Roll to a new segment file at this size, e.g. 256MiB.
               -h, --help              Show help information.
 
             """#,
@@ -155,13 +207,30 @@ enum HelpGoldens {
             from the start of the log unless told otherwise, up to the log end offset at
             the moment replay starts.
 
+            --follow then keeps waiting for new records, also those another process (like
+            stream-tool produce) appends, until interrupted: Ctrl-C or SIGTERM ends it with
+            exit status 0 once what was printed is flushed (and committed). It reads in
+            short sessions and leaves the store free in between, so other commands can open
+            it.
+
+            --group G starts each partition at the offset consumer group G committed;
+            partitions G never committed start where --from-* says (default: the
+            beginning), so --from-* never overrides a commit. Without --commit the group
+            must exist. --commit commits, per partition, the offset after the last record
+            printed (creating the group if needed): every 1,000 records or half a second,
+            at the log end, and before exiting, each time after the output is written out.
+            On a clean exit (the end, --limit, Ctrl-C) nothing printed is left uncommitted,
+            and the next replay --group G prints only what came after; when a pipe's reader
+            stops early (| head), what it may not have read is not committed and comes
+            again.
+
             text: aligned columns for people (control characters escaped, bytes that are
             not UTF-8 shown as base64:...). json: one object a line with topic, partition,
             offset, timestamp (ms), key, value and headers; a key or value that is not
             UTF-8 comes as keyBase64/valueBase64, a null one as null. value: the raw
             values, one a line.
 
-            USAGE: stream-tool replay [--store <DIR>] [--log-level <LEVEL>] <topic> [--partition <P>] [--from-beginning] [--from-offset <N>] [--from-time <TIME>] [--from-end] [--until-offset <N>] [--until-time <TIME>] [--limit <N>] [--format <format>]
+            USAGE: stream-tool replay [<options>] <topic>
 
             ARGUMENTS:
               <topic>                 The topic to read.
@@ -187,6 +256,125 @@ enum HelpGoldens {
               --limit <N>             Print at most N records in all.
               --format <format>       The output format: text, json or value. (values:
                                       text, json, value; default: text)
+              --follow                After the log end, keep waiting for new records until
+                                      interrupted (Ctrl-C, SIGTERM).
+              --group <G>             Start each partition at consumer group G's committed
+                                      offset (--from-* only for partitions it never
+                                      committed).
+              --commit                Commit to --group the offset after the last record
+                                      printed, per partition.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool groups": #"""
+            OVERVIEW: Consumer groups: their committed offsets, lag, and resets.
+
+            A consumer group commits, per topic and partition, the next offset it will
+            process. A group exists once it has committed: stream-tool replay TOPIC --group
+            G --commit commits what it prints, and so do the library's consumers.
+
+            USAGE: stream-tool groups <subcommand>
+
+            OPTIONS:
+              -h, --help              Show help information.
+
+            SUBCOMMANDS:
+              list                    List the consumer groups and the topics each has
+                                      committed offsets for.
+              lag                     Show how far consumer groups are behind, in records
+                                      and in time.
+              reset                   Move a consumer group's committed offsets on a topic.
+
+              See 'stream-tool help groups <subcommand>' for detailed help.
+            """#,
+        "stream-tool groups list": #"""
+            OVERVIEW: List the consumer groups and the topics each has committed offsets
+            for.
+
+            --json prints {"groups":[{"name":"billing","topics":["orders"]}]}.
+
+            USAGE: stream-tool groups list [--store <DIR>] [--log-level <LEVEL>] [--json]
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --json                  Print JSON instead of a table.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool groups lag": #"""
+            OVERVIEW: Show how far consumer groups are behind, in records and in time.
+
+            Per group, topic and partition: the committed offset (the next one the group
+            processes; - when it never committed the partition), the log end offset, the
+            lag in records (from the committed offset, or the log start, to the log end),
+            the lag in time (the age of the oldest record not processed yet), and when the
+            offset was committed. A note says when retention removed records the group had
+            not processed. Every group, unless GROUP is given.
+
+            --json prints {"groups":[{"name":...,"topics":[{"topic":...,"lagRecords":...,
+            "lagMilliseconds":...,"partitions":[{"partition":0,"committedOffset":N|null,
+            "committedTimestamp":ms|null,"logStartOffset":...,"logEndOffset":...,
+            "lagRecords":...,"lagMilliseconds":...,"committedBelowLogStart":false}]}]}]}; a
+            topic's lagMilliseconds is its partitions' largest.
+
+            USAGE: stream-tool groups lag [--store <DIR>] [--log-level <LEVEL>] [<group>] [--json]
+
+            ARGUMENTS:
+              <group>                 The consumer group (default: every group).
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --json                  Print JSON instead of a table.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool groups reset": #"""
+            OVERVIEW: Move a consumer group's committed offsets on a topic.
+
+            Sets the offsets GROUP commits on TOPIC (every partition, or --partition P) to
+            the log start (--to-beginning), the log end (--to-end: skip everything kept so
+            far), an offset (--to-offset N, held within each partition's log start and end)
+            or the first record stamped at or after a time (--to-time TIME), and prints
+            each partition's old and new offset. The next replay --group GROUP (or a
+            consumer of the group) starts there. GROUP must exist (groups list shows them).
+
+            --json prints {"group":...,"topic":...,"partitions":[{"partition":0,
+            "oldOffset":N|null,"newOffset":N}]}.
+
+            USAGE: stream-tool groups reset [--store <DIR>] [--log-level <LEVEL>] <group> <topic> [--to-beginning] [--to-end] [--to-offset <N>] [--to-time <TIME>] [--partition <P>] [--json]
+
+            ARGUMENTS:
+              <group>                 The consumer group.
+              <topic>                 The topic whose offsets move.
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --to-beginning          To the log start offset: process every record kept
+                                      again.
+              --to-end                To the log end offset: skip every record kept so far.
+              --to-offset <N>         To this offset in each partition reset.
+              --to-time <TIME>        To the first record stamped at or after TIME (ISO
+                                      8601 or ms since the epoch).
+              --partition <P>         Reset only this partition (default: all).
+              --json                  Print JSON instead of a table.
               -h, --help              Show help information.
 
             """#,
@@ -197,7 +385,8 @@ enum HelpGoldens {
             Per partition: log start offset (the oldest record kept), log end offset (the
             offset the next record gets), segment files, bytes on disk, what they would
             take uncompressed and the ratio, and the first and last record timestamps. Per
-            topic: its settings, as kept in topic.json.
+            topic: its settings, as kept in topic.json (retentionMilliseconds and
+            retentionBytes are -1 there when unlimited).
 
             --json prints
             {"topics":[{"name":...,"config":{...},"partitions":[{"partition":0,
@@ -219,6 +408,45 @@ enum HelpGoldens {
                                       notice, warning, error, critical)
 
             OPTIONS:
+              --json                  Print JSON instead of tables.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool retention": #"""
+            OVERVIEW: Apply retention now: delete expired segments, or list what would go.
+
+            Retention deletes whole segments, oldest first: those whose newest record is
+            older than the topic's retention (time), then more while a partition holds more
+            than its retention-bytes (size). The store also does this by itself every 5
+            minutes while it is open. Set both with create or alter.
+
+            Prints, per partition, the log start offset before and after (the oldest offset
+            kept) and the bytes before and after; then the segments, consecutive ones that
+            share an outcome on one row: their offsets (base offset to next offset), count,
+            bytes, newest record, and why each is deleted or what keeps it. --dry-run
+            deletes nothing and says what would go.
+
+            --json prints {"dryRun":...,"partitions":[{"topic":...,"partition":0,
+            "logStartOffsetBefore":...,"logStartOffset":...,"bytesBefore":...,
+            "bytesAfter":...,"deleted":[{"baseOffset":...,"nextOffset":...,"bytes":...,
+            "maxTimestamp":ms|null,"reason":"time"|"size"}],"kept":[{...,"reason":...}]}],
+            "deletedSegments":...,"deletedBytes":...}; with --dry-run, logStartOffset and
+            bytesAfter are what they would be.
+
+            USAGE: stream-tool retention [--store <DIR>] [--log-level <LEVEL>] [<topic>] [--dry-run] [--json]
+
+            ARGUMENTS:
+              <topic>                 The topic (default: every topic).
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --dry-run               Delete nothing; show what would be deleted.
               --json                  Print JSON instead of tables.
               -h, --help              Show help information.
 
@@ -315,15 +543,19 @@ enum HelpGoldens {
 
             """#,
         "stream-tool demo": #"""
-            OVERVIEW: Fill the store with sample order events, replay them, rebuild a
-            projection.
+            OVERVIEW: Fill the store with sample order events, replay, rebuild a
+            projection, consume.
 
-            Creates topic orders (4 partitions, flush always) unless it exists, then
+            Creates topic orders (4 partitions, flush always, zstd) unless it exists, then
             appends order-placed, payment-settled and order-shipped events (JSON, keyed by
             customer, with event-type, correlation-id and message-id headers) in batches of
-            1,000 from 4 concurrent tasks. It then replays partition 0, rebuilds revenue
-            per customer from every order-placed event in the topic, and prints the top 5
-            customers and the throughput of each step. Running it again appends more.
+            1,000 from 4 concurrent tasks. It then replays partition 0; rebuilds the
+            projection revenue-per-customer from the order-placed events (from its latest
+            snapshot, so a second run folds only the new events) and prints the top 5
+            customers; lets consumer group billing (two competing consumers) handle three
+            quarters of its backlog of payments, committing as it goes, and shows its lag;
+            and ends with the throughput of each step. Running it again appends more and
+            continues from the snapshot and the group's committed offsets.
 
             USAGE: stream-tool demo [--store <DIR>] [--log-level <LEVEL>] [--records <N>]
 

@@ -9,7 +9,10 @@ import Testing
 /// and read the diff of `HelpGoldens.swift` before committing it.
 @Suite struct HelpTextTests {
     /// The commands whose help is pinned; `bench` belongs to the benchmark suite's own tests.
-    static let commands: [[String]] = [[], ["create"], ["topics"], ["produce"], ["replay"], ["describe"], ["dump"], ["verify"], ["demo"]]
+    static let commands: [[String]] = [
+        [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
+        ["describe"], ["retention"], ["dump"], ["verify"], ["demo"],
+    ]
 
     static func name(_ command: [String]) -> String {
         (["stream-tool"] + command).joined(separator: " ")
@@ -46,7 +49,7 @@ import Testing
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         let help = try Self.help([], tool: tool)
-        for command in ["create", "topics", "produce", "replay", "describe", "dump", "verify", "demo", "bench"] {
+        for command in ["create", "alter", "topics", "produce", "replay", "groups", "describe", "retention", "dump", "verify", "demo", "bench"] {
             #expect(help.contains("\n  \(command) "), "--help does not list \(command)")
         }
     }

@@ -89,10 +89,23 @@ import Testing
         let first = try tool.succeed(["demo", "--records", "2000"])
         #expect(first.stdout.contains("Appended 2,000 events"))
         #expect(first.stdout.contains("Replayed partition 0: 500 records"))
+        #expect(first.stdout.contains("Rebuilt projection revenue-per-customer from a full replay of 2,000 events (no snapshot yet)"))
+        #expect(first.stdout.contains("saved snapshot 1"))
         #expect(first.stdout.contains("TOP CUSTOMERS"))
+        // Billing handles three quarters of each partition's 500 events.
+        #expect(first.stdout.contains("Consumer group billing: 2 consumers handled 1,500 events"))
+        #expect(first.stdout.contains("LAG TIME"))
+        #expect(first.stdout.contains("STEP") && first.stdout.contains("EVENTS/S"))
+
         let second = try tool.succeed(["demo", "--records", "2000"])
         #expect(second.stdout.contains("Replayed partition 0: 1,000 records"))
-        #expect(second.stdout.contains("from 4,000 events"))
+        #expect(second.stdout.contains("from snapshot 1 plus the 2,000 events after it"), "the second rebuild starts at the first's snapshot")
+        // It continues from its commits: 125 left per partition plus 500 new, three quarters of that.
+        #expect(second.stdout.contains("Consumer group billing: 2 consumers handled 1,872 events"))
+        let lag = try jsonObject(try tool.succeed(["groups", "lag", "billing", "--json"]).stdout)
+        let orders = try #require(((lag["groups"] as? [[String: Any]])?.first?["topics"] as? [[String: Any]])?.first)
+        #expect(orders["lagRecords"] as? Int == 4 * 157)
+        #expect((orders["partitions"] as? [[String: Any]])?.allSatisfy { $0["committedOffset"] as? Int == 843 } == true)
 
         let record = try jsonObject(try #require(try tool.succeed(["replay", "orders", "--limit", "1", "--format", "json"]).stdoutLines.first))
         let headers = try #require(record["headers"] as? [String: String])

@@ -27,6 +27,32 @@ import Testing
         }
     }
 
+    @Test func retentionLimitsTakeUnlimited() throws {
+        #expect(try Parsing.durationLimitMilliseconds("30d", for: "retention") == 2_592_000_000)
+        #expect(try Parsing.durationLimitMilliseconds("unlimited", for: "retention") == nil)
+        #expect(try Parsing.durationLimitMilliseconds("none", for: "retention") == nil)
+        #expect(try Parsing.byteLimit("10GiB", for: "retention-bytes") == 10_737_418_240)
+        #expect(try Parsing.byteLimit("unlimited", for: "retention-bytes") == nil)
+        #expect(try Parsing.byteLimit("none", for: "retention-bytes") == nil)
+        for bad in ["0s", "forever", "-1d", "Unlimited"] {
+            #expect(throws: ToolError.self, "\(bad)") { try Parsing.durationLimitMilliseconds(bad, for: "retention") }
+        }
+        for bad in ["0", "-1", "lots", "1.5GiB"] {
+            #expect(throws: ToolError.self, "\(bad)") { try Parsing.byteLimit(bad, for: "retention-bytes") }
+        }
+        let message = try #require(throws: ToolError.self) { try Parsing.durationLimitMilliseconds("7 days", for: "retention") }.message
+        #expect(message.hasSuffix("or unlimited."), "the error names the way to turn the limit off: \(message)")
+    }
+
+    @Test func agesAreTruncatedToTheirTwoLargestUnits() {
+        #expect(Format.age(milliseconds: 0) == "0ms")
+        #expect(Format.age(milliseconds: 850) == "850ms")
+        #expect(Format.age(milliseconds: 12_999) == "12s")
+        #expect(Format.age(milliseconds: 185_000) == "3m 05s")
+        #expect(Format.age(milliseconds: 7_380_000) == "2h 03m")
+        #expect(Format.age(milliseconds: 352_800_000) == "4d 02h")
+    }
+
     @Test func times() throws {
         #expect(try Parsing.timeMilliseconds("1764410400000") == 1_764_410_400_000)
         #expect(try Parsing.timeMilliseconds("2026-11-29T10:00:00Z") == 1_795_946_400_000)

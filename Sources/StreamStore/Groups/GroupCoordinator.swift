@@ -44,13 +44,16 @@ final class GroupCoordinator: @unchecked Sendable {
 
     /// Removes a member and frees its partitions at once (it handles nothing any more).
     func leave(_ member: MemberID) {
-        lock.withLock {
-            guard let index = members.firstIndex(of: member) else { return }
+        let own: Wakeup? = lock.withLock {
+            guard let index = members.firstIndex(of: member) else { return nil }
             members.remove(at: index)
             for partition in 0..<partitionCount where owner[partition] == member { owner[partition] = nil }
-            waiting[member] = nil
+            // The member's own wait ends too, so a `records` loop blocked in it sees the close.
+            let own = waiting.removeValue(forKey: member)
             rebalance()
+            return own
         }
+        own?.signal()
     }
 
     var memberCount: Int { lock.withLock { members.count } }

@@ -19,6 +19,11 @@ extension StreamTool {
 
                 Compression: none (the default) or zstd[:LEVEL] (level 3 when omitted; 1 is \
                 fastest, 19 smallest). Batches are compressed as Kafka does it (codec 4).
+
+                Retention deletes a partition's oldest segments once their newest record is \
+                older than --retention (default 7d), and while the partition holds more than \
+                --retention-bytes (default unlimited); unlimited (or none) turns either off. \
+                Change any setting but the partition count later with stream-tool alter.
                 """)
 
         @ParentCommand var root: StreamTool
@@ -41,6 +46,14 @@ extension StreamTool {
             help: ArgumentHelp("Roll to a new segment file at this size, e.g. 256MiB (default 1GiB).", valueName: "BYTES"))
         var segmentBytes: String?
 
+        @Option(help: ArgumentHelp("Delete segments whose newest record is older than this, e.g. 30d, or unlimited (default 7d).", valueName: "DURATION"))
+        var retention: String?
+
+        @Option(
+            name: .customLong("retention-bytes"),
+            help: ArgumentHelp("Delete the oldest segments while a partition holds more, e.g. 10GiB (default unlimited).", valueName: "BYTES"))
+        var retentionBytes: String?
+
         func run() async throws {
             try await reportingErrors {
                 var config = TopicConfig(partitionCount: partitions, flush: try Self.flushPolicy(flush))
@@ -53,6 +66,8 @@ extension StreamTool {
                     guard let value = Int(exactly: bytes) else { throw ToolError("The segment size \(segmentBytes) is too large.") }
                     config.segmentBytes = value
                 }
+                if let retention { config.retentionMilliseconds = try Parsing.durationLimitMilliseconds(retention, for: "retention") }
+                if let retentionBytes { config.retentionBytes = try Parsing.byteLimit(retentionBytes, for: "retention-bytes") }
                 // Checked before the store is opened, so a typo never leaves a new empty store behind.
                 try Self.checkFlags(config)
                 try config.validate()
@@ -65,7 +80,7 @@ extension StreamTool {
                     _ = try store.createTopic(topic, config: config)
                     return existed
                 }
-                let settings = "\(config.partitionCount) partition\(config.partitionCount == 1 ? "" : "s"), flush \(Self.spelling(config.flush)), compression \(config.compression.configValue), segments of \(Format.bytes(Int64(config.segmentBytes)))"
+                let settings = TopicSettingsText.summary(config)
                 print(existed ? "Topic \(topic) already exists with the same settings (\(settings))." : "Created topic \(topic) (\(settings)).")
             }
         }
@@ -105,21 +120,21 @@ extension StreamTool {
         }
 
         /// How an existing topic's settings differ from those asked for, as "name is X, not Y"
-        /// phrases in the command line's spellings: the store spells the flush policy the way
-        /// `topic.json` does (`everyAppend`, `interval:200`), which is not what `--flush` takes.
+        /// phrases, in the command line's spellings where the store's differ: it spells the
+        /// flush policy the way `topic.json` does (`everyAppend`, `interval:200`) and retention
+        /// in milliseconds and bytes, which is not what `--flush` and `--retention` take.
         static func differences(_ current: TopicConfig, requested: TopicConfig) -> [String] {
             current.differences(from: requested).map { phrase in
-                guard phrase.hasPrefix("flush is ") else { return phrase }
-                return "flush is \(spelling(current.flush)), not \(spelling(requested.flush))"
-            }
-        }
-
-        /// The command-line spelling of a flush policy.
-        static func spelling(_ policy: FlushPolicy) -> String {
-            switch policy {
-            case .everyAppend: return "always"
-            case .never: return "never"
-            case .interval(let milliseconds): return "interval:\(Format.duration(milliseconds: milliseconds))"
+                if phrase.hasPrefix("flush is ") {
+                    return "flush is \(TopicSettingsText.flush(current.flush)), not \(TopicSettingsText.flush(requested.flush))"
+                }
+                if phrase.hasPrefix("retentionMilliseconds is ") {
+                    return "retention is \(TopicSettingsText.retention(current.retentionMilliseconds)), not \(TopicSettingsText.retention(requested.retentionMilliseconds))"
+                }
+                if phrase.hasPrefix("retentionBytes is ") {
+                    return "retention-bytes is \(TopicSettingsText.byteLimit(current.retentionBytes)), not \(TopicSettingsText.byteLimit(requested.retentionBytes))"
+                }
+                return phrase
             }
         }
     }

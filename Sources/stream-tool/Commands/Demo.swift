@@ -8,14 +8,18 @@ extension StreamTool {
     /// the store does and how fast (the main job of `make run`).
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fill the store with sample order events, replay them, rebuild a projection.",
+            abstract: "Fill the store with sample order events, replay, rebuild a projection, consume.",
             discussion: """
-                Creates topic orders (4 partitions, flush always) unless it exists, then appends \
-                order-placed, payment-settled and order-shipped events (JSON, keyed by customer, \
-                with event-type, correlation-id and message-id headers) in batches of 1,000 from \
-                4 concurrent tasks. It then replays partition 0, rebuilds revenue per customer \
-                from every order-placed event in the topic, and prints the top 5 customers and \
-                the throughput of each step. Running it again appends more.
+                Creates topic orders (4 partitions, flush always, zstd) unless it exists, then \
+                appends order-placed, payment-settled and order-shipped events (JSON, keyed by \
+                customer, with event-type, correlation-id and message-id headers) in batches of \
+                1,000 from 4 concurrent tasks. It then replays partition 0; rebuilds the \
+                projection revenue-per-customer from the order-placed events (from its latest \
+                snapshot, so a second run folds only the new events) and prints the top 5 \
+                customers; lets consumer group billing (two competing consumers) handle three \
+                quarters of its backlog of payments, committing as it goes, and shows its lag; \
+                and ends with the throughput of each step. Running it again appends more and \
+                continues from the snapshot and the group's committed offsets.
                 """)
 
         static let topicName = "orders"
@@ -42,20 +46,32 @@ extension StreamTool {
                     } else {
                         topic = try store.createTopic(Self.topicName, config: TopicConfig(partitionCount: 4, flush: .everyAppend, compression: .zstd(level: 3)))
                     }
-                    print("StreamStore demo: store \(options.path), topic \(topic.name) (\(topic.partitionCount) partitions, flush \(Create.spelling(topic.config.flush)), compression \(topic.config.compression))")
+                    print("StreamStore demo: store \(options.path), topic \(topic.name) (\(topic.partitionCount) partitions, flush \(TopicSettingsText.flush(topic.config.flush)), compression \(topic.config.compression))")
                     print("")
-                    try await Self.appendEvents(count: records, to: topic)
-                    try Self.replayPartition(0, of: topic)
-                    try Self.rebuildRevenue(of: topic)
+                    var steps: [DemoStep] = []
+                    steps.append(try await Self.appendEvents(count: records, to: topic))
+                    print("")
+                    steps.append(try await Self.replayPartition(0, of: topic))
+                    print("")
+                    steps.append(try await Self.rebuildRevenue(store: store, topic: topic))
+                    print("")
+                    steps.append(try await Self.runBilling(store: store, topic: topic))
                     let infos = try (0..<topic.partitionCount).map { (index) throws(StreamStoreError) in try topic.info(partition: index) }
                     let stored = infos.reduce(Int64(0)) { $0 + $1.logBytes }
                     let uncompressed = infos.reduce(Int64(0)) { $0 + $1.uncompressedBytes }
                     print("")
+                    print(DemoStep.summary(steps), terminator: "")
+                    print("")
                     print("On disk: \(Format.bytes(stored)) for \(Format.bytes(uncompressed)) of batches (\(Describe.ratio(uncompressed, stored)) with \(topic.config.compression))")
                     print("")
-                    print("Look around: stream-tool describe \(topic.name); stream-tool replay \(topic.name) --partition 0 --limit 5")
+                    print("Look around:")
+                    print("  stream-tool describe \(topic.name)")
+                    print("  stream-tool replay \(topic.name) --partition 0 --limit 5")
+                    print("  stream-tool groups lag \(Self.billingGroup)")
+                    print("  stream-tool replay \(topic.name) --group \(Self.billingGroup) --format value --limit 3")
+                    print("  stream-tool retention --dry-run")
                     if let segment = Self.firstSegment(store: options.path, topic: topic.name, partition: 0) {
-                        print("Look inside a segment: stream-tool dump \(segment) --verify-index | head")
+                        print("  stream-tool dump \(segment) --verify-index | head")
                     }
                 }
             }
@@ -76,7 +92,7 @@ extension StreamTool {
             let batches = Atomic<Int>(0)
         }
 
-        private static func appendEvents(count: Int, to topic: Topic) async throws {
+        private static func appendEvents(count: Int, to topic: Topic) async throws -> DemoStep {
             let partitionCount = topic.partitionCount
             let customers = DemoEventGenerator.customersByPartition(partitionCount: partitionCount)
             let shares = (0..<partitionCount).map { count / partitionCount + ($0 < count % partitionCount ? 1 : 0) }
@@ -126,98 +142,46 @@ extension StreamTool {
             let bytes = Int64(counters.bytes.load(ordering: .relaxed))
             print("Appended \(Format.grouped(Int64(records))) events in \(Format.grouped(Int64(counters.batches.load(ordering: .relaxed)))) batches from \(tasks) concurrent tasks")
             print("  \(Format.seconds(seconds)), \(Format.rate(Double(records), seconds: seconds)) records/s, \(Format.megabytesPerSecond(bytes, seconds: seconds)) MB/s")
+            return DemoStep(name: "append (\(tasks) tasks, flush \(TopicSettingsText.flush(topic.config.flush)))", records: Int64(records), bytes: bytes, seconds: seconds)
         }
 
         // MARK: Replay
 
-        /// Reads one partition from its start, counting records: the raw read path.
-        private static func replayPartition(_ partition: Int, of topic: Topic) throws {
+        /// Reads one partition from its start with the engine's batch replay, counting records:
+        /// the fast read path, no object per record.
+        private static func replayPartition(_ partition: Int, of topic: Topic) async throws -> DemoStep {
             let stopwatch = Stopwatch()
             var records = 0
             var bytes: Int64 = 0
-            try forEachBatch(of: topic, partition: partition) { batch in
-                try batch.forEachRecord(from: 0) { _ in records += 1 }
+            for try await batch in topic.replayBatches(partitions: [partition]) {
+                try batch.forEachRecord { _ in records += 1 }
                 bytes += Int64(batch.byteCount)
             }
             let seconds = stopwatch.elapsedSeconds
             print("Replayed partition \(partition): \(Format.grouped(Int64(records))) records (every run's)")
             print("  \(Format.seconds(seconds)), \(Format.rate(Double(records), seconds: seconds)) records/s, \(Format.megabytesPerSecond(bytes, seconds: seconds)) MB/s")
+            return DemoStep(name: "replay partition \(partition)", records: Int64(records), bytes: bytes, seconds: seconds)
         }
+    }
+}
 
-        private static func forEachBatch(of topic: Topic, partition: Int, _ body: (StoredBatch) throws -> Void) throws {
-            var next = try topic.logStartOffset(partition: partition)
-            let end = try topic.logEndOffset(partition: partition)
-            while next < end {
-                let batches = try topic.readBatches(partition: partition, from: next, maxBytes: 4 << 20)
-                guard let last = batches.last else { break }
-                for batch in batches { try body(batch) }
-                next = last.nextOffset
-            }
+/// One step of the demo and how fast it went, for the closing summary.
+struct DemoStep {
+    var name: String
+    var records: Int64
+    /// Bytes of batches written or read, when the step measures them.
+    var bytes: Int64?
+    var seconds: Double
+
+    /// The table of every step's throughput.
+    static func summary(_ steps: [DemoStep]) -> String {
+        var table = TextTable([("STEP", .left), ("EVENTS", .right), ("TIME", .right), ("EVENTS/S", .right), ("MB/S", .right)])
+        for step in steps {
+            table.add([
+                step.name, Format.grouped(step.records), Format.seconds(step.seconds), Format.rate(Double(step.records), seconds: step.seconds),
+                step.bytes.map { Format.megabytesPerSecond($0, seconds: step.seconds) } ?? "-",
+            ])
         }
-
-        // MARK: Projection
-
-        /// Revenue per customer from every order-placed event: the state a service would rebuild
-        /// after a bug, by replaying its log.
-        private static func rebuildRevenue(of topic: Topic) throws {
-            let stopwatch = Stopwatch()
-            var totals: [String: (orders: Int, cents: Int64)] = [:]
-            var records = 0
-            var bytes: Int64 = 0
-            let placed = Array("order-placed".utf8)
-            for partition in 0..<topic.partitionCount {
-                try forEachBatch(of: topic, partition: partition) { batch in
-                    bytes += Int64(batch.byteCount)
-                    try batch.forEachRecord(from: 0) { record in
-                        records += 1
-                        guard let key = record.key, let value = record.value,
-                            record.headers.contains(where: { $0.key == "event-type" && $0.value == placed }),
-                            let cents = amountCents(in: value)
-                        else { return }
-                        let customer = String(decoding: key, as: UTF8.self)
-                        totals[customer, default: (0, 0)].orders += 1
-                        totals[customer, default: (0, 0)].cents += cents
-                    }
-                }
-            }
-            let seconds = stopwatch.elapsedSeconds
-            print("Rebuilt revenue per customer from \(Format.grouped(Int64(records))) events of \(topic.partitionCount) partitions")
-            print("  \(Format.seconds(seconds)), \(Format.rate(Double(records), seconds: seconds)) records/s, \(Format.megabytesPerSecond(bytes, seconds: seconds)) MB/s")
-            let top = totals.sorted { $0.value.cents != $1.value.cents ? $0.value.cents > $1.value.cents : $0.key < $1.key }.prefix(5)
-            guard !top.isEmpty else { return }
-            print("")
-            var table = TextTable([("TOP CUSTOMERS", .left), ("ORDERS", .right), ("REVENUE", .right)])
-            for (customer, total) in top {
-                table.add([customer, String(total.orders), euros(total.cents)])
-            }
-            print(table.render(indent: "  "), terminator: "")
-        }
-
-        /// The number after `"amountCents":` in a JSON value, without parsing the whole value.
-        static func amountCents(in value: UnsafeRawBufferPointer) -> Int64? {
-            let needle = Array("\"amountCents\":".utf8)
-            guard value.count > needle.count else { return nil }
-            var index = 0
-            while index + needle.count < value.count {
-                if value[index] == needle[0] && zip(needle.indices, needle).allSatisfy({ value[index + $0] == $1 }) {
-                    var cursor = index + needle.count
-                    var amount: Int64 = 0
-                    var sawDigit = false
-                    while cursor < value.count, value[cursor] >= UInt8(ascii: "0"), value[cursor] <= UInt8(ascii: "9"), amount < Int64.max / 10 - 10 {
-                        amount = amount * 10 + Int64(value[cursor] - UInt8(ascii: "0"))
-                        cursor += 1
-                        sawDigit = true
-                    }
-                    return sawDigit ? amount : nil
-                }
-                index += 1
-            }
-            return nil
-        }
-
-        private static func euros(_ cents: Int64) -> String {
-            let fraction = String(cents % 100)
-            return "EUR \(Format.grouped(cents / 100)).\(fraction.count == 1 ? "0" : "")\(fraction)"
-        }
+        return table.render()
     }
 }

@@ -10,7 +10,8 @@ extension StreamTool {
             discussion: """
                 Per partition: log start offset (the oldest record kept), log end offset (the \
                 offset the next record gets), segment files, bytes on disk, what they would take \
-                uncompressed and the ratio, and the first and last record timestamps. Per topic: its settings, as kept in topic.json.
+                uncompressed and the ratio, and the first and last record timestamps. Per topic: its settings, as kept in topic.json \
+                (retentionMilliseconds and retentionBytes are -1 there when unlimited).
 
                 --json prints {"topics":[{"name":...,"config":{...},"partitions":[{"partition":0, \
                 "logStartOffset":...,"logEndOffset":...,"segmentCount":...,"logBytes":...,"uncompressedBytes":..., \
@@ -155,7 +156,9 @@ private struct TopicDescription {
         else { return String(describing: config) }
         return settings.keys.sorted().map { key -> String in
             let value = settings[key] ?? NSNull()
-            if key == "flush" { return "flush=\(StreamTool.Create.spelling(config.flush))" }
+            if key == "flush" { return "flush=\(TopicSettingsText.flush(config.flush))" }
+            if key == "retentionMilliseconds" { return "retentionMilliseconds=\(TopicSettingsText.retention(config.retentionMilliseconds))" }
+            if key == "retentionBytes" { return "retentionBytes=\(TopicSettingsText.byteLimit(config.retentionBytes))" }
             if key == "compression" { return "compression=\(config.compression.configValue)" }
             if let number = value as? NSNumber, !(value is Bool) {
                 let amount = number.int64Value

@@ -14,6 +14,21 @@ extension StreamTool {
                 from the start of the log unless told otherwise, up to the log end offset at the \
                 moment replay starts.
 
+                --follow then keeps waiting for new records, also those another process (like \
+                stream-tool produce) appends, until interrupted: Ctrl-C or SIGTERM ends it with \
+                exit status 0 once what was printed is flushed (and committed). It reads in short \
+                sessions and leaves the store free in between, so other commands can open it.
+
+                --group G starts each partition at the offset consumer group G committed; \
+                partitions G never committed start where --from-* says (default: the \
+                beginning), so --from-* never overrides a commit. Without --commit the group must \
+                exist. --commit commits, per partition, the offset after the last record printed \
+                (creating the group if needed): every 1,000 records or half a second, at the log \
+                end, and before exiting, each time after the output is written out. On a clean \
+                exit (the end, --limit, Ctrl-C) nothing printed is left uncommitted, and the \
+                next replay --group G prints only what came after; when a pipe's reader stops \
+                early (| head), what it may not have read is not committed and comes again.
+
                 text: aligned columns for people (control characters escaped, bytes that are \
                 not UTF-8 shown as base64:...). json: one object a line with topic, partition, \
                 offset, timestamp (ms), key, value and headers; a key or value that is not \
@@ -62,6 +77,18 @@ extension StreamTool {
         @Option(help: "The output format: text, json or value.")
         var format: OutputFormat = .text
 
+        @Flag(help: "After the log end, keep waiting for new records until interrupted (Ctrl-C, SIGTERM).")
+        var follow = false
+
+        @Option(
+            help: ArgumentHelp(
+                "Start each partition at consumer group G's committed offset (--from-* only for partitions it never committed).",
+                valueName: "G"))
+        var group: String?
+
+        @Flag(help: "Commit to --group the offset after the last record printed, per partition.")
+        var commit = false
+
         func validate() throws {
             let starts = [fromBeginning, fromOffset != nil, fromTime != nil, fromEnd].filter { $0 }.count
             guard starts <= 1 else {
@@ -71,175 +98,69 @@ extension StreamTool {
             if let untilOffset, untilOffset < 0 { throw ValidationError("--until-offset must not be negative.") }
             if let partition, partition < 0 { throw ValidationError("--partition must not be negative.") }
             if let limit, limit < 0 { throw ValidationError("--limit must not be negative.") }
+            if commit && group == nil { throw ValidationError("--commit needs --group G: the consumer group to commit to.") }
         }
 
         func run() async throws {
             try await reportingErrors {
-                var plan = ReplayPlan(format: format, limit: limit, untilOffset: untilOffset)
-                if let fromOffset { plan.start = .offset(fromOffset) }
-                if fromEnd { plan.start = .end }
-                if let fromTime {
-                    let milliseconds = try Parsing.timeMilliseconds(fromTime)
-                    guard milliseconds <= Clocks.nowMilliseconds() else {
-                        throw ToolError("--from-time \(ISO8601.format(milliseconds: milliseconds)) is in the future; nothing is stamped after now.")
-                    }
-                    plan.start = .timestamp(milliseconds)
+                let plan = try makePlan()
+                let options = storeOptions.resolved(parent: root.storeOptions)
+                guard plan.follow || plan.commit else {
+                    var replay = ReplayRun(plan: plan, storeOptions: options)
+                    try await replay.run()
+                    return
                 }
-                if let untilTime { plan.untilTimestamp = try Parsing.timeMilliseconds(untilTime) }
-
-                try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
-                    let topic = try store.topic(topic)
-                    let partitions: [Int]
-                    if let partition {
-                        _ = try topic.logEndOffset(partition: partition)  // throws `.partitionOutOfRange`
-                        partitions = [partition]
-                    } else {
-                        partitions = Array(0..<topic.partitionCount)
-                    }
-                    var replayer = Replayer(topic: topic, plan: plan, explicitPartition: partition != nil)
-                    try replayer.run(try replayer.spans(partitions: partitions))
+                // Following ends only by a signal, and a commit must not be lost to one: both
+                // turn SIGINT and SIGTERM into the end of the replay.
+                let received = Interruption.Received()
+                try await Interruption.cancellingOnSignals(received) {
+                    var replay = ReplayRun(plan: plan, storeOptions: options)
+                    try await replay.run()
                 }
+                // Following is meant to be ended so; a replay cut short is not a success.
+                if let signal = received.signal, !plan.follow { throw ExitCode(128 + signal) }
             }
+        }
+
+        private func makePlan() throws -> ReplayPlan {
+            var plan = ReplayPlan(topic: topic, format: format)
+            plan.partition = partition
+            plan.limit = limit
+            plan.untilOffset = untilOffset
+            plan.follow = follow
+            plan.group = group
+            plan.commit = commit
+            if let fromOffset { plan.start = .offset(fromOffset) }
+            if fromEnd { plan.start = .end }
+            if let fromTime {
+                let milliseconds = try Parsing.timeMilliseconds(fromTime)
+                guard milliseconds <= Clocks.nowMilliseconds() else {
+                    throw ToolError("--from-time \(ISO8601.format(milliseconds: milliseconds)) is in the future; nothing is stamped after now.")
+                }
+                plan.start = .timestamp(milliseconds)
+            }
+            if let untilTime { plan.untilTimestamp = try Parsing.timeMilliseconds(untilTime) }
+            return plan
         }
     }
 }
 
-/// What to print: where to start and stop, how many, in which format.
-struct ReplayPlan {
+/// What `replay` prints: which topic and partitions, where to start and stop, how many, in
+/// which format, and what it does with a consumer group.
+struct ReplayPlan: Sendable {
+    var topic: String
     var format: StreamTool.Replay.OutputFormat
-    var limit: Int?
+    var partition: Int?
+    var start: StartPosition = .beginning
     var untilOffset: Int64?
     var untilTimestamp: Int64?
-    var start: StartPosition = .beginning
+    var limit: Int?
+    var follow = false
+    var group: String?
+    var commit = false
 
-    init(format: StreamTool.Replay.OutputFormat, limit: Int?, untilOffset: Int64?) {
-        self.format = format
-        self.limit = limit
-        self.untilOffset = untilOffset
-    }
-}
-
-/// Walks partitions batch by batch and writes each record in the chosen format.
-private struct Replayer {
-    let topic: Topic
-    let plan: ReplayPlan
-    /// With one named partition, an offset outside its log is an error; across all partitions
-    /// the same offset is simply past the end of the shorter ones.
-    let explicitPartition: Bool
-    let output = BufferedOutput()
-    let progress = ProgressLine.besideStreamedOutput()
-    var writer: RecordWriter
-    var printed = 0
-
-    /// One partition's stretch of offsets to print: `start ..< end`.
-    struct Span {
-        var partition: Int
-        var start: Int64
-        var end: Int64
-    }
-
-    init(topic: Topic, plan: ReplayPlan, explicitPartition: Bool) {
+    init(topic: String, format: StreamTool.Replay.OutputFormat) {
         self.topic = topic
-        self.plan = plan
-        self.explicitPartition = explicitPartition
-        writer = RecordWriter(output: output)
-    }
-
-    /// Works out where every partition starts and ends before printing anything, so a bad start
-    /// is an error with no output before it.
-    func spans(partitions: [Int]) throws(StreamStoreError) -> [Span] {
-        try partitions.map { (partition) throws(StreamStoreError) in
-            let logStart = try topic.logStartOffset(partition: partition)
-            let logEnd = try topic.logEndOffset(partition: partition)
-            let start: Int64
-            switch plan.start {
-            case .offset(let offset) where !explicitPartition:
-                start = min(max(offset, logStart), logEnd)
-            case .offset(let offset) where offset < logStart || offset > logEnd:
-                throw StreamStoreError(
-                    .offsetOutOfRange,
-                    "Offset \(offset) is not in partition \(partition), which runs from offset \(logStart) to its log end offset \(logEnd); pick one in between, or use --from-beginning.",
-                    topic: topic.name, partition: partition)
-            default:
-                start = try topic.offset(partition: partition, for: plan.start)
-            }
-            return Span(partition: partition, start: start, end: max(start, min(logEnd, plan.untilOffset ?? Int64.max)))
-        }
-    }
-
-    mutating func run(_ spans: [Span]) throws {
-        let stopwatch = Stopwatch()
-        var total = spans.reduce(Int64(0)) { $0 + ($1.end - $1.start) }
-        if let limit = plan.limit { total = min(total, Int64(limit)) }
-        defer { progress.finish() }
-        if plan.format == .text { writer.appendTextTitles(withPartition: true) }
-        do {
-            for span in spans {
-                if let limit = plan.limit, printed >= limit { break }
-                try replay(span, stopwatch: stopwatch, total: total)
-            }
-        } catch {
-            // What was read before a failure (a corrupt batch, say) is still printed.
-            progress.finish()
-            try? output.flush()
-            throw error
-        }
-        try output.flush()
-    }
-
-    private mutating func replay(_ span: Span, stopwatch: Stopwatch, total: Int64) throws {
-        let partition = span.partition
-        let prefix = jsonPrefix(partition: partition)
-        var next = span.start
-        var finished = false
-        while next < span.end && !finished {
-            let batches = try topic.readBatches(partition: partition, from: next, maxBytes: 1 << 20)
-            guard !batches.isEmpty else { break }
-            for batch in batches where !finished {
-                try batch.forEachRecord(from: next) { record in
-                    guard !finished else { return }
-                    if record.offset >= span.end || (plan.untilTimestamp.map { record.timestamp > $0 } ?? false) {
-                        finished = true
-                        return
-                    }
-                    if let limit = plan.limit, printed >= limit {
-                        finished = true
-                        return
-                    }
-                    write(record, partition: partition, jsonPrefix: prefix)
-                    printed += 1
-                }
-                next = batch.nextOffset
-                try output.flushIfFull()
-            }
-            let done = Int64(printed)
-            progress.update { "replaying \(topic.name): " + ProgressText.count(done, of: total, unit: "records", seconds: stopwatch.elapsedSeconds) }
-        }
-    }
-
-    private mutating func write(_ record: RecordView, partition: Int, jsonPrefix: [UInt8]) {
-        switch plan.format {
-        case .value:
-            if let value = record.value { output.append(value) }
-            output.append(UInt8(ascii: "\n"))
-        case .json:
-            output.append(jsonPrefix)
-            output.appendDecimal(record.offset)
-            writer.appendJSONMembers(after: record)
-            output.append(Self.jsonEnd)
-        case .text:
-            writer.appendTextRow(record, partition: partition)
-        }
-    }
-
-    private static let jsonEnd = Array("}\n".utf8)
-
-    /// `{"topic":"orders","partition":3,"offset":` — the same for every record of a partition.
-    private func jsonPrefix(partition: Int) -> [UInt8] {
-        let prefix = BufferedOutput(capacityBytes: 64)
-        prefix.append("{\"topic\":")
-        JSONText.appendString(topic.name, to: prefix)
-        prefix.append(",\"partition\":\(partition),\"offset\":")
-        return Array(prefix.takeString().utf8)
+        self.format = format
     }
 }

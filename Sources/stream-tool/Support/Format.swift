@@ -71,6 +71,18 @@ extension Format {
         "\(grouped(value)) \(value == 1 ? singular : plural ?? singular + "s")"
     }
 
+    /// An age or a lag for people, truncated to its two largest units: `850ms`, `12s`,
+    /// `3m 05s`, `2h 03m`, `4d 02h`.
+    static func age(milliseconds: Int64) -> String {
+        guard milliseconds >= 1000 else { return "\(max(milliseconds, 0))ms" }
+        let seconds = milliseconds / 1000
+        let twoDigits = { (value: Int64) in value < 10 ? "0\(value)" : "\(value)" }
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m \(twoDigits(seconds % 60))s" }
+        if seconds < 86_400 { return "\(seconds / 3600)h \(twoDigits(seconds / 60 % 60))m" }
+        return "\(seconds / 86_400)d \(twoDigits(seconds / 3600 % 24))h"
+    }
+
     /// A wait for people, to the second: `45s`, `2m 05s`, `1h 02m`.
     static func clock(seconds: Double) -> String {
         guard seconds.isFinite, seconds < 1e9 else { return "?" }

@@ -27,6 +27,19 @@ enum Parsing {
         throw failure
     }
 
+    /// The words that mean "no limit" for `--retention` and `--retention-bytes`.
+    static let unlimitedSpellings: Set<String> = ["unlimited", "none"]
+
+    /// A duration limit: milliseconds, or nil for `unlimited` (or `none`).
+    static func durationLimitMilliseconds(_ text: String, for what: String) throws(ToolError) -> Int64? {
+        if unlimitedSpellings.contains(text) { return nil }
+        do {
+            return try durationMilliseconds(text, for: what)
+        } catch {
+            throw ToolError(error.message.replacingSuffix(".", with: ", or unlimited."))
+        }
+    }
+
     // MARK: Byte sizes
 
     private static let sizeUnits: [(suffix: String, bytes: Int64)] = [
@@ -47,6 +60,19 @@ enum Parsing {
         guard let count = wholeNumber(number) else { throw failure }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier)
         guard !overflow else { throw ToolError("\"\(text)\" is too large a \(what).") }
+        return bytes
+    }
+
+    /// A size limit: bytes (more than zero), or nil for `unlimited` (or `none`).
+    static func byteLimit(_ text: String, for what: String) throws(ToolError) -> Int64? {
+        if unlimitedSpellings.contains(text) { return nil }
+        let bytes: Int64
+        do {
+            bytes = try byteCount(text, for: what)
+        } catch {
+            throw ToolError(error.message.replacingSuffix(".", with: ", or unlimited."))
+        }
+        guard bytes > 0 else { throw ToolError("The \(what) must be more than 0 bytes, not \(text); write unlimited for no limit.") }
         return bytes
     }
 
@@ -75,5 +101,12 @@ enum Parsing {
     static func wholeNumber(_ text: Substring) -> Int64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return Int64(text)
+    }
+}
+
+extension String {
+    /// The string with `suffix` replaced by `replacement`, or unchanged when it does not end so.
+    fileprivate func replacingSuffix(_ suffix: String, with replacement: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
     }
 }

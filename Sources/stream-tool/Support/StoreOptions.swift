@@ -48,11 +48,18 @@ struct StoreOptions: ParsableArguments {
         return Self.defaultPath
     }
 
+    /// How long a command waits for a store that another process has open before it gives
+    /// up with an error. `replay --follow` opens the store only for short reading sessions, so
+    /// a command started meanwhile gets it within this wait instead of failing.
+    static let lockWaitMilliseconds: Int64 = 2000
+    /// How often a waiting command tries the lock again.
+    static let lockRetryMilliseconds: Int64 = 10
+
     /// Opens the store, runs `body`, and closes the store whatever happens, so the next run
     /// finds it shut down cleanly. Commands that only read pass `createIfMissing: false` and
     /// fail on a missing store instead of making an empty one.
     func withStore<T>(createIfMissing: Bool, _ body: (Store) async throws -> T) async throws -> T {
-        let store = try open(createIfMissing: createIfMissing)
+        let store = try await openStore(createIfMissing: createIfMissing, lockWaitMilliseconds: Self.lockWaitMilliseconds)
         let result: T
         do {
             result = try await body(store)
@@ -62,6 +69,20 @@ struct StoreOptions: ParsableArguments {
         }
         try store.close()
         return result
+    }
+
+    /// Opens the store, trying again for up to `lockWaitMilliseconds` while another process
+    /// has it open; after that the `.storeLocked` error is thrown.
+    func openStore(createIfMissing: Bool, lockWaitMilliseconds: Int64) async throws -> Store {
+        let stopwatch = Stopwatch()
+        while true {
+            do {
+                return try open(createIfMissing: createIfMissing)
+            } catch let error as StreamStoreError where error.code == .storeLocked {
+                guard stopwatch.elapsedSeconds * 1000 < Double(lockWaitMilliseconds) else { throw error }
+                try await Task.sleep(for: .milliseconds(Self.lockRetryMilliseconds))
+            }
+        }
     }
 
     private func open(createIfMissing: Bool) throws -> Store {

@@ -31,6 +31,8 @@ struct TextTable {
                 }
                 if !isLast { line += "  " }
             }
+            // An empty last cell leaves the padding of the one before it.
+            while line.hasSuffix(" ") { line.removeLast() }
             text += line + "\n"
         }
         return text
