@@ -20,7 +20,9 @@ let package = Package(
         // target writes its own seeds (Fuzz/Corpus/<target>) when STREAMSTORE_FUZZ_WRITE_CORPUS
         // names a folder: `make fuzz-corpus`.
         .target(name: "FuzzSupport", dependencies: [engine]),
-        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["FuzzSupport", engine]),
+        // libzstd, for a seed whose zstd frame declares no content size.
+        .systemLibrary(name: "CZstdSeeds", pkgConfig: "libzstd"),
+        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["FuzzSupport", "CZstdSeeds", engine]),
         .executableTarget(name: "FuzzIndexValidation", dependencies: ["FuzzSupport", engine]),
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", engine]),
         .executableTarget(

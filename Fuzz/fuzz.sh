@@ -30,6 +30,7 @@ sanitize=${FUZZ_SANITIZE:-}
 
 scratch=.build-fuzz
 sanitize_flags=(--sanitize fuzzer)
+run_flags=()
 case $sanitize in
     "" | fuzzer) sanitize=fuzzer ;;
     address)
@@ -37,7 +38,10 @@ case $sanitize in
         # which only the last counts: the engine then gets no coverage instrumentation at all
         # (44 counters instead of about 29,000). One combined flag instruments both.
         scratch=.build-fuzz-address
-        sanitize_flags+=(-Xswiftc -sanitize=fuzzer,address) ;;
+        sanitize_flags+=(-Xswiftc -sanitize=fuzzer,address)
+        # LeakSanitizer after every input that allocated more than it freed made the store-level
+        # targets ten times slower (16 instead of 160 inputs/s) and found nothing.
+        run_flags+=(-detect_leaks=0) ;;
     *) echo "FUZZ_SANITIZE is empty or address, not $sanitize" >&2; exit 2 ;;
 esac
 
@@ -66,7 +70,7 @@ max_len() {
 build_start=$(date +%s)
 for target in "${targets[@]}"; do
     "$swift" build -c release --package-path Fuzz --scratch-path "$scratch" "${sanitize_flags[@]}" --product "$(product "$target")" \
-        2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+        2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]|__asan_extra_spill_area' || true
     [ -x "$scratch/release/$(product "$target")" ] || { echo "error: building $(product "$target") failed" >&2; exit 1; }
 done
 echo "built ${#targets[@]} fuzz target(s) in $(( $(date +%s) - build_start )) s ($sanitize)"
@@ -94,7 +98,7 @@ for target in "${targets[@]}"; do
     set +e
     SWIFT_BACKTRACE=enable=no "$binary" "$corpus" "Fuzz/Corpus/$target" \
         -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=256 \
-        -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
+        -artifact_prefix="$artifacts/" -print_final_stats=1 ${run_flags[@]+"${run_flags[@]}"} >"$log" 2>&1
     status=$?
     set -e
     runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{ print $2 }' | tail -1)

@@ -1,5 +1,6 @@
+import CZstdSeeds
+@_spi(Fuzzing) import StreamStore
 import FuzzSupport
-import StreamStore
 
 /// Seeds for the batch decoder: batches the engine wrote (plain, zstd, every record shape of
 /// SeedRecords), a log of several, a control and an append-time variant, and the batches an
@@ -21,6 +22,7 @@ enum DecoderSeeds {
         var appendTime = seeds[0].bytes
         appendTime[22] |= 0x08  // attributes bit 3: LogAppendTime
         seeds.append(("append-time-batch", appendTime))
+        seeds.append(("zstd-batch-without-content-size", zstdWithoutContentSize(seeds[1].bytes)))
         for vector in ["two-records", "null-value", "idempotent-producer", "based-at-1000", "zstd-20-json"] {
             guard let bytes = RepositoryFiles.read("Tests/StreamStoreTests/Vectors/\(vector).bin") else {
                 fatalError("missing test vector \(vector).bin under \(RepositoryFiles.root)")
@@ -28,5 +30,27 @@ enum DecoderSeeds {
             seeds.append(("kafka-vector-\(vector)", bytes))
         }
         return seeds
+    }
+
+    /// `plain` (an uncompressed batch) with its records as one zstd frame whose header declares
+    /// no content size, as producers that stream their frames write it: readers must then
+    /// decompress in steps (the only path to ZstdDecompressor's growing output).
+    static func zstdWithoutContentSize(_ plain: [UInt8]) -> [UInt8] {
+        guard let context = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx failed") }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 0)
+        let records = Array(plain[61...])
+        var frame = [UInt8](repeating: 0, count: ZSTD_compressBound(records.count))
+        let written = frame.withUnsafeMutableBytes { output in
+            records.withUnsafeBytes { input in ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count) }
+        }
+        guard ZSTD_isError(written) == 0 else { fatalError("zstd could not compress a seed") }
+        var batch = Array(plain[0..<61]) + frame.prefix(written)
+        batch[22] = batch[22] & ~0x07 | 0x04  // codec 4: zstd
+        withUnsafeBytes(of: Int32(batch.count - 12).bigEndian) { length in
+            for index in 0..<4 { batch[8 + index] = length[index] }
+        }
+        batch.withUnsafeMutableBytes { _ = FuzzEntryPoints.fixChecksums($0) }
+        return batch
     }
 }

@@ -18,6 +18,11 @@ enum IndexSeeds {
         seeds.append(("time-index-without-final-entry", input(both, first.offsetIndex, Array(first.timeIndex.dropLast(12)))))
         seeds.append(("both-missing", input(IndexLayout(flags: 0x1C), [], [])))
         seeds.append(("one-open-segment-at-a-time", input(IndexLayout(flags: 0x2C), first.offsetIndex, first.timeIndex)))
+        // 1,500 increasing entries: more than the 1,024 of the warm tail, so lookups also search
+        // the cold part (the validators accept it only when not held to the fixture's small log).
+        var large: [UInt8] = []
+        for entry in 1...1500 { large += withUnsafeBytes(of: UInt32(entry).bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(entry * 100).bigEndian) { Array($0) } }
+        seeds.append(("large-offset-index", input(IndexLayout(flags: 0x04), large, [])))
         return seeds
     }
 

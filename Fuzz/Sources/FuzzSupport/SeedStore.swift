@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import StreamStore
 
 /// A small store built through the public API, then held in memory: the starting point of the
@@ -64,14 +69,6 @@ public struct SeedStore: Sendable {
             let child = path + "/" + name
             if PosixFiles.isDirectory(child) { removeTree(child) } else { PosixFiles.remove(child) }
         }
-        _ = rmdirPath(path)
+        _ = rmdir(path)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-private func rmdirPath(_ path: String) -> Int32 { Glibc.rmdir(path) }
-#elseif canImport(Darwin)
-import Darwin
-private func rmdirPath(_ path: String) -> Int32 { Darwin.rmdir(path) }
-#endif
