@@ -178,27 +178,7 @@ import Testing
 
     /// Starts the child, lets it append for a while, SIGKILLs it, and returns what it acknowledged.
     private func runChildAndKill(store: String, flush: String, afterMilliseconds: Int) throws -> [Ack] {
-        let process = Process()
-        process.executableURL = try productURL("stream-crash-child")
-        process.arguments = [store, flush, "4", "20"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait for "ready" so the kill lands while appending, not while starting up.
-        let reader = pipe.fileHandleForReading
-        var received = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") && Date() < deadline {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            received += chunk
-        }
-        usleep(useconds_t(afterMilliseconds * 1000))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        received += reader.readDataToEndOfFile()
-        return String(decoding: received, as: UTF8.self).split(separator: "\n").compactMap { line in
+        try runChild(arguments: [store, flush, "4", "20"], afterMilliseconds: afterMilliseconds).compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count == 7, fields[0] == "ack", let partition = Int(fields[1]), let base = Int64(fields[2]),
                 let last = Int64(fields[3]), let task = Int(fields[4]), let first = Int(fields[5]), let run = UInt32(fields[6])

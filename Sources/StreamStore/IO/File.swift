@@ -26,7 +26,10 @@ final class File: @unchecked Sendable {
         _ path: String, create: Bool, readOnly: Bool = false, fileSystem: FileSystem,
         permissions: mode_t = 0o600
     ) throws(StreamStoreError) -> File {
-        var flags: Int32 = (readOnly ? O_RDONLY : O_RDWR) | O_NOFOLLOW
+        // O_CLOEXEC here as well as in PosixFileSystem: whatever file system is plugged into the
+        // seam, a child process the embedding service spawns must not inherit the store's
+        // descriptors (an inherited `store.lock` would keep the store locked after it is gone).
+        var flags: Int32 = (readOnly ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC
         if create { flags |= O_CREAT }
         let fd = fileSystem.open(path, flags: flags, mode: permissions)
         guard fd >= 0 else { throw .io("open", path: path, errno: errno) }
@@ -119,7 +122,7 @@ struct Directory {
 
     /// fsync of a folder makes renames and new names in it durable.
     func sync(_ path: String) throws(StreamStoreError) {
-        let fd = fileSystem.open(path, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        let fd = fileSystem.open(path, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0)
         guard fd >= 0 else { throw .io("open folder", path: path, errno: errno) }
         defer { _ = fileSystem.close(fd) }
         guard fileSystem.fsync(fd) == 0 else { throw .io("fsync folder", path: path, errno: errno) }
