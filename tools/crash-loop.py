@@ -8,6 +8,12 @@ the store from outside with the command-line tool, as an operator would:
     at the offsets it was acknowledged at, with the values the child wrote;
   * every batch acknowledged in earlier rounds must still be below the log end.
 
+Then, on the same store, the child consumes as a member of a consumer group and commits after
+each record, and is killed the same way; `stream-tool groups lag --json` must show, per
+partition, a committed offset at least the last the child saw committed and at most one past
+the last it handled, and the next run must start exactly at the committed offset (records
+handled but not committed come again; none is skipped).
+
 usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep] [--release]
 Exit 0 when every round passed; 1 with the first failure (and the seed to replay it) otherwise.
 """
@@ -64,6 +70,68 @@ def run_child(child, store, flush, delay_seconds):
             partition, base, last, task, first, run = fields[1:]
             acks.append((int(partition), int(base), int(last), int(task), int(first), run))
     return acks
+
+
+def run_consumer(child, store, delay_seconds):
+    """Starts the child as a consumer of group "crash-loop", kills it, returns what it printed."""
+    process = subprocess.Popen([child, "consume", store, "crash-loop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    ready = threading.Event()
+
+    def read():
+        for raw in process.stdout:
+            line = raw.decode()
+            if line.startswith("ready"):
+                ready.set()
+            lines.append(line)
+        ready.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    if not ready.wait(timeout=30):
+        process.kill()
+        raise SystemExit("the consumer child never became ready")
+    time.sleep(delay_seconds)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    reader.join()
+    return [line.split() for line in lines]
+
+
+def committed_offsets(tool, store):
+    result = subprocess.run([tool, "groups", "lag", "crash-loop", "--store", store, "--json"], capture_output=True, text=True)
+    if result.returncode != 0:
+        return {}  # the group has not committed yet
+    offsets = {}
+    for group in json.loads(result.stdout)["groups"]:
+        for topic in group["topics"]:
+            for partition in topic["partitions"]:
+                if partition.get("committedOffset") is not None:
+                    offsets[partition["partition"]] = partition["committedOffset"]
+    return offsets
+
+
+def check_consumer_round(tool, store, printed, before):
+    first, last_handled, last_committed = {}, {}, {}
+    for fields in printed:
+        if len(fields) == 3 and fields[0] in ("handled", "committed"):
+            partition, offset = int(fields[1]), int(fields[2])
+            if fields[0] == "handled":
+                first.setdefault(partition, offset)
+                last_handled[partition] = offset
+            else:
+                last_committed[partition] = offset
+    for partition, offset in first.items():
+        if offset != before.get(partition, 0):
+            return f"partition {partition}: the consumer started at {offset}, not at the committed {before.get(partition, 0)}", None
+    now = committed_offsets(tool, store)
+    for partition in set(now) | set(last_committed):
+        committed = now.get(partition, 0)
+        if committed < last_committed.get(partition, before.get(partition, 0)):
+            return f"partition {partition}: commit {last_committed.get(partition)} was lost (now {committed})", None
+        if committed > last_handled.get(partition, before.get(partition, 0) - 1) + 1:
+            return f"partition {partition}: committed {committed} runs ahead of the last handled {last_handled.get(partition)}", None
+    return None, now
 
 
 def log_ends(tool, store):
@@ -130,6 +198,16 @@ def main():
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"{flush}: {options.iterations} kills, {len(earlier)} acknowledged batches, all intact")
+            committed = committed_offsets(tool, store)
+            for iteration in range(options.iterations):
+                printed = run_consumer(child, store, rng.uniform(0.02, 0.3))
+                failure, committed = check_consumer_round(tool, store, printed, committed)
+                if failure:
+                    print(f"FAILED: consumer, flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
+                    print(f"store kept at {store}", file=sys.stderr)
+                    keep = True
+                    sys.exit(1)
+            print(f"{flush}: {options.iterations} consumer kills, committed offsets {committed}, none lost or ahead")
         finally:
             if not keep and os.path.isdir(store):
                 shutil.rmtree(store)
