@@ -20,8 +20,6 @@ final class Wakeup: @unchecked Sendable {
         waiting?.resume()
     }
 
-    var isSignalled: Bool { lock.withLock { signalled } }
-
     /// Returns once signalled, or at once when the task is cancelled.
     func wait() async {
         await withTaskCancellationHandler {
