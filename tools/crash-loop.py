@@ -40,9 +40,9 @@ def binaries(release):
     return os.path.join(folder, "stream-tool"), os.path.join(folder, "stream-crash-child")
 
 
-def run_child(child, store, flush, delay_seconds):
-    """Starts the child, kills it `delay_seconds` after it is ready, returns its acks."""
-    process = subprocess.Popen([child, store, flush, "4", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def run_and_kill(command, delay_seconds):
+    """Starts `command`, SIGKILLs it `delay_seconds` after it prints "ready", returns its lines split into fields."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     ready = threading.Event()
 
@@ -58,14 +58,18 @@ def run_child(child, store, flush, delay_seconds):
     reader.start()
     if not ready.wait(timeout=30):
         process.kill()
-        raise SystemExit("the child never became ready")
+        raise SystemExit(f"{' '.join(command[:2])}: the child never became ready")
     time.sleep(delay_seconds)
     process.send_signal(signal.SIGKILL)
     process.wait()
     reader.join()
+    return [line.split() for line in lines]
+
+
+def run_child(child, store, flush, delay_seconds):
+    """Runs the appending child until it is killed; returns its acks."""
     acks = []
-    for line in lines:
-        fields = line.split()
+    for fields in run_and_kill([child, store, flush, "4", "20"], delay_seconds):
         if len(fields) == 7 and fields[0] == "ack":
             partition, base, last, task, first, run = fields[1:]
             acks.append((int(partition), int(base), int(last), int(task), int(first), run))
@@ -73,29 +77,8 @@ def run_child(child, store, flush, delay_seconds):
 
 
 def run_consumer(child, store, delay_seconds):
-    """Starts the child as a consumer of group "crash-loop", kills it, returns what it printed."""
-    process = subprocess.Popen([child, "consume", store, "crash-loop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = []
-    ready = threading.Event()
-
-    def read():
-        for raw in process.stdout:
-            line = raw.decode()
-            if line.startswith("ready"):
-                ready.set()
-            lines.append(line)
-        ready.set()
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    if not ready.wait(timeout=30):
-        process.kill()
-        raise SystemExit("the consumer child never became ready")
-    time.sleep(delay_seconds)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    reader.join()
-    return [line.split() for line in lines]
+    """Runs the child as a consumer of group "crash-loop" until it is killed; returns what it printed."""
+    return run_and_kill([child, "consume", store, "crash-loop"], delay_seconds)
 
 
 def committed_offsets(tool, store):
