@@ -41,6 +41,15 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case corruptSnapshot
         /// A projection's `apply` threw.
         case projectionFailed
+        /// An append stated an `expectedNextOffset` that another append had already taken.
+        case offsetConflict
+        /// An idempotent producer's epoch is older than the partition's: a newer instance of the
+        /// producer took over, and this one must stop.
+        case producerFenced
+        /// An idempotent producer's batch does not continue its sequence (a gap or a reorder).
+        case outOfOrderSequence
+        /// A record read from a dead-letter topic lacks the headers that say where it came from.
+        case invalidDeadLetter
 
         public var description: String {
             switch self {
@@ -69,6 +78,10 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .partitionNotAssigned: return "partitionNotAssigned"
             case .corruptSnapshot: return "corruptSnapshot"
             case .projectionFailed: return "projectionFailed"
+            case .offsetConflict: return "offsetConflict"
+            case .producerFenced: return "producerFenced"
+            case .outOfOrderSequence: return "outOfOrderSequence"
+            case .invalidDeadLetter: return "invalidDeadLetter"
             }
         }
     }
