@@ -4,45 +4,44 @@ import Glibc
 import Darwin
 #endif
 
-/// What an append assigned: the batch's offsets in its partition.
-public struct AppendReceipt: Sendable, Equatable, Hashable {
-    public var partition: Int
-    /// Offset of the batch's first record.
-    public var baseOffset: Int64
-    /// Offset of the batch's last record.
-    public var lastOffset: Int64
-    /// The batch's timestamp: the append time, or the newest create time it carried.
-    public var timestamp: Int64
-
-    public var recordCount: Int { Int(lastOffset - baseOffset + 1) }
-}
-
 extension Partition {
     /// Appends one batch; returns once it is as durable as the topic's flush policy promises.
-    func append(_ batch: RecordBatch) async throws(StreamStoreError) -> AppendReceipt {
-        let (receipt, needsSync) = try write(batch)
-        if needsSync { try await groupCommit.waitDurable(upTo: receipt.lastOffset + 1) }
-        return receipt
+    /// `expectedNextOffset`, when given, must be the partition's log end (`.offsetConflict`
+    /// otherwise, and nothing is written).
+    func append(_ batch: RecordBatch, expectedNextOffset: Int64? = nil) async throws(StreamStoreError) -> AppendReceipt {
+        let written = try write(batch, expectedNextOffset: expectedNextOffset)
+        if let end = written.durableEnd { try await groupCommit.waitDurable(upTo: end) }
+        return written.receipt
     }
 
-    /// Assigns offsets and writes the batch to the active segment. Returns whether the caller
-    /// must wait for an fsync.
-    func write(_ batch: RecordBatch) throws(StreamStoreError) -> (AppendReceipt, Bool) {
+    /// What ``write(_:expectedNextOffset:)`` did: the receipt, and the offset the caller must
+    /// wait to be durable before acknowledging (nil when the flush policy does not wait).
+    struct Written {
+        var receipt: AppendReceipt
+        var durableEnd: Int64?
+    }
+
+    /// Assigns offsets and writes the batch to the active segment, after the write-side guards:
+    /// the timestamp limit, the idempotent producer's sequence, and the expected offset.
+    func write(_ batch: RecordBatch, expectedNextOffset: Int64? = nil) throws(StreamStoreError) -> Written {
         guard !batch.isEmpty else {
             throw StreamStoreError(.emptyBatch, "A batch needs at least one record.", topic: topic, partition: id)
         }
         let config = context.config
         let now = context.clock.nowMilliseconds()
-        if let newest = batch.maxCreateTimestamp, newest > now + config.maxTimestampSkewMilliseconds {
+        // A skew limit near Int64.max means "no limit", not an overflow trap.
+        let (latestAllowed, unlimited) = now.addingReportingOverflow(config.maxTimestampSkewMilliseconds)
+        if let newest = batch.maxCreateTimestamp, !unlimited, newest > latestAllowed {
             throw StreamStoreError(
                 .timestampInFuture,
                 "A record timestamp is \(newest - now) ms in the future, more than the topic's \(config.maxTimestampSkewMilliseconds) ms skew limit; fix the producer's clock or omit the timestamp to use append time.",
                 topic: topic, partition: id)
         }
+        let guards = WriteGuards(expectedNextOffset: expectedNextOffset, now: now)
         switch config.compression {
         case .none:
             return try batch.withRecordBytes { (records) throws(StreamStoreError) in
-                try write(batch, body: records, codec: 0, now: now)
+                try write(batch, body: records, codec: 0, guards: guards)
             }
         case .zstd(let level):
             // One compressor per partition, reused: no context or buffer is allocated per batch.
@@ -55,16 +54,34 @@ extension Partition {
                     // Incompressible records (already compressed or encrypted payloads) are
                     // stored as they are: the batch's own codec says which, so readers need no
                     // setting to tell, and nothing pays to decompress a frame that saved nothing.
-                    if compressed.count >= records.count { return try write(batch, body: records, codec: 0, now: now) }
-                    return try write(batch, body: compressed, codec: Compression.zstdCodecID, now: now)
+                    if compressed.count >= records.count { return try write(batch, body: records, codec: 0, guards: guards) }
+                    return try write(batch, body: compressed, codec: Compression.zstdCodecID, guards: guards)
                 }
             }
         }
     }
 
+    /// The checks made under the partition lock, right before offsets are assigned.
+    private struct WriteGuards {
+        var expectedNextOffset: Int64?
+        var now: Int64
+    }
+
+    /// The receipt for a batch that repeats an idempotent producer's batch already written:
+    /// every record is a duplicate of the original's record at the same position.
+    private func duplicateReceipt(of original: ProducerStateTable.Batch, count: Int, now: Int64) -> Written {
+        let duplicates = (0..<count).map { index in
+            DuplicateRecord(index: index, reason: .producerSequence, originalPartition: id, originalOffset: original.baseOffset + Int64(index))
+        }
+        let receipt = AppendReceipt(partition: id, baseOffset: nextOffset, lastOffset: nextOffset - 1, timestamp: now, duplicates: duplicates)
+        // The original may still wait for its fsync; the retry is acknowledged with it.
+        return Written(receipt: receipt, durableEnd: context.config.flush == .everyAppend ? original.lastOffset + 1 : nil)
+    }
+
     /// Writes `batch` with `body` as its records section (the records, or them compressed).
-    private func write(_ batch: RecordBatch, body: UnsafeRawBufferPointer, codec: Int16, now: Int64) throws(StreamStoreError) -> (AppendReceipt, Bool) {
+    private func write(_ batch: RecordBatch, body: UnsafeRawBufferPointer, codec: Int16, guards: WriteGuards) throws(StreamStoreError) -> Written {
         let config = context.config
+        let now = guards.now
         // The header and its CRC do not depend on the offset, so they are made outside the lock.
         var header = batch.sealedHeader(appendTimeMilliseconds: now, body: body, codec: codec)
         let batchBytes = Int64(header.totalBytes)
@@ -73,6 +90,18 @@ extension Partition {
         defer { lock.unlock() }
         if let failure { throw failure }
         guard !isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", topic: topic, partition: id) }
+        let isIdempotent = batch.producerId >= 0
+        if isIdempotent {
+            let verdict = try producers.check(
+                producerId: batch.producerId, epoch: batch.producerEpoch, baseSequence: batch.baseSequence, count: batch.count)
+            if case .duplicate(let original) = verdict { return duplicateReceipt(of: original, count: batch.count, now: now) }
+        }
+        if let expected = guards.expectedNextOffset, expected != nextOffset {
+            throw StreamStoreError(
+                .offsetConflict,
+                "The append expected the partition's next offset to be \(expected), but it is \(nextOffset): another append got there first. Read the records from \(min(expected, nextOffset)), decide again, and retry with expectedNextOffset \(nextOffset).",
+                topic: topic, partition: id, offset: nextOffset)
+        }
         if shouldRoll(batchBytes: batchBytes, recordCount: Int64(batch.count), now: now) { try roll(now: now) }
 
         header.baseOffset = nextOffset
@@ -100,17 +129,22 @@ extension Partition {
         activeSizeBytes = position + batchBytes
         nextOffset = header.nextOffset
         if activeFirstAppendMilliseconds == nil { activeFirstAppendMilliseconds = now }
+        if isIdempotent {
+            producers.record(
+                producerId: batch.producerId, epoch: batch.producerEpoch, firstSequence: batch.baseSequence, count: batch.count,
+                baseOffset: header.baseOffset, lastOffset: header.lastOffset, now: now)
+        }
         let receipt = AppendReceipt(partition: id, baseOffset: header.baseOffset, lastOffset: header.lastOffset, timestamp: header.maxTimestamp)
         switch config.flush {
         case .everyAppend:
-            return (receipt, true)
+            return Written(receipt: receipt, durableEnd: receipt.lastOffset + 1)
         case .interval(let milliseconds):
             publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
             groupCommit.scheduleFlush(afterMilliseconds: milliseconds)
-            return (receipt, false)
+            return Written(receipt: receipt, durableEnd: nil)
         case .never:
             publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
-            return (receipt, false)
+            return Written(receipt: receipt, durableEnd: nil)
         }
     }
 
@@ -161,6 +195,8 @@ extension Partition {
                 groupCommit.syncSealedSegment(sealedLog, recoveryPoint: nextOffset)
             }
             sealing.seal(nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: cadence.maxTimestamp)
+            // Opening after a crash then scans only the new segment's headers for producer state.
+            try writeProducerSnapshot()
             segments.append(fresh.segment)
             activeFiles = fresh.files
             activeSizeBytes = 0

@@ -38,6 +38,10 @@ final class Partition: @unchecked Sendable {
     let decompressors = Locked<[ZstdDecompressor]>([])
     /// Scratch space for one batch header, reused by every append (lock held).
     let headerScratch = UnsafeMutableRawPointer.allocate(byteCount: BatchHeader.size, alignment: 8)
+    /// Idempotent producers' recent batches (lock held).
+    var producers: ProducerStateTable
+    /// The `producers` file as it is on disk, if any (lock held).
+    var producerSnapshotOnDisk: ProducerSnapshot?
     /// Set once at the end of `init` and never changed.
     private(set) var groupCommit: GroupCommit!
 
@@ -47,8 +51,10 @@ final class Partition: @unchecked Sendable {
         var position: Int64
     }
 
-    init(context: PartitionContext, opened: OpenedLog) {
+    init(context: PartitionContext, opened: OpenedLog, producers: ProducerStateTable = ProducerStateTable(), producerSnapshot: ProducerSnapshot? = nil) {
         self.context = context
+        self.producers = producers
+        self.producerSnapshotOnDisk = producerSnapshot
         segments = opened.segments
         activeFiles = opened.activeFiles
         activeSizeBytes = opened.activeSizeBytes
@@ -174,9 +180,22 @@ final class Partition: @unchecked Sendable {
                 context.cache.forget(segment)
                 segment.closeFiles()
             }
+            try writeProducerSnapshot()
             try writeCheckpoint(Checkpoint(
                 logStartOffset: logStartOffset, recoveryPoint: nextOffset,
                 cleanLogEndOffset: nextOffset, cleanActiveLogBytes: activeSizeBytes))
         }
+    }
+
+    /// Replaces the `producers` file with the state as of the log end (lock held), when there
+    /// is state to keep and it changed. Partitions no idempotent producer wrote to never get one.
+    func writeProducerSnapshot() throws(StreamStoreError) {
+        guard !producers.isEmpty || producerSnapshotOnDisk != nil else { return }
+        let snapshot = ProducerSnapshot(snapshotOffset: nextOffset, table: producers)
+        guard snapshot != producerSnapshotOnDisk else { return }
+        producerSnapshotOnDisk = nil
+        try Directory(fileSystem: context.fileSystem).writeAtomically(
+            snapshot.encoded(), to: FileNames.join(context.folder, FileNames.producerState), folder: context.folder)
+        producerSnapshotOnDisk = snapshot
     }
 }

@@ -33,6 +33,11 @@ extension Store {
             try Directory(fileSystem: options.fileSystem).writeAtomically(
                 try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
             topic.settings.withLock { $0 = new }
+            if new.dedupeWindowMilliseconds != old.dedupeWindowMilliseconds || new.dedupeMaxMessageIDs != old.dedupeMaxMessageIDs {
+                // Appends that read the old setting just before the change may be missed by
+                // the new window: change it while producers are quiet to be exact.
+                topic.rebuildDedupeWindow(now: options.clock.nowMilliseconds())
+            }
             options.logger.info("Topic \(name) config changed: \(new.differences(from: old).joined(separator: ", ")).")
             return new
         }

@@ -175,12 +175,15 @@ public final class Store: Sendable {
             do {
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
                 if let recovery = opened.recovery { recoveries.append(recovery) }
-                partitions.append(Partition(context: context, opened: opened))
+                let producers = try ProducerStateLoader.load(context: context, opened: opened)
+                partitions.append(Partition(context: context, opened: opened, producers: producers.table, producerSnapshot: producers.snapshot))
             } catch {
                 throw error.with(topic: name, partition: index)
             }
         }
-        return (Topic(name: name, settings: settings, partitions: partitions), recoveries)
+        let topic = Topic(name: name, settings: settings, partitions: partitions)
+        if config.dedupeWindowMilliseconds != nil { topic.rebuildDedupeWindow(now: options.clock.nowMilliseconds()) }
+        return (topic, recoveries)
     }
 
     /// Names of the topics, sorted.

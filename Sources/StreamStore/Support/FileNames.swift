@@ -7,6 +7,7 @@
 /// <store>/<topic>/topic.json    topic config
 /// <store>/<topic>/<partition>/<base offset, 20 digits>.log|.index|.timeindex
 /// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
+/// <store>/<topic>/<partition>/producers     idempotent-producer state snapshot
 /// <store>/__groups/<group>.offsets         a consumer group's committed offsets
 /// <store>/__snapshots/<projection>/<sequence>.snapshot   projection snapshots
 /// ```
@@ -16,6 +17,8 @@ enum FileNames {
     static let cleanShutdown = "clean-shutdown"
     static let topicConfig = "topic.json"
     static let checkpoints = "checkpoints"
+    /// A partition's idempotent-producer state as of an offset (docs/FORMAT.md, "Producer state").
+    static let producerState = "producers"
     static let logSuffix = ".log"
     static let offsetIndexSuffix = ".index"
     static let timeIndexSuffix = ".timeindex"

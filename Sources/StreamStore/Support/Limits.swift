@@ -50,4 +50,19 @@ public enum Limits {
     /// Sealed segments whose files (log descriptor and index mappings) stay open at once, per
     /// store. More are opened on demand and the least recently used are closed.
     public static let defaultOpenSegmentFiles = 256
+
+    /// Idempotent producers one partition remembers; past it the least recently active is
+    /// forgotten. Each costs about 200 bytes; Kafka bounds them by time instead
+    /// (`transactional.id.expiration.ms`), which lets a burst of short-lived producers grow
+    /// memory without limit.
+    public static let maxProducersPerPartition = 10_000
+
+    /// Largest `message-id` the de-duplication window keeps, in bytes: longer ids are refused
+    /// (`.invalidConfig`) on de-duplicated topics, so the window's memory stays bounded by
+    /// ``TopicConfig/dedupeMaxMessageIDs`` times this.
+    public static let maxMessageIDBytes = 256
+
+    /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
+    /// the longest, 10 million ids stay within a few GiB.
+    public static let maxDedupeMessageIDs = 10_000_000
 }

@@ -48,6 +48,8 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case producerFenced
         /// An idempotent producer's batch does not continue its sequence (a gap or a reorder).
         case outOfOrderSequence
+        /// A `message-id` header a de-duplicated topic cannot keep (too long).
+        case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
 
@@ -82,6 +84,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .producerFenced: return "producerFenced"
             case .outOfOrderSequence: return "outOfOrderSequence"
             case .invalidDeadLetter: return "invalidDeadLetter"
+            case .invalidMessageID: return "invalidMessageID"
             }
         }
     }

@@ -24,6 +24,9 @@ public final class Topic: Sendable {
     let settings: Locked<TopicConfig>
     let partitions: [Partition]
     private let roundRobin = Locked<Int>(0)
+    /// The message ids of the de-duplication window (inactive unless the topic has one); its
+    /// lock is taken before any partition's.
+    let dedupe = Locked(DedupeWindow.inactive)
 
     init(name: String, settings: Locked<TopicConfig>, partitions: [Partition]) {
         self.name = name
@@ -55,15 +58,30 @@ public final class Topic: Sendable {
     /// Returns once the batch is as durable as the topic's ``FlushPolicy`` promises: with
     /// `.everyAppend`, on disk (fsynced); otherwise written to the operating system. The batch
     /// is not changed, so it can be reused (``RecordBatch/removeAll()``) or appended elsewhere.
-    public func append(_ batch: RecordBatch, partition index: Int) async throws(StreamStoreError) -> AppendReceipt {
-        try await partition(index).append(batch)
+    ///
+    /// Guards, checked before anything is written:
+    /// - `expectedNextOffset` (optimistic concurrency, for event sourcing): when given, the
+    ///   append succeeds only if the partition's log end is exactly that offset; otherwise it
+    ///   throws `.offsetConflict` (naming the actual end) and writes nothing. Read what the other
+    ///   writer appended, decide again, retry.
+    /// - Idempotent producers (``RecordBatch/producerId`` set): a retry of a batch already
+    ///   written is not written again (`.producerSequence` duplicates in the receipt), an older
+    ///   epoch throws `.producerFenced`, a sequence gap `.outOfOrderSequence`.
+    /// - With ``TopicConfig/dedupeWindowMilliseconds``: records whose `message-id` the topic
+    ///   appended within the window are left out and reported in ``AppendReceipt/duplicates``
+    ///   with their original offsets. A batch whose records are all duplicates writes nothing
+    ///   and succeeds whatever `expectedNextOffset` says: the append it repeats already happened.
+    public func append(_ batch: RecordBatch, partition index: Int, expectedNextOffset: Int64? = nil) async throws(StreamStoreError) -> AppendReceipt {
+        let partition = try partition(index)
+        if dedupeEnabled { return try await appendDeduplicating(batch, to: partition, expectedNextOffset: expectedNextOffset) }
+        return try await partition.append(batch, expectedNextOffset: expectedNextOffset)
     }
 
-    /// Appends records to one partition as one batch.
-    public func append(_ records: [Record], partition index: Int) async throws(StreamStoreError) -> AppendReceipt {
+    /// Appends records to one partition as one batch (see ``append(_:partition:expectedNextOffset:)``).
+    public func append(_ records: [Record], partition index: Int, expectedNextOffset: Int64? = nil) async throws(StreamStoreError) -> AppendReceipt {
         var batch = RecordBatch()
         for record in records { try batch.append(record) }
-        return try await append(batch, partition: index)
+        return try await append(batch, partition: index, expectedNextOffset: expectedNextOffset)
     }
 
     /// Appends records, each to the partition its key selects (Kafka's default partitioner), and

@@ -39,6 +39,15 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     /// Oldest segments are deleted while a partition holds more than this many bytes (default
     /// nil: no size limit). A partition then stays within this plus one segment.
     public var retentionBytes: Int64?
+    /// Producer de-duplication: a record whose `message-id` header was appended to this topic
+    /// less than this long ago is not appended again; the append reports it as a duplicate with
+    /// the original's offset (``AppendReceipt/duplicates``). Nil (the default) turns it off.
+    /// The window is rebuilt from the log when the store opens. See ``dedupeMaxMessageIDs``.
+    public var dedupeWindowMilliseconds: Int64?
+    /// Most message ids the de-duplication window keeps (default 100,000, about 150 bytes each
+    /// plus the id). At the bound the oldest id is forgotten before its window ends, so memory
+    /// never depends on the append rate; a retry of a message forgotten that way is appended again.
+    public var dedupeMaxMessageIDs: Int
 
     public init(
         partitionCount: Int = 1,
@@ -50,7 +59,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         maxTimestampSkewMilliseconds: Int64 = 3_600_000,
         compression: Compression = .none,
         retentionMilliseconds: Int64? = 7 * 24 * 3_600_000,
-        retentionBytes: Int64? = nil
+        retentionBytes: Int64? = nil,
+        dedupeWindowMilliseconds: Int64? = nil,
+        dedupeMaxMessageIDs: Int = 100_000
     ) {
         self.partitionCount = partitionCount
         self.segmentBytes = segmentBytes
@@ -62,11 +73,14 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         self.compression = compression
         self.retentionMilliseconds = retentionMilliseconds
         self.retentionBytes = retentionBytes
+        self.dedupeWindowMilliseconds = dedupeWindowMilliseconds
+        self.dedupeMaxMessageIDs = dedupeMaxMessageIDs
     }
 
     private enum CodingKeys: String, CodingKey {
         case partitionCount, segmentBytes, segmentMilliseconds, indexIntervalBytes, maxIndexBytes, flush
         case maxTimestampSkewMilliseconds, compression, retentionMilliseconds, retentionBytes
+        case dedupeWindowMilliseconds, dedupeMaxMessageIDs
     }
 
     /// Reads `topic.json`; settings added in later versions take their defaults when absent.
@@ -87,6 +101,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         retentionMilliseconds = milliseconds.map { $0 < 0 ? nil : $0 } ?? defaults.retentionMilliseconds
         let bytes = try container.decodeIfPresent(Int64.self, forKey: .retentionBytes)
         retentionBytes = bytes.map { $0 < 0 ? nil : $0 } ?? defaults.retentionBytes
+        let window = try container.decodeIfPresent(Int64.self, forKey: .dedupeWindowMilliseconds)
+        dedupeWindowMilliseconds = window.map { $0 < 0 ? nil : $0 } ?? defaults.dedupeWindowMilliseconds
+        dedupeMaxMessageIDs = try container.decodeIfPresent(Int.self, forKey: .dedupeMaxMessageIDs) ?? defaults.dedupeMaxMessageIDs
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -101,6 +118,8 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         try container.encode(compression, forKey: .compression)
         try container.encode(retentionMilliseconds ?? -1, forKey: .retentionMilliseconds)
         try container.encode(retentionBytes ?? -1, forKey: .retentionBytes)
+        try container.encode(dedupeWindowMilliseconds ?? -1, forKey: .dedupeWindowMilliseconds)
+        try container.encode(dedupeMaxMessageIDs, forKey: .dedupeMaxMessageIDs)
     }
 
     /// Throws `.invalidConfig` naming the first setting out of range.
@@ -123,6 +142,12 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         guard maxTimestampSkewMilliseconds >= 0 else { throw fail("maxTimestampSkewMilliseconds must not be negative.") }
         if let retentionMilliseconds, retentionMilliseconds <= 0 { throw fail("retentionMilliseconds must be positive (or nil for no limit).") }
         if let retentionBytes, retentionBytes <= 0 { throw fail("retentionBytes must be positive (or nil for no limit).") }
+        if let dedupeWindowMilliseconds, dedupeWindowMilliseconds <= 0 {
+            throw fail("dedupeWindowMilliseconds must be positive (or nil for no de-duplication).")
+        }
+        guard (1...Limits.maxDedupeMessageIDs).contains(dedupeMaxMessageIDs) else {
+            throw fail("dedupeMaxMessageIDs must be 1...\(Limits.maxDedupeMessageIDs), not \(dedupeMaxMessageIDs).")
+        }
         if case .zstd(let level) = compression, !Compression.zstdLevels.contains(level) {
             throw fail("zstd level must be \(Compression.zstdLevels.lowerBound)...\(Compression.zstdLevels.upperBound), not \(level).")
         }
@@ -146,6 +171,8 @@ extension TopicConfig {
         compare("compression", compression, other.compression) { $0.configValue }
         compare("retentionMilliseconds", retentionMilliseconds, other.retentionMilliseconds) { $0.map(String.init) ?? "unlimited" }
         compare("retentionBytes", retentionBytes, other.retentionBytes) { $0.map(String.init) ?? "unlimited" }
+        compare("dedupeWindowMilliseconds", dedupeWindowMilliseconds, other.dedupeWindowMilliseconds) { $0.map(String.init) ?? "off" }
+        compare("dedupeMaxMessageIDs", dedupeMaxMessageIDs, other.dedupeMaxMessageIDs)
         return result
     }
 }
