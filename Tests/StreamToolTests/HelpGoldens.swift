@@ -72,7 +72,11 @@ enum HelpGoldens {
             --retention-bytes (default unlimited); unlimited (or none) turns either off.
             Change any setting but the partition count later with stream-tool alter.
 
-            USAGE: stream-tool create [--store <DIR>] [--log-level <LEVEL>] <topic> [--partitions <N>] [--flush <POLICY>] [--compression <CODEC>] [--segment-bytes <BYTES>] [--retention <DURATION>] [--retention-bytes <BYTES>]
+            De-duplication (--dedupe-window, default off): a record whose message-id header
+            the topic appended less than DURATION ago is not appended again; produce
+            --print-offsets then prints the original's partition and offset.
+
+            USAGE: stream-tool create [--store <DIR>] [--log-level <LEVEL>] <topic> [--partitions <N>] [--flush <POLICY>] [--compression <CODEC>] [--segment-bytes <BYTES>] [--retention <DURATION>] [--retention-bytes <BYTES>] [--dedupe-window <DURATION>]
 
             ARGUMENTS:
               <topic>                 The topic name: 1 to 249 of a-z A-Z 0-9 . _ -
@@ -97,6 +101,9 @@ enum HelpGoldens {
               --retention-bytes <BYTES>
                                       Delete the oldest segments while a partition holds
                                       more, e.g. 10GiB (default unlimited).
+              --dedupe-window <DURATION>
+                                      Drop records whose message-id header was appended
+                                      within this, e.g. 10m (default off).
               -h, --help              Show help information.
 
             """#,
@@ -109,10 +116,11 @@ enum HelpGoldens {
 
             Retention applies at the next retention run (stream-tool retention runs one
             now); compression, flush and segment-bytes apply from the next append: batches
-            already written keep their codec, and segments their size. The values are
-            spelled as create takes them (see stream-tool create --help).
+            already written keep their codec, and segments their size; a new
+            --dedupe-window is rebuilt from the log at once. The values are spelled as
+            create takes them (see stream-tool create --help).
 
-            USAGE: stream-tool alter [--store <DIR>] [--log-level <LEVEL>] <topic> [--retention <DURATION>] [--retention-bytes <BYTES>] [--compression <CODEC>] [--flush <POLICY>] [--segment-bytes <BYTES>]
+            USAGE: stream-tool alter [--store <DIR>] [--log-level <LEVEL>] <topic> [--retention <DURATION>] [--retention-bytes <BYTES>] [--compression <CODEC>] [--flush <POLICY>] [--segment-bytes <BYTES>] [--dedupe-window <DURATION>]
 
             ARGUMENTS:
               <topic>                 The topic to change.
@@ -134,6 +142,9 @@ enum HelpGoldens {
               --flush <POLICY>        When appends are fsynced: always, never or
                                       interval:DURATION.
               --segment-bytes <BYTES> Roll to a new segment file at this size, e.g. 256MiB.
+              --dedupe-window <DURATION>
+                                      Drop records whose message-id was appended within
+                                      this, e.g. 10m, or off.
               -h, --help              Show help information.
 
             """#,
@@ -386,7 +397,8 @@ enum HelpGoldens {
             offset the next record gets), segment files, bytes on disk, what they would
             take uncompressed and the ratio, and the first and last record timestamps. Per
             topic: its settings, as kept in topic.json (retentionMilliseconds and
-            retentionBytes are -1 there when unlimited).
+            retentionBytes are -1 there when unlimited, dedupeWindowMilliseconds -1 when
+            de-duplication is off).
 
             --json prints
             {"topics":[{"name":...,"config":{...},"partitions":[{"partition":0,

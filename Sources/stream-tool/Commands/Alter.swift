@@ -14,7 +14,8 @@ extension StreamTool {
 
                 Retention applies at the next retention run (stream-tool retention runs one \
                 now); compression, flush and segment-bytes apply from the next append: batches \
-                already written keep their codec, and segments their size. The values are \
+                already written keep their codec, and segments their size; a new \
+                --dedupe-window is rebuilt from the log at once. The values are \
                 spelled as create takes them (see stream-tool create --help).
                 """)
 
@@ -41,9 +42,15 @@ extension StreamTool {
         @Option(name: .customLong("segment-bytes"), help: ArgumentHelp("Roll to a new segment file at this size, e.g. 256MiB.", valueName: "BYTES"))
         var segmentBytes: String?
 
+        @Option(
+            name: .customLong("dedupe-window"),
+            help: ArgumentHelp("Drop records whose message-id was appended within this, e.g. 10m, or off.", valueName: "DURATION"))
+        var dedupeWindow: String?
+
         func validate() throws {
-            guard [retention, retentionBytes, compression, flush, segmentBytes].contains(where: { $0 != nil }) else {
-                throw ValidationError("Give at least one setting to change: --retention, --retention-bytes, --compression, --flush or --segment-bytes.")
+            guard [retention, retentionBytes, compression, flush, segmentBytes, dedupeWindow].contains(where: { $0 != nil }) else {
+                throw ValidationError(
+                    "Give at least one setting to change: --retention, --retention-bytes, --compression, --flush, --segment-bytes or --dedupe-window.")
             }
         }
 
@@ -80,6 +87,7 @@ extension StreamTool {
                 }
                 return codec
             }
+            let window = try dedupeWindow.map { (text) throws(ToolError) in try Parsing.dedupeWindowMilliseconds(text) }
             let policy = try flush.map { (text) throws(ToolError) in try Create.flushPolicy(text) }
             let segmentBytes = try self.segmentBytes.map { (text) throws(ToolError) -> Int in
                 let bytes = try Parsing.byteCount(text, for: "segment size")
@@ -92,6 +100,7 @@ extension StreamTool {
                 if let codec { config.compression = codec }
                 if let policy { config.flush = policy }
                 if let segmentBytes { config.segmentBytes = segmentBytes }
+                if let window { config.dedupeWindowMilliseconds = window }
             }
         }
     }

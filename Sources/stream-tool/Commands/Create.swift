@@ -24,6 +24,10 @@ extension StreamTool {
                 older than --retention (default 7d), and while the partition holds more than \
                 --retention-bytes (default unlimited); unlimited (or none) turns either off. \
                 Change any setting but the partition count later with stream-tool alter.
+
+                De-duplication (--dedupe-window, default off): a record whose message-id \
+                header the topic appended less than DURATION ago is not appended again; \
+                produce --print-offsets then prints the original's partition and offset.
                 """)
 
         @ParentCommand var root: StreamTool
@@ -54,6 +58,11 @@ extension StreamTool {
             help: ArgumentHelp("Delete the oldest segments while a partition holds more, e.g. 10GiB (default unlimited).", valueName: "BYTES"))
         var retentionBytes: String?
 
+        @Option(
+            name: .customLong("dedupe-window"),
+            help: ArgumentHelp("Drop records whose message-id header was appended within this, e.g. 10m (default off).", valueName: "DURATION"))
+        var dedupeWindow: String?
+
         func run() async throws {
             try await reportingErrors {
                 var config = TopicConfig(partitionCount: partitions, flush: try Self.flushPolicy(flush))
@@ -68,6 +77,7 @@ extension StreamTool {
                 }
                 if let retention { config.retentionMilliseconds = try Parsing.durationLimitMilliseconds(retention, for: "retention") }
                 if let retentionBytes { config.retentionBytes = try Parsing.byteLimit(retentionBytes, for: "retention-bytes") }
+                if let dedupeWindow { config.dedupeWindowMilliseconds = try Parsing.dedupeWindowMilliseconds(dedupeWindow) }
                 // Checked before the store is opened, so a typo never leaves a new empty store behind.
                 try Self.checkFlags(config)
                 try config.validate()
@@ -130,6 +140,9 @@ extension StreamTool {
                 }
                 if phrase.hasPrefix("retentionMilliseconds is ") {
                     return "retention is \(TopicSettingsText.retention(current.retentionMilliseconds)), not \(TopicSettingsText.retention(requested.retentionMilliseconds))"
+                }
+                if phrase.hasPrefix("dedupeWindowMilliseconds is ") {
+                    return "dedupe-window is \(TopicSettingsText.dedupeWindow(current.dedupeWindowMilliseconds)), not \(TopicSettingsText.dedupeWindow(requested.dedupeWindowMilliseconds))"
                 }
                 if phrase.hasPrefix("retentionBytes is ") {
                     return "retention-bytes is \(TopicSettingsText.byteLimit(current.retentionBytes)), not \(TopicSettingsText.byteLimit(requested.retentionBytes))"

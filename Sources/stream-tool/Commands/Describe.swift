@@ -11,7 +11,8 @@ extension StreamTool {
                 Per partition: log start offset (the oldest record kept), log end offset (the \
                 offset the next record gets), segment files, bytes on disk, what they would take \
                 uncompressed and the ratio, and the first and last record timestamps. Per topic: its settings, as kept in topic.json \
-                (retentionMilliseconds and retentionBytes are -1 there when unlimited).
+                (retentionMilliseconds and retentionBytes are -1 there when unlimited, \
+                dedupeWindowMilliseconds -1 when de-duplication is off).
 
                 --json prints {"topics":[{"name":...,"config":{...},"partitions":[{"partition":0, \
                 "logStartOffset":...,"logEndOffset":...,"segmentCount":...,"logBytes":...,"uncompressedBytes":..., \
@@ -159,6 +160,7 @@ private struct TopicDescription {
             if key == "flush" { return "flush=\(TopicSettingsText.flush(config.flush))" }
             if key == "retentionMilliseconds" { return "retentionMilliseconds=\(TopicSettingsText.retention(config.retentionMilliseconds))" }
             if key == "retentionBytes" { return "retentionBytes=\(TopicSettingsText.byteLimit(config.retentionBytes))" }
+            if key == "dedupeWindowMilliseconds" { return "dedupeWindowMilliseconds=\(TopicSettingsText.dedupeWindow(config.dedupeWindowMilliseconds))" }
             if key == "compression" { return "compression=\(config.compression.configValue)" }
             if let number = value as? NSNumber, !(value is Bool) {
                 let amount = number.int64Value

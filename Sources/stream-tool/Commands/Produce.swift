@@ -153,6 +153,10 @@ private final class ProduceJob {
         if let stoppedAtLine {
             text += ", from the lines before line \(stoppedAtLine)"
         }
+        let duplicates = appender.duplicateRecords
+        if duplicates > 0 {
+            text += " (\(Format.grouped(Int64(duplicates))) duplicate\(duplicates == 1 ? "" : "s") left out: already appended)"
+        }
         text += "; \(Format.seconds(seconds)), \(Format.rate(Double(records), seconds: seconds)) records/s."
         StandardError.line(text)
     }

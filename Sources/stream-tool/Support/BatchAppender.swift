@@ -18,7 +18,8 @@ final class BatchAppender {
     /// Numbers the batches of each partition, so a tracked record can find its batch's offset.
     private var openSerial: [Int]
     private var ready: [(partition: Int, serial: Int, batch: RecordBatch)] = []
-    private var baseOffsets: [[Int: Int64]]
+    /// The receipts of appended batches whose tracked records are not all printed yet.
+    private var receipts: [[Int: AppendReceipt]]
 
     private struct TrackedRecord {
         var partition: Int32
@@ -33,6 +34,8 @@ final class BatchAppender {
     private(set) var appendedRecords = 0
     private(set) var appendedBatches = 0
     private(set) var appendedBytes: Int64 = 0
+    /// Records the store left out as duplicates (de-duplication window, idempotent retries).
+    private(set) var duplicateRecords = 0
 
     init(topic: Topic, offsets: BufferedOutput?, recordsPerBatch: Int = 1000, bytesPerBatch: Int = 1 << 20) {
         self.topic = topic
@@ -42,7 +45,7 @@ final class BatchAppender {
         let count = topic.partitionCount
         open = (0..<count).map { _ in RecordBatch(capacityBytes: 64 * 1024) }
         openSerial = Array(repeating: 0, count: count)
-        baseOffsets = Array(repeating: [:], count: count)
+        receipts = Array(repeating: [:], count: count)
     }
 
     /// Records added but not yet appended.
@@ -91,10 +94,11 @@ final class BatchAppender {
             let (partition, serial, batch) = ready[index]
             let receipt = try await topic.append(batch, partition: partition)
             index += 1
-            appendedRecords += batch.count
+            appendedRecords += receipt.recordCount
+            duplicateRecords += receipt.duplicates.count
             appendedBatches += 1
             appendedBytes += Int64(batch.byteCount)
-            if offsets != nil { baseOffsets[partition][serial] = receipt.baseOffset }
+            if offsets != nil { receipts[partition][serial] = receipt }
         }
         writeKnownOffsets()
     }
@@ -106,22 +110,25 @@ final class BatchAppender {
     }
 
     /// Writes `PARTITION OFFSET` for the tracked records, in order, up to the first whose batch
-    /// is not appended yet.
+    /// is not appended yet. A duplicate gets its original's partition and offset.
     private func writeKnownOffsets() {
         guard let offsets else { return }
         while trackedHead < tracked.count {
             let record = tracked[trackedHead]
             let partition = Int(record.partition)
-            guard let base = baseOffsets[partition][record.serial] else { break }
-            offsets.appendDecimal(Int64(partition))
+            guard let receipt = receipts[partition][record.serial] else { break }
+            let placed = receipt.duplicates.isEmpty
+                ? (partition: partition, offset: receipt.baseOffset + Int64(record.indexInBatch))
+                : receipt.offset(ofRecordAt: Int(record.indexInBatch))
+            offsets.appendDecimal(Int64(placed.partition))
             offsets.append(UInt8(ascii: " "))
-            offsets.appendDecimal(base + Int64(record.indexInBatch))
+            offsets.appendDecimal(placed.offset)
             offsets.append(UInt8(ascii: "\n"))
             trackedHead += 1
         }
         if trackedHead == tracked.count {
             // Every offset so far is written: the base offsets of the appended batches are spent.
-            for partition in baseOffsets.indices { baseOffsets[partition].removeAll(keepingCapacity: true) }
+            for partition in receipts.indices { receipts[partition].removeAll(keepingCapacity: true) }
             tracked.removeAll(keepingCapacity: true)
             trackedHead = 0
         } else if trackedHead > 65_536 && trackedHead * 2 > tracked.count {

@@ -40,6 +40,16 @@ enum Parsing {
         }
     }
 
+    /// A de-duplication window: a duration, or `off` (also `none`) for no de-duplication.
+    static func dedupeWindowMilliseconds(_ text: String) throws(ToolError) -> Int64? {
+        if text == "off" || text == "none" { return nil }
+        do {
+            return try durationMilliseconds(text, for: "dedupe window")
+        } catch {
+            throw ToolError(error.message.replacingSuffix(".", with: ", or off."))
+        }
+    }
+
     // MARK: Byte sizes
 
     private static let sizeUnits: [(suffix: String, bytes: Int64)] = [

@@ -19,6 +19,11 @@ enum TopicSettingsText {
         milliseconds.map { Format.duration(milliseconds: $0) } ?? "unlimited"
     }
 
+    /// `10m`, or `off`.
+    static func dedupeWindow(_ milliseconds: Int64?) -> String {
+        milliseconds.map { Format.duration(milliseconds: $0) } ?? "off"
+    }
+
     /// `1.0 GiB`, or `unlimited`.
     static func byteLimit(_ bytes: Int64?) -> String {
         bytes.map(Format.bytes) ?? "unlimited"
@@ -33,14 +38,16 @@ enum TopicSettingsText {
             ("segment-bytes", Format.bytes(Int64(config.segmentBytes))),
             ("retention", retention(config.retentionMilliseconds)),
             ("retention-bytes", byteLimit(config.retentionBytes)),
+            ("dedupe-window", dedupeWindow(config.dedupeWindowMilliseconds)),
         ]
     }
 
     /// `1 partition, flush always, compression none, segments of 1.0 GiB, retention 7d,
-    /// retention-bytes unlimited`.
+    /// retention-bytes unlimited`, and `, dedupe-window 10m` when the topic has one.
     static func summary(_ config: TopicConfig) -> String {
         let partitions = "\(config.partitionCount) partition\(config.partitionCount == 1 ? "" : "s")"
-        return "\(partitions), flush \(flush(config.flush)), compression \(config.compression.configValue), segments of \(Format.bytes(Int64(config.segmentBytes))), retention \(retention(config.retentionMilliseconds)), retention-bytes \(byteLimit(config.retentionBytes))"
+        let dedupe = config.dedupeWindowMilliseconds.map { ", dedupe-window \(Format.duration(milliseconds: $0))" } ?? ""
+        return "\(partitions), flush \(flush(config.flush)), compression \(config.compression.configValue), segments of \(Format.bytes(Int64(config.segmentBytes))), retention \(retention(config.retentionMilliseconds)), retention-bytes \(byteLimit(config.retentionBytes))\(dedupe)"
     }
 
     /// How `new` differs from `old`, one `(setting, old value, new value)` per change: the
@@ -60,6 +67,7 @@ enum TopicSettingsText {
         flagless.segmentBytes = new.segmentBytes
         flagless.retentionMilliseconds = new.retentionMilliseconds
         flagless.retentionBytes = new.retentionBytes
+        flagless.dedupeWindowMilliseconds = new.dedupeWindowMilliseconds
         for phrase in new.differences(from: flagless) {
             // "name is NEW, not OLD"
             guard let isRange = phrase.range(of: " is "), let notRange = phrase.range(of: ", not ", range: isRange.upperBound..<phrase.endIndex) else { continue }
