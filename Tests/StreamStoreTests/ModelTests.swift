@@ -6,7 +6,9 @@ import Testing
 /// Random operations on a store, checked after every step against an in-memory model: the
 /// records each partition acknowledged. Appends (single and concurrent), reads at random offsets
 /// with random byte budgets, reads by timestamp, retention runs (by time and by size, with the
-/// settings changed at random), consumer-group commits, clean reopens, crashes and power cuts.
+/// settings changed at random), consumer-group commits, the write-side guards (message-id
+/// de-duplication, idempotent producer retries, gaps and fencing, expected offsets), clean
+/// reopens, crashes and power cuts.
 ///
 /// A failure names the seed of its run; replay it with `STREAMSTORE_SEED` (every run's seed
 /// derives from it).
@@ -21,6 +23,9 @@ import Testing
         #expect(model.counts.reduce(0, +) > 0, "the run appended nothing; \(model.context)")
         #expect(model.logStart.reduce(0, +) > 0, "retention deleted nothing in the run; \(model.context)")
         #expect(!model.committed.isEmpty, "the run committed nothing; \(model.context)")
+        #expect(model.duplicatesSeen > 0, "no append was de-duplicated in the run; \(model.context)")
+        #expect(model.producerRetriesSeen > 0, "no idempotent retry was dropped in the run; \(model.context)")
+        #expect(model.conflictsSeen > 0, "no expected-offset conflict in the run; \(model.context)")
     }
 }
 
@@ -36,7 +41,11 @@ private final class StoreModel {
     }
 
     static let topicName = "model"
-    static let config = TopicConfig(partitionCount: 2, segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend, retentionMilliseconds: nil)
+    static let dedupeWindowMilliseconds: Int64 = 60_000
+    static let config = TopicConfig(
+        partitionCount: 2, segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend, retentionMilliseconds: nil,
+        dedupeWindowMilliseconds: dedupeWindowMilliseconds)
+    static let producerID: Int64 = 42
 
     let seed: UInt64
     var random: SplitMix64
@@ -49,6 +58,17 @@ private final class StoreModel {
     /// What the consumer group committed per partition (next offset), if anything.
     var committed: [Int: Int64] = [:]
     static let groupName = "model-group"
+    /// Message ids appended, and where and when (the de-duplication window the store must keep).
+    var messageIDs: [String: (partition: Int, offset: Int, time: Int64)] = [:]
+    var issuedIDs: [String] = []
+    /// The idempotent producer's state per partition: its epoch (nil before its first batch),
+    /// next sequence, and last five batches.
+    var producerEpoch: [Int16?] = [nil, nil]
+    var producerNextSequence: [Int32] = [0, 0]
+    var producerBatches: [[(first: Int32, count: Int, baseOffset: Int)]] = [[], []]
+    var duplicatesSeen = 0
+    var producerRetriesSeen = 0
+    var conflictsSeen = 0
     var stepNumber = 0
     var recent: [String] = []
     private let pool: [UInt8]
@@ -79,15 +99,18 @@ private final class StoreModel {
     func step() async throws {
         stepNumber += 1
         fixture.clock.advance(milliseconds: Int64(random.upTo(3000)))
-        switch random.upTo(99) {
-        case 0..<38: try await appendOne()
-        case 38..<45: try await appendConcurrently()
-        case 45..<64: try readAtRandomOffset()
-        case 64..<74: try readByTimestamp()
-        case 74..<79: try enforceRetention()
-        case 79..<86: try await commit()
-        case 86..<90: try reopenCleanly()
-        case 90..<95: try crashAndReopen()
+        switch random.upTo(119) {
+        case 0..<30: try await appendOne()
+        case 30..<37: try await appendConcurrently()
+        case 37..<47: try await appendWithMessageIDs()
+        case 47..<57: try await appendIdempotently()
+        case 57..<62: try await appendExpectingOffset()
+        case 62..<79: try readAtRandomOffset()
+        case 79..<89: try readByTimestamp()
+        case 89..<96: try enforceRetention()
+        case 96..<102: try await commit()
+        case 102..<107: try reopenCleanly()
+        case 107..<113: try crashAndReopen()
         default: try powerCutAndReopen()
         }
         try checkOffsetsAndTail()
@@ -132,6 +155,145 @@ private final class StoreModel {
             if record.timestamp == Int64.min { record.timestamp = receipt.timestamp }
             partitions[partition].append(record)
         }
+    }
+
+    /// A batch of append-time records, most with a `message-id`: new ones, recent ones (some
+    /// still in the window, some expired), or one repeated within the batch. The model says
+    /// which the store must leave out and where their originals are.
+    private func appendWithMessageIDs() async throws {
+        let partition = random.upTo(1)
+        let now = fixture.clock.nowMilliseconds()
+        var batch = RecordBatch()
+        var records: [(expected: Expected, id: String?)] = []
+        for _ in 0..<(1 + random.upTo(4)) {
+            var id: String?
+            if !random.oneIn(5) {
+                if !issuedIDs.isEmpty && random.oneIn(2) {
+                    id = issuedIDs[issuedIDs.count - 1 - random.upTo(min(issuedIDs.count, 40) - 1)]
+                } else {
+                    id = "m-\(issuedIDs.count)"
+                    issuedIDs.append(id!)
+                }
+            }
+            let headers = id.map { [RecordHeader(.messageID, $0)] } ?? []
+            let value = bytes(upTo: 60)
+            try batch.append(key: nil, value: value, headers: headers)
+            records.append((Expected(key: nil, value: value, headers: headers, timestamp: Int64.min), id))
+        }
+        // What the store must do, record by record.
+        var expectedDuplicates: [(index: Int, partition: Int, offset: Int)] = []
+        var written: [Expected] = []
+        var firstInBatch: [String: Int] = [:]
+        var writtenIndex: [Int: Int] = [:]
+        for (index, record) in records.enumerated() {
+            if let id = record.id, let known = messageIDs[id], known.time >= now - Self.dedupeWindowMilliseconds {
+                expectedDuplicates.append((index, known.partition, known.offset))
+            } else if let id = record.id, let first = firstInBatch[id] {
+                expectedDuplicates.append((index, partition, partitions[partition].count + writtenIndex[first]!))
+            } else {
+                if let id = record.id { firstInBatch[id] = index }
+                writtenIndex[index] = written.count
+                written.append(record.expected)
+            }
+        }
+        note("append \(records.count) with ids \(records.map { $0.id ?? "-" }) to \(partition), \(expectedDuplicates.count) duplicates")
+        let receipt = try await topic().append(batch, partition: partition)
+        #expect(receipt.duplicates.map(\.index) == expectedDuplicates.map(\.index), "duplicates found; \(context)")
+        for (found, expected) in zip(receipt.duplicates, expectedDuplicates) {
+            #expect(found.originalPartition == expected.partition && found.originalOffset == Int64(expected.offset), "original of record \(expected.index); \(context)")
+        }
+        duplicatesSeen += receipt.duplicates.count
+        if written.isEmpty {
+            #expect(receipt.isDuplicate && receipt.baseOffset == Int64(partitions[partition].count), "\(context)")
+            return
+        }
+        for (id, index) in firstInBatch {
+            messageIDs[id] = (partition, partitions[partition].count + writtenIndex[index]!, now)
+        }
+        accept(receipt, written)
+    }
+
+    /// The idempotent producer's next move in one partition: a new batch, a retry of one of its
+    /// last five, a gap, a new epoch, or a batch from an epoch it left behind.
+    private func appendIdempotently() async throws {
+        let partition = random.upTo(1)
+        var (batch, records) = try randomBatch()
+        batch.producerId = Self.producerID
+        let topic = try topic()
+        let choice = random.upTo(99)
+        if choice < 35, !producerBatches[partition].isEmpty, let epoch = producerEpoch[partition] {
+            let retried = producerBatches[partition][random.upTo(producerBatches[partition].count - 1)]
+            var retry = RecordBatch()
+            for _ in 0..<retried.count { try retry.append(key: nil, value: [1]) }
+            retry.producerId = Self.producerID
+            retry.producerEpoch = epoch
+            retry.baseSequence = retried.first
+            note("retry idempotent batch at sequence \(retried.first) in \(partition)")
+            let receipt = try await topic.append(retry, partition: partition)
+            #expect(receipt.isDuplicate && receipt.duplicates.map(\.originalOffset) == (0..<retried.count).map { Int64(retried.baseOffset + $0) }, "\(context)")
+            producerRetriesSeen += 1
+            return
+        }
+        if choice < 43, let epoch = producerEpoch[partition] {
+            batch.producerEpoch = epoch
+            batch.baseSequence = producerNextSequence[partition] + 1 + Int32(random.upTo(3))
+            note("idempotent gap at sequence \(batch.baseSequence) in \(partition)")
+            await expectRefusal(.outOfOrderSequence) { _ = try await topic.append(batch, partition: partition) }
+            return
+        }
+        if choice < 49, let epoch = producerEpoch[partition], epoch > 0 {
+            batch.producerEpoch = epoch - 1
+            batch.baseSequence = 0
+            note("idempotent batch from fenced epoch \(epoch - 1) in \(partition)")
+            await expectRefusal(.producerFenced) { _ = try await topic.append(batch, partition: partition) }
+            return
+        }
+        let newEpoch = producerEpoch[partition] == nil || choice < 52
+        batch.producerEpoch = newEpoch ? (producerEpoch[partition] ?? -1) + 1 : producerEpoch[partition]!
+        batch.baseSequence = newEpoch ? 0 : producerNextSequence[partition]
+        note("idempotent batch epoch \(batch.producerEpoch) sequence \(batch.baseSequence) of \(records.count) in \(partition)")
+        let receipt = try await topic.append(batch, partition: partition)
+        if newEpoch {
+            producerEpoch[partition] = batch.producerEpoch
+            producerBatches[partition] = []
+        }
+        producerBatches[partition].append((batch.baseSequence, records.count, partitions[partition].count))
+        if producerBatches[partition].count > 5 { producerBatches[partition].removeFirst() }
+        producerNextSequence[partition] = batch.baseSequence + Int32(records.count)
+        accept(receipt, records)
+    }
+
+    /// An append stating the offset it expects next: the right one, or a stale or future one.
+    private func appendExpectingOffset() async throws {
+        let partition = random.upTo(1)
+        let (batch, records) = try randomBatch()
+        let count = partitions[partition].count
+        let right = random.oneIn(3)
+        let expected = right ? count : max(0, count + [-3, -2, -1, 1, 2][random.upTo(4)])
+        note("append \(records.count) to \(partition) expecting \(expected) (end \(count))")
+        let topic = try topic()
+        if expected == count {
+            accept(try await topic.append(batch, partition: partition, expectedNextOffset: Int64(expected)), records)
+        } else {
+            await expectRefusal(.offsetConflict) { _ = try await topic.append(batch, partition: partition, expectedNextOffset: Int64(expected)) }
+            conflictsSeen += 1
+        }
+    }
+
+    /// `body` must throw a `StreamStoreError` with `code`, and change nothing.
+    private func expectRefusal(_ code: StreamStoreError.Code, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            Issue.record("expected \(code); \(context)")
+        } catch {
+            #expect((error as? StreamStoreError)?.code == code, "expected \(code), got \(error); \(context)")
+        }
+    }
+
+    /// After a reopen the window holds what the log still has: ids whose records retention
+    /// deleted are gone.
+    private func forgetDeletedMessageIDs() {
+        messageIDs = messageIDs.filter { $0.value.offset >= logStart[$0.value.partition] }
     }
 
     private func readAtRandomOffset() throws {
@@ -230,6 +392,7 @@ private final class StoreModel {
         let store = try fixture.open(through: fileSystem)
         #expect(store.openedCleanly, "\(context)")
         #expect(store.recoveries.isEmpty, "a clean reopen recovers nothing: \(store.recoveries); \(context)")
+        forgetDeletedMessageIDs()
         try verify()
     }
 
@@ -238,6 +401,7 @@ private final class StoreModel {
         fixture.crash(through: fileSystem)
         let store = try fixture.open(through: fileSystem)
         #expect(!store.openedCleanly, "\(context)")
+        forgetDeletedMessageIDs()
         try verify()
     }
 
@@ -249,6 +413,7 @@ private final class StoreModel {
         note("power cut\(closeFirst ? " after a clean close" : "") (\(report))")
         let store = try fixture.open(through: fileSystem)
         #expect(store.openedCleanly == closeFirst, "\(context)")
+        forgetDeletedMessageIDs()
         try verify()
     }
 
