@@ -14,6 +14,13 @@ partition, a committed offset at least the last the child saw committed and at m
 the last it handled, and the next run must start exactly at the committed offset (records
 handled but not committed come again; none is skipped).
 
+Last, the child resends records as a producer restarting after a crash does, into a topic with a
+message-id de-duplication window: from the first record it has no acknowledgement for, and
+sometimes from up to four batches earlier. One task's batches are also idempotent (producer id,
+epoch, sequence). After every kill each partition must hold every record exactly once, in order,
+with no gap; every acknowledgement must name the offsets the records really have (the originals'
+for the duplicates left out).
+
 usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep] [--release]
 Exit 0 when every round passed; 1 with the first failure (and the seed to replay it) otherwise.
 """
@@ -79,6 +86,39 @@ def run_child(child, store, flush, delay_seconds):
 def run_consumer(child, store, delay_seconds):
     """Runs the child as a consumer of group "crash-loop" until it is killed; returns what it printed."""
     return run_and_kill([child, "consume", store, "crash-loop"], delay_seconds)
+
+
+def run_guarded(child, store, flush, start, delay_seconds):
+    """Runs the resending child from `start` (per task) until it is killed; returns its acks."""
+    acks = []
+    for fields in run_and_kill([child, "guarded", store, flush, str(start[0]), str(start[1])], delay_seconds):
+        if len(fields) == 6 and fields[0] == "gack":
+            acks.append(tuple(int(field) for field in fields[1:]))
+    return acks
+
+
+def check_guarded_round(tool, store, acks, acknowledged):
+    """`acknowledged[task]`: records of each task acknowledged so far, this round included."""
+    for partition, first, first_offset, last_offset, _ in acks:
+        if (first_offset, last_offset) != (first, first + 9):
+            return f"partition {partition}: records {first}...{first + 9} acknowledged at offsets {first_offset}...{last_offset}"
+    verify = subprocess.run([tool, "verify", "guarded", "--store", store], capture_output=True, text=True)
+    if verify.returncode != 0:
+        return f"verify exited {verify.returncode}:\n{verify.stdout}{verify.stderr}"
+    for partition in (0, 1):
+        output = subprocess.run(
+            [tool, "replay", "guarded", "--store", store, "--partition", str(partition), "--format", "json"],
+            check=True, capture_output=True, text=True).stdout
+        records = [json.loads(line) for line in output.splitlines()]
+        for offset, record in enumerate(records):
+            expected = f"{partition}:{offset}"
+            if record["offset"] != offset or record.get("value") != expected or record["headers"].get("message-id") != f"{partition}-{offset}":
+                return f"partition {partition} offset {offset}: {record!r}, expected value {expected!r} (a duplicate or a gap)"
+        if len(records) < acknowledged[partition]:
+            return f"partition {partition}: {acknowledged[partition]} records acknowledged, {len(records)} in the log"
+        if len(records) > acknowledged[partition] + 10:
+            return f"partition {partition}: {len(records)} records, more than one unacknowledged batch past the {acknowledged[partition]} acknowledged"
+    return None
 
 
 def committed_offsets(tool, store):
@@ -191,6 +231,20 @@ def main():
                     keep = True
                     sys.exit(1)
             print(f"{flush}: {options.iterations} consumer kills, committed offsets {committed}, none lost or ahead")
+            acknowledged, duplicates = [0, 0], 0
+            for iteration in range(options.iterations):
+                start = [max(0, count - 10 * rng.randint(0, 4)) for count in acknowledged]
+                acks = run_guarded(child, store, flush, start, rng.uniform(0.02, 0.3))
+                for partition, first, _, _, left_out in acks:
+                    acknowledged[partition] = max(acknowledged[partition], first + 10)
+                    duplicates += left_out
+                failure = check_guarded_round(tool, store, acks, acknowledged)
+                if failure:
+                    print(f"FAILED: resending producer, flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
+                    print(f"store kept at {store}", file=sys.stderr)
+                    keep = True
+                    sys.exit(1)
+            print(f"{flush}: {options.iterations} resending-producer kills, {sum(acknowledged)} records acknowledged, {duplicates} resent duplicates left out, each record exactly once")
         finally:
             if not keep and os.path.isdir(store):
                 shutil.rmtree(store)

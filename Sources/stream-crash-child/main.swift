@@ -5,12 +5,21 @@
 // usage: stream-crash-child STORE_DIR FLUSH(everyAppend|never|interval:MS) [TASKS] [RECORDS_PER_BATCH]
 //        stream-crash-child consume STORE_DIR GROUP
 //        stream-crash-child retention STORE_DIR
+//        stream-crash-child guarded STORE_DIR FLUSH FROM0 FROM1
 // The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
 // retention after every few batches, reporting acknowledged batches as above (task 0) and
 //   start PARTITION LOG_START_OFFSET   after each retention run
 // The consume mode reads topic "crash" as a member of GROUP and, per record, prints
 //   handled PARTITION OFFSET        after handling it, before committing
 //   committed PARTITION NEXT_OFFSET after the commit returned
+// The guarded mode resends, as a producer restarting after a crash does, every record from
+// FROM0 (task 0, partition 0) and FROM1 (task 1, partition 1) onwards into topic "guarded":
+// record number N of task T has value "T:N" and message-id "T-N", batches of 10 records start
+// at multiples of 10, task 0's batches are also idempotent (producer id 7000, epoch 0, base
+// sequence N). Both must come out exactly once. Per batch acknowledged it prints
+//   gack PARTITION FIRST_N FIRST_OFFSET LAST_OFFSET DUPLICATES
+// where the offsets are where the batch's first and last record now lie (their originals' when
+// they were duplicates) and DUPLICATES counts the records left out.
 // Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
 // (RUN ids keep runs apart). An acknowledged batch is reported as one line:
 //   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
@@ -20,6 +29,11 @@ import StreamStore
 let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "retention" {
     await appendWithRetention(store: arguments[2])
+    exit(0)
+}
+if arguments.count == 6, arguments[1] == "guarded", let flush = FlushPolicy(configValue: arguments[3]),
+   let from0 = Int(arguments[4]), let from1 = Int(arguments[5]) {
+    await appendGuarded(store: arguments[2], flush: flush, from: [from0, from1])
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "consume" {
@@ -119,5 +133,55 @@ func appendWithRetention(store path: String) async {
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         exit(1)
+    }
+}
+
+/// Resends each task's records from `from[task]` onwards into topic "guarded", which must keep
+/// every record exactly once: the message-id window (both tasks) and the producer sequence
+/// (task 0) drop what an earlier run appended.
+func appendGuarded(store path: String, flush: FlushPolicy, from: [Int]) async {
+    let recordsPerBatch = 10
+    let store: Store
+    let topic: Topic
+    do {
+        store = try Store.open(at: path, options: Store.Options(retentionCheckMilliseconds: nil))
+        let config = TopicConfig(
+            partitionCount: 2, segmentBytes: 16 * 1024, indexIntervalBytes: 1024, flush: flush,
+            retentionMilliseconds: nil, dedupeWindowMilliseconds: 3_600_000)
+        topic = try (try? store.topic("guarded")) ?? store.createTopic("guarded", config: config)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+    let output = NSLock()
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
+    await withTaskGroup(of: Void.self) { group in
+        for task in 0..<2 {
+            group.addTask {
+                var next = from[task]
+                var batch = RecordBatch()
+                while true {
+                    batch.removeAll()
+                    if task == 0 {
+                        batch.producerId = 7000
+                        batch.producerEpoch = 0
+                        batch.baseSequence = Int32(truncatingIfNeeded: next)
+                    }
+                    for n in next..<(next + recordsPerBatch) {
+                        try? batch.append(key: nil, value: Array("\(task):\(n)".utf8), headers: [RecordHeader(key: "message-id", value: "\(task)-\(n)")])
+                    }
+                    do {
+                        let receipt = try await topic.append(batch, partition: task)
+                        let first = receipt.offset(ofRecordAt: 0), last = receipt.offset(ofRecordAt: recordsPerBatch - 1)
+                        let line = "gack \(first.partition) \(next) \(first.offset) \(last.offset) \(receipt.duplicates.count)\n"
+                        output.withLock { FileHandle.standardOutput.write(Data(line.utf8)) }
+                    } catch {
+                        FileHandle.standardError.write(Data("error: task \(task) at \(next): \(error)\n".utf8))
+                        exit(1)
+                    }
+                    next += recordsPerBatch
+                }
+            }
+        }
     }
 }
