@@ -261,6 +261,7 @@ let benchmarks: @Sendable () -> Void = {
     let rateMetrics = [Metric.recordsPerSecond, Metric.megabytesPerSecond]
     registerConsumerBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
     registerRetentionBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
+    registerGuardBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
 
     // Appends, flush .never: one iteration = fill a reused batch with 1,000 records from one
     // preallocated value buffer, then append it. wallClock is per batch; mallocCountTotal is

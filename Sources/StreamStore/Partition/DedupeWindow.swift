@@ -17,9 +17,9 @@ struct DedupeWindow {
         var timestamp: Int64
     }
 
-    private var entries: [[UInt8]: Entry] = [:]
+    private var entries: [MessageID: Entry] = [:]
     /// Ids in append order; `order[head...]` are live, the prefix is spent and compacted away.
-    private var order: [[UInt8]] = []
+    private var order: [MessageID] = []
     private var head = 0
     var windowMilliseconds: Int64
     var capacity: Int
@@ -39,7 +39,7 @@ struct DedupeWindow {
     var count: Int { entries.count }
 
     /// Where `id` was appended, if within the window.
-    func lookup(_ id: [UInt8]) -> Entry? { entries[id] }
+    func lookup(_ id: MessageID) -> Entry? { entries[id] }
 
     /// Forgets ids older than the window as of `now`.
     mutating func expire(now: Int64) {
@@ -54,14 +54,17 @@ struct DedupeWindow {
 
     /// Remembers that `id` was appended at `offset` of `partition` at `timestamp`. Ids already
     /// present keep their first offset.
-    mutating func insert(_ id: [UInt8], partition: Int, offset: Int64, timestamp: Int64) {
-        guard entries[id] == nil else { return }
-        while entries.count >= capacity, head < order.count {
-            entries[order[head]] = nil
+    mutating func insert(_ id: MessageID, partition: Int, offset: Int64, timestamp: Int64) {
+        // One probe of the table for the usual case (a new id), not a look-up and then a store.
+        if let first = entries.updateValue(Entry(partition: partition, offset: offset, timestamp: timestamp), forKey: id) {
+            entries[id] = first
+            return
+        }
+        while entries.count > capacity, head < order.count {
+            entries.removeValue(forKey: order[head])
             head += 1
             evictedEarly += 1
         }
-        entries[id] = Entry(partition: partition, offset: offset, timestamp: timestamp)
         order.append(id)
         compact()
     }

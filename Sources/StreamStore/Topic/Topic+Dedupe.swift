@@ -7,16 +7,17 @@
 /// retry of an unacknowledged record is written.
 extension Topic {
     func appendDeduplicating(_ batch: RecordBatch, to partition: Partition, expectedNextOffset: Int64?) async throws(StreamStoreError) -> AppendReceipt {
-        let ids = batch.headerValues(forKey: HeaderName.messageID.rawValue)
-        guard ids.contains(where: { $0 != nil }) else { return try await partition.append(batch, expectedNextOffset: expectedNextOffset) }
-        for id in ids {
-            if let id, id.count > Limits.maxMessageIDBytes {
+        let values = batch.headerValues(forKey: HeaderName.messageID.rawValue)
+        guard values.contains(where: { $0 != nil }) else { return try await partition.append(batch, expectedNextOffset: expectedNextOffset) }
+        for value in values {
+            if let id = value, id.count > Limits.maxMessageIDBytes {
                 throw StreamStoreError(
                     .invalidMessageID,
                     "A message-id of \(id.count) bytes is longer than the \(Limits.maxMessageIDBytes) bytes a de-duplicated topic keeps; use a shorter id (a UUID is 36).",
                     topic: name, partition: partition.id)
             }
         }
+        let ids = values.map { $0.map(MessageID.init) }
         let now = partition.context.clock.nowMilliseconds()
         // An idempotent producer's batches are de-duplicated by their sequence numbers: dropping
         // records from them would break the sequence ranges. Their ids still enter the window.
@@ -25,27 +26,31 @@ extension Topic {
             guard window.isActive else { return (nil, []) }
             window.expire(now: now)
             var duplicates: [DuplicateRecord] = []
-            var dropped = Set<Int>()
-            var firstInBatch: [[UInt8]: Int] = [:]
-            var repeatsInBatch: [(index: Int, first: Int, id: [UInt8])] = []
+            var dropped = [Bool](repeating: false, count: ids.count)
+            var droppedCount = 0
+            var firstInBatch: [MessageID: Int] = [:]
+            firstInBatch.reserveCapacity(ids.count)
+            var repeatsInBatch: [(index: Int, first: Int, id: MessageID)] = []
             for (index, id) in ids.enumerated() {
                 guard let id else { continue }
                 if checks, let original = window.lookup(id) {
                     duplicates.append(DuplicateRecord(
-                        index: index, reason: .messageID(String(decoding: id, as: UTF8.self)),
+                        index: index, reason: .messageID(id.string),
                         originalPartition: original.partition, originalOffset: original.offset))
-                    dropped.insert(index)
+                    dropped[index] = true
+                    droppedCount += 1
                 } else if checks, let first = firstInBatch[id] {
                     repeatsInBatch.append((index, first, id))
-                    dropped.insert(index)
+                    dropped[index] = true
+                    droppedCount += 1
                 } else if firstInBatch[id] == nil {
                     firstInBatch[id] = index
                 }
             }
-            guard dropped.count < batch.count else {
+            guard droppedCount < batch.count else {
                 return (nil, duplicates)
             }
-            let kept = dropped.isEmpty ? batch : batch.removing(recordsAt: dropped)
+            let kept = droppedCount == 0 ? batch : batch.removing(recordsAt: Set(dropped.indices.filter { dropped[$0] }))
             let written = try partition.write(kept, expectedNextOffset: expectedNextOffset)
             guard !written.receipt.isDuplicate else { return (written, duplicates) }
             // Record number i of the batch as given is written record i - (records dropped before i).
@@ -53,7 +58,7 @@ extension Topic {
             var running = 0
             for index in 0..<batch.count {
                 droppedBefore[index] = running
-                if dropped.contains(index) { running += 1 }
+                if dropped[index] { running += 1 }
             }
             let base = written.receipt.baseOffset
             for (id, index) in firstInBatch {
@@ -61,7 +66,7 @@ extension Topic {
             }
             for repeated in repeatsInBatch {
                 duplicates.append(DuplicateRecord(
-                    index: repeated.index, reason: .messageID(String(decoding: repeated.id, as: UTF8.self)),
+                    index: repeated.index, reason: .messageID(repeated.id.string),
                     originalPartition: partition.id, originalOffset: base + Int64(repeated.first - droppedBefore[repeated.first])))
             }
             return (written, duplicates)
@@ -146,7 +151,7 @@ extension Topic {
         found.sort { $0.timestamp < $1.timestamp || ($0.timestamp == $1.timestamp && ($0.partition, $0.offset) < ($1.partition, $1.offset)) }
         var window = DedupeWindow(windowMilliseconds: windowMilliseconds, capacity: config.dedupeMaxMessageIDs)
         for entry in found.suffix(config.dedupeMaxMessageIDs) {
-            window.insert(entry.id, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp)
+            window.insert(MessageID(entry.id), partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp)
         }
         if !found.isEmpty {
             partitions.first?.context.logger.info("De-duplication window of \(name): \(window.count) message ids from the last \(windowMilliseconds) ms.")

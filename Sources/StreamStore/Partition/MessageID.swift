@@ -1,0 +1,26 @@
+/// A `message-id` as the de-duplication window keys it: its bytes, hashed once.
+///
+/// Keying a dictionary by `[UInt8]` hashes every byte through `Hasher` on each look-up, insert
+/// and, worse, on each neighbour a removal moves (Swift's dictionaries shift entries back on
+/// delete), which made those hashes most of a de-duplicated append. The hash here is the seeded
+/// `Hasher` over the bytes, so ids crafted to collide cannot flood the table; equality still
+/// compares the bytes.
+struct MessageID: Hashable, Sendable {
+    let bytes: [UInt8]
+    private let hash: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hash = hasher.finalize()
+    }
+
+    static func == (left: MessageID, right: MessageID) -> Bool {
+        left.hash == right.hash && left.bytes == right.bytes
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+}
