@@ -1,0 +1,59 @@
+import Testing
+
+@testable import StreamStore
+
+/// The README's messaging examples ("Headers with meaning", "De-duplication", "Optimistic
+/// concurrency"), run as written, with what the README says they print.
+@Suite struct MessagingReadmeTests {
+    @Test func aFollowUpKeepsTheCorrelationAndNamesItsCause() {
+        var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
+        placed.setHeader(.messageID, "m-1")
+        placed.setHeader(.correlationID, "checkout-42")
+        placed.setHeader(.eventType, "order-placed")
+
+        let paid = Record.followUp(to: placed, key: "o-1", value: #"{"orderId":"o-1","paid":true}"#, eventType: "order-paid")
+        #expect(paid.correlationID == "checkout-42")
+        #expect(paid.causationID == "m-1")
+        #expect(paid.eventType == "order-paid")
+        #expect(paid.messageID != nil && paid.messageID != "m-1")
+    }
+
+    @Test func aRetriedPaymentIsNotWrittenTwice() async throws {
+        let fixture = try StoreFixture()
+        let store = try fixture.open()
+        let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
+        let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
+        let first = try await payments.append([record], partition: 0)
+        let retry = try await payments.append([record], partition: 0)
+        #expect(first.baseOffset == 0)
+        #expect(retry.isDuplicate)
+        #expect(retry.offset(ofRecordAt: 0) == (partition: 0, offset: 0))
+        #expect(try payments.logEndOffset(partition: 0) == 1)
+    }
+
+    @Test func concurrentWithdrawalsNeverOverdraw() async throws {
+        let fixture = try StoreFixture()
+        let accounts = try fixture.topic("accounts")
+        _ = try await accounts.append([Record(value: "12")], partition: 0)
+        @Sendable func withdraw() async throws {
+            while true {
+                let end = try accounts.logEndOffset(partition: 0)
+                let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
+                guard balance >= 5 else { break }
+                do {
+                    _ = try await accounts.append([Record(value: "-5")], partition: 0, expectedNextOffset: end)
+                    break
+                } catch {
+                    guard error.code == .offsetConflict else { throw error }
+                }
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 { group.addTask { try await withdraw() } }
+            try await group.waitForAll()
+        }
+        let values = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).map { Int($0.valueString!)! }
+        // 12 allows two withdrawals of 5, whatever the interleaving of the six tasks.
+        #expect(values == [12, -5, -5])
+    }
+}
