@@ -232,6 +232,15 @@ public final class Store: Sendable {
         }
     }
 
+    /// A store dropped without ``close()`` (as tests do to simulate a crash) releases its lock
+    /// explicitly rather than only by closing the descriptor: a process being spawned at that
+    /// moment holds a copy of the descriptor until it execs, and would keep the lock (flock
+    /// locks belong to the open file, not to one descriptor), so an immediate reopen here would
+    /// fail with `.storeLocked`.
+    deinit {
+        _ = options.fileSystem.unlock(lockFile.fd)
+    }
+
     /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
     /// releases the lock. The store cannot be used afterwards.
     public func close() throws(StreamStoreError) {
