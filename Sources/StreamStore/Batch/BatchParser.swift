@@ -13,14 +13,23 @@ enum BatchParser {
 
     /// Parses `buffer` from `start` up to `end` (default: its count). Batches share `buffer`;
     /// nothing is copied or decompressed.
-    static func parse(_ buffer: [UInt8], from start: Int = 0, end: Int? = nil, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max) -> Result {
+    ///
+    /// With `budget`, parsing stops after the batch that brings the batches ending past
+    /// `budget.from` to `budget.bytes` (counting what a reader hands out: a compressed batch's
+    /// declared plain size, else its size), so a reader whose buffer holds more than it will
+    /// return does not check the rest (for zstd batches, several times its budget).
+    static func parse(
+        _ buffer: [UInt8], from start: Int = 0, end: Int? = nil, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max,
+        budget: (from: Int64, bytes: Int)? = nil
+    ) -> Result {
         var result = Result(batches: [], consumedBytes: 0)
         var position = start
         var expected = expectedBaseOffset
+        var spentBytes = 0
         let end = min(end ?? buffer.count, buffer.count)
         buffer.withUnsafeBytes { whole in
             let raw = UnsafeRawBufferPointer(rebasing: whole[0..<end])
-            while result.batches.count < maxBatches {
+            parsing: while result.batches.count < maxBatches {
                 switch BatchHeader.probe(raw, at: position, expectedBaseOffset: expected) {
                 case .valid(let header):
                     // Compressed batches stay compressed here: a reader decompresses only the
@@ -30,9 +39,14 @@ enum BatchParser {
                         return
                     }
                     let records = (position + BatchHeader.size)..<(position + header.totalBytes)
-                    result.batches.append(StoredBatch(bytes: buffer, records: records, header: header))
+                    let batch = StoredBatch(bytes: buffer, records: records, header: header)
+                    result.batches.append(batch)
                     position += header.totalBytes
                     expected = expected.map { _ in header.nextOffset }
+                    if let budget, header.nextOffset > budget.from {
+                        spentBytes += batch.declaredPlainBytes ?? batch.byteCount
+                        if spentBytes >= budget.bytes { break parsing }
+                    }
                 case .incomplete(let available):
                     if available >= BatchHeader.lengthPrefixSize {
                         let length = BigEndian.load(Int32.self, raw.baseAddress! + position, BatchHeader.Field.batchLength)

@@ -80,6 +80,10 @@ final class MemberReader: @unchecked Sendable {
     private func readSome() throws(StreamStoreError) -> Bool {
         let owned = cursors.keys.sorted()
         guard !owned.isEmpty else { return false }
+        // Every pending record was delivered; dropping them before the read lets it reuse the
+        // reader's buffers instead of copying them (ReadBuffers).
+        pending.removeAll(keepingCapacity: true)
+        pendingIndex = 0
         for step in 0..<owned.count {
             let partition = owned[(nextPartition + step) % owned.count]
             let batches = try cursors[partition]!.read(maxBytes: consumer.options.maxBytesPerRead)

@@ -53,10 +53,13 @@ extension Partition {
                 if budget == 0 && !result.isEmpty { break scan }
                 // Read past the budget by one index interval: the index points up to that far
                 // before the wanted offset.
-                var want = Int(min(limit - position, Int64(budget + context.config.indexIntervalBytes)))
+                // A reader that knows how much its batches expand (zstd) reads about the log
+                // bytes its budget needs, not the budget itself; too little means another read.
+                let logBudget = buffers.map { Int(Double(budget) / $0.plainBytesPerLogByte * 1.25) } ?? budget
+                var want = Int(min(limit - position, Int64(logBudget + context.config.indexIntervalBytes)))
                 want = max(want, min(Int(limit - position), BatchHeader.size))
                 var (buffer, filled) = try read(files.log, at: position, count: want, buffers: buffers)
-                var parsed = BatchParser.parse(buffer, end: filled)
+                var parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
                 if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
                     // One batch larger than the budget: read it whole.
                     guard position + Int64(needed) <= limit else {
@@ -67,7 +70,7 @@ extension Partition {
                         throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
                     }
                     (buffer, filled) = try read(files.log, at: position, count: needed, buffers: buffers)
-                    parsed = BatchParser.parse(buffer, end: filled)
+                    parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
                 }
                 if trustingIndex {
                     trustingIndex = false
@@ -108,6 +111,10 @@ extension Partition {
                 position += Int64(parsed.consumedBytes)
             }
             segmentIndex += 1
+        }
+        if let buffers, takenBytes > 0 {
+            let logBytes = result.reduce(0) { $0 + $1.byteCount }
+            buffers.plainBytesPerLogByte = max(1, Double(takenBytes) / Double(max(logBytes, 1)))
         }
         if !compressed.isEmpty { try decompress(compressed, of: &result, buffers: buffers) }
         for index in result.indices { result[index].partition = id }

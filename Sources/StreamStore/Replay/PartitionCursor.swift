@@ -8,7 +8,7 @@ final class PartitionCursor {
     let resetPolicy: OffsetResetPolicy
     /// Set once the cursor passed its stop: it delivers nothing more.
     private(set) var isFinished = false
-    private let buffers = ReadBuffers()
+    let buffers = ReadBuffers()
 
     init(partition: Partition, start: StartPosition, stop: ReplayStop?, resetPolicy: OffsetResetPolicy) throws(StreamStoreError) {
         self.partition = partition

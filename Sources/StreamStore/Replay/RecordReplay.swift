@@ -22,7 +22,7 @@ public struct RecordReplay: AsyncSequence, Sendable {
         private let topic: Topic
         private let partitions: [Int]
         private let options: ReplayOptions
-        private var engine: ReplayEngine?
+        private(set) var engine: ReplayEngine?
         // The records of the last read and the next to hand out: visible to the inlined fast
         // path of `next`, so a replay loop pays no call per record (measured: 2x on 100-byte
         // records), only per read.
@@ -54,9 +54,11 @@ public struct RecordReplay: AsyncSequence, Sendable {
         nonisolated(nonsending) mutating func nextAfterRead() async throws(StreamStoreError) -> StoredRecord? {
             while index == records.count {
                 if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
-                guard let batches = try await engine!.next() else { return nil }
+                // Drop the records handed out before reading: they share the reader's buffers,
+                // and a buffer still shared is copied before it is written (ReadBuffers).
                 records.removeAll(keepingCapacity: true)
                 index = 0
+                guard let batches = try await engine!.next() else { return nil }
                 for batch in batches {
                     do {
                         try batch.appendRecords(from: 0, to: &records)
@@ -97,7 +99,7 @@ public struct BatchReplay: AsyncSequence, Sendable {
         private let topic: Topic
         private let partitions: [Int]
         private let options: ReplayOptions
-        private var engine: ReplayEngine?
+        private(set) var engine: ReplayEngine?
         private var batches: [StoredBatch] = []
         private var index = 0
 

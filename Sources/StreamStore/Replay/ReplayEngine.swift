@@ -3,7 +3,7 @@
 ///
 /// Used by one task at a time (an async iterator), so it needs no lock of its own.
 final class ReplayEngine {
-    private let cursors: [PartitionCursor]
+    let cursors: [PartitionCursor]
     private let follow: Bool
     private let maxBytesPerRead: Int
     /// The cursor the next read starts with, so every partition gets its turn.

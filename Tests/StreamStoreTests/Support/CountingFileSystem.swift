@@ -2,23 +2,30 @@ import Foundation
 
 @testable import StreamStore
 
-/// A file system that forwards to the real one, counts fdatasync calls, and can fail the next
+/// A file system that forwards to the real one, counts fdatasync calls and bytes read, and can fail the next
 /// fdatasync or pwrite with a chosen errno: the seam's first use in tests.
 final class CountingFileSystem: FileSystem, @unchecked Sendable {
     private let real = PosixFileSystem.shared
     private let lock = NSLock()
     private var dataSyncs = 0
+    private var bytesRead = 0
     private var failNextDataSync: Int32?
     private var failWrites: Int32?
 
     var dataSyncCount: Int { lock.withLock { dataSyncs } }
-    func resetCounts() { lock.withLock { dataSyncs = 0 } }
+    /// Bytes pread returned, from every file.
+    var readByteCount: Int { lock.withLock { bytesRead } }
+    func resetCounts() { lock.withLock { (dataSyncs, bytesRead) = (0, 0) } }
     func failNextDataSync(errno code: Int32) { lock.withLock { failNextDataSync = code } }
     func failWrites(errno code: Int32?) { lock.withLock { failWrites = code } }
 
     func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 { real.open(path, flags: flags, mode: mode) }
     func close(_ fd: Int32) -> Int32 { real.close(fd) }
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int { real.pread(fd, buffer, position) }
+    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int {
+        let read = real.pread(fd, buffer, position)
+        if read > 0 { lock.withLock { bytesRead += read } }
+        return read
+    }
     func pwrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ position: Int64) -> Int {
         if let code = lock.withLock({ failWrites }) {
             errno = code
