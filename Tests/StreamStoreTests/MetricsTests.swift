@@ -160,6 +160,22 @@ import Testing
         #expect(try store.group("audit").lag(topic: "events").first?.lagRecords == 6)
     }
 
+    @Test func retentionPastACommitMovesTheLagGaugeToTheNewLogStart() async throws {
+        let fixture = try StoreFixture()
+        let metrics = TestMetrics()
+        let store = try fixture.open(metrics: metrics)
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 4096, flush: .never, retentionBytes: 4096))
+        try await fixture.append(topic, count: 400, batchSize: 20)
+        try await store.group("slow").commit(topic: "events", offsets: [0: 10])
+        #expect(try lagGauge(metrics, group: "slow") == 390)
+
+        _ = try store.enforceRetention()
+        let logStart = try topic.logStartOffset(partition: 0)
+        #expect(logStart > 10)
+        #expect(try lagGauge(metrics, group: "slow") == Double(400 - logStart))
+        #expect(try store.group("slow").lag(topic: "events").first?.lagRecords == 400 - logStart)
+    }
+
     @Test func deadLettersAreCountedPerTopicFromTheStoreOrAConsumer() throws {
         let fixture = try StoreFixture()
         let metrics = TestMetrics()
