@@ -40,6 +40,17 @@ import Testing
         try exchange(port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     }
 
+    /// Scrapes `/metrics` until the response contains `text` (a value the command sets soon
+    /// after printing, like the lag gauge after its commit); the last response after `seconds`.
+    func scrape(port: Int, until text: String, seconds: Double = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let response = try get(port: port, "/metrics")
+            if response.contains(text) || Date() >= deadline { return response }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
     /// The port from the `note: serving metrics at http://127.0.0.1:PORT/metrics` line.
     func servedPort(_ process: ToolRunner.Background, seconds: Double = 20) -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
@@ -65,13 +76,15 @@ import Testing
         let port = try #require(servedPort(follower), "no serving note: \(follower.stderr)")
         #expect(follower.waitForLine("c"), "\(follower.stderr)")
 
-        let response = try get(port: port, "/metrics")
+        // The follower commits what it printed once the output is written out: group g is then
+        // not behind.
+        let lagLine = #"\#nstreamstore_consumer_lag_records{group="g",topic="t",partition="0"} 0.0\#n"#
+        let response = try scrape(port: port, until: lagLine)
         #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(response)")
         #expect(response.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
         #expect(response.contains("\n# TYPE streamstore_appended_records_total counter\n"), "\(response)")
         #expect(response.contains(#"\#nstreamstore_appended_records_total{topic="t",partition="0"} "#), "\(response)")
-        // The follower committed everything it printed: group g is not behind.
-        #expect(response.contains(#"\#nstreamstore_consumer_lag_records{group="g",topic="t",partition="0"} 0.0\#n"#), "\(response)")
+        #expect(response.contains(lagLine), "\(response)")
 
         #expect(try get(port: port, "/other").hasPrefix("HTTP/1.1 404 Not Found\r\n"))
         #expect(try exchange(port: port, "POST /metrics HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
