@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // Only stream-tool uses it (`--metrics-port`); the library reports through swift-metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
@@ -25,6 +28,7 @@ let package = Package(
                 "CStreamStoreShims",
                 "CZstd",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
@@ -38,6 +42,8 @@ let package = Package(
                 "StreamToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // A child process that appends until it is killed: crash tests and tools/crash-loop.sh.
@@ -47,7 +53,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamStoreTests",
-            dependencies: ["StreamStore", "CStreamStoreShims", "stream-crash-child"],
+            dependencies: [
+                "StreamStore", "CStreamStoreShims", "stream-crash-child",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             resources: [.copy("Vectors")]
         ),
         .testTarget(

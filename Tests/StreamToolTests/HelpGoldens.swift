@@ -184,7 +184,7 @@ enum HelpGoldens {
             partition in turn. A bad line stops the run with its line number; the lines
             before it are appended. A summary goes to stderr.
 
-            USAGE: stream-tool produce [--store <DIR>] [--log-level <LEVEL>] <topic> [--partition <P>] [--key <K>] [--header <K=V> ...] [--input <FILE>] [--format <format>] [--print-offsets]
+            USAGE: stream-tool produce [--store <DIR>] [--log-level <LEVEL>] <topic> [--partition <P>] [--key <K>] [--header <K=V> ...] [--input <FILE>] [--format <format>] [--print-offsets] [--metrics-port <PORT>] [--metrics-host <HOST>]
 
             ARGUMENTS:
               <topic>                 The topic to append to (create it first).
@@ -195,6 +195,13 @@ enum HelpGoldens {
               --log-level <LEVEL>     The least severe store log messages shown on stderr
                                       (default: warning). (values: trace, debug, info,
                                       notice, warning, error, critical)
+
+            METRICS OPTIONS:
+              --metrics-port <PORT>   Serve the store's metrics for Prometheus at
+                                      http://HOST:PORT/metrics while the command runs (0:
+                                      any free port; stderr says which).
+              --metrics-host <HOST>   The address --metrics-port listens on; the default is
+                                      reachable from this machine only. (default: 127.0.0.1)
 
             OPTIONS:
               --partition <P>         Append every record to this partition.
@@ -252,6 +259,13 @@ enum HelpGoldens {
               --log-level <LEVEL>     The least severe store log messages shown on stderr
                                       (default: warning). (values: trace, debug, info,
                                       notice, warning, error, critical)
+
+            METRICS OPTIONS:
+              --metrics-port <PORT>   Serve the store's metrics for Prometheus at
+                                      http://HOST:PORT/metrics while the command runs (0:
+                                      any free port; stderr says which).
+              --metrics-host <HOST>   The address --metrics-port listens on; the default is
+                                      reachable from this machine only. (default: 127.0.0.1)
 
             OPTIONS:
               --partition <P>         Read only this partition (default: all, in order).

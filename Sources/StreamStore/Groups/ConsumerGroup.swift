@@ -28,6 +28,9 @@ public final class ConsumerGroup: Sendable {
         state = Locked(State())
     }
 
+    /// The store's metrics, for the consumer's dead-letter helper; nil once the store is gone.
+    var metrics: StoreMetrics? { store?.metrics }
+
     /// True once the group has a file on disk (it committed at least once).
     var exists: Bool { Directory(fileSystem: (store?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
 
@@ -104,6 +107,7 @@ public final class ConsumerGroup: Sendable {
             }
             try log.commit(entries, nowMilliseconds: now, sync: sync)
             if sync { state.lastSyncMilliseconds = now }
+            for (key, offset) in entries { topic.partitions[key.partition].trackLag(group: name, committedOffset: offset) }
         }
     }
 
@@ -135,10 +139,15 @@ public final class ConsumerGroup: Sendable {
         let topic = try store.topic(topicName)
         let committed: [Int: GroupOffsetLog.Committed] = try {
             () throws(StreamStoreError) -> [Int: GroupOffsetLog.Committed] in
-            guard exists || state.withLock({ $0.log != nil }) else { return [:] }
+            let known = exists
             return try state.withLock { (state) throws(StreamStoreError) -> [Int: GroupOffsetLog.Committed] in
                 var result: [Int: GroupOffsetLog.Committed] = [:]
-                for (key, value) in try log(&state, store: store).state where key.topic == topicName { result[key.partition] = value }
+                if known || state.log != nil {
+                    for (key, value) in try log(&state, store: store).state where key.topic == topicName { result[key.partition] = value }
+                }
+                // Under the group's lock, as commits set them: a commit made meanwhile is never
+                // overwritten by the older offset read here.
+                for partition in topic.partitions { partition.trackLag(group: name, committedOffset: result[partition.id]?.offset) }
                 return result
             }
         }()

@@ -60,7 +60,7 @@ final class GroupCommit: @unchecked Sendable {
             guard let partition = self.partition, partition.currentFailure == nil else { return }
             let (file, end) = partition.syncTarget()
             do throws(StreamStoreError) {
-                try file.syncData()
+                try partition.context.syncLog(file)
                 self.lock.withLock { self.durableOffset = max(self.durableOffset, end.offset) }
             } catch {
                 partition.markFailed(error)
@@ -73,7 +73,7 @@ final class GroupCommit: @unchecked Sendable {
         queue.async {
             guard let partition = self.partition else { return }
             do throws(StreamStoreError) {
-                try log.syncData()
+                try partition.context.syncLog(log)
                 try partition.advanceRecoveryPoint(to: recoveryPoint)
             } catch {
                 partition.markFailed(error.with(topic: partition.topic, partition: partition.id))
@@ -96,7 +96,7 @@ final class GroupCommit: @unchecked Sendable {
             var failure = partition.currentFailure
             if failure == nil {
                 do throws(StreamStoreError) {
-                    try file.syncData()
+                    try partition.context.syncLog(file)
                     failure = partition.markDurable(end)
                 } catch {
                     failure = error.with(topic: partition.topic, partition: partition.id)

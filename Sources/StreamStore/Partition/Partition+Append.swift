@@ -70,6 +70,7 @@ extension Partition {
     /// The receipt for a batch that repeats an idempotent producer's batch already written:
     /// every record is a duplicate of the original's record at the same position.
     private func duplicateReceipt(of original: ProducerStateTable.Batch, count: Int, now: Int64) -> Written {
+        context.metrics.duplicateBatches.increment(by: 1)
         let duplicates = (0..<count).map { index in
             DuplicateRecord(index: index, reason: .producerSequence, originalPartition: id, originalOffset: original.baseOffset + Int64(index))
         }
@@ -128,6 +129,7 @@ extension Partition {
         cadence.recordBatch(byteCount: Int(batchBytes), maxTimestamp: header.maxTimestamp)
         activeSizeBytes = position + batchBytes
         nextOffset = header.nextOffset
+        context.metrics.recordAppend(records: batch.count, bytes: batchBytes)
         if activeFirstAppendMilliseconds == nil { activeFirstAppendMilliseconds = now }
         if isIdempotent {
             producers.record(
@@ -186,7 +188,7 @@ extension Partition {
             if context.config.flush == .everyAppend {
                 // Appends waiting on group commit may have written to the sealed segment without
                 // an fsync yet; the flusher only syncs the active segment, so sync it here.
-                try sealedLog.syncData()
+                try context.syncLog(sealedLog)
                 recoveryPoint = nextOffset
                 try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
             } else {

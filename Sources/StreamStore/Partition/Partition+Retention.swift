@@ -67,6 +67,7 @@ extension Partition {
             logStartOffset = segments[0].baseOffset
             recoveryPoint = max(recoveryPoint, logStartOffset)
             report.logStartOffset = logStartOffset
+            lagGauges.refresh(logStart: logStartOffset, logEnd: visible.offset)
             do throws(StreamStoreError) {
                 try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: recoveryPoint))
             } catch {

@@ -26,6 +26,8 @@ final class Partition: @unchecked Sendable {
     var isClosed = false
     /// Tailing readers waiting for the visible end to move.
     var tailWaiters = TailWaiters()
+    /// The lag gauges of the groups that commit this partition's offsets.
+    var lagGauges = PartitionLagGauges()
     /// Every batch before this offset is known durable (the last value written to the checkpoint).
     var recoveryPoint: Int64
     /// The checkpoint as it is on disk, when this partition knows it (checkpoint lock held).
@@ -94,6 +96,7 @@ final class Partition: @unchecked Sendable {
     func publish(_ end: VisibleEnd) {
         visible = end
         for wakeup in tailWaiters.takeAll() { wakeup.signal() }
+        lagGauges.refresh(logStart: logStartOffset, logEnd: end.offset)
     }
 
     /// Signals `wakeup` once readers can see an offset at or past `offset` (at once when they
@@ -172,7 +175,7 @@ final class Partition: @unchecked Sendable {
             isClosed = true
             for wakeup in tailWaiters.takeAll() { wakeup.signal() }
             if let failure { throw failure }
-            try activeFiles.log.syncData()
+            try context.syncLog(activeFiles.log)
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()
             // A closed store keeps no sealed segment open, even while its objects live on.

@@ -12,8 +12,12 @@ final class PartitionContext: Sendable {
     let cache: SegmentFileCache
     let clock: StoreClock
     let logger: Logger
+    let metrics: PartitionMetrics
 
-    init(topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger) {
+    init(
+        topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger,
+        metrics: PartitionMetrics
+    ) {
         self.topic = topic
         self.partition = partition
         self.folder = folder
@@ -25,5 +29,14 @@ final class PartitionContext: Sendable {
         logger[metadataKey: "topic"] = "\(topic)"
         logger[metadataKey: "partition"] = "\(partition)"
         self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// fsyncs one of the partition's segment logs, counted and timed in ``metrics`` (failed
+    /// fsyncs too: their latency is what an operator looks for).
+    func syncLog(_ log: File) throws(StreamStoreError) {
+        let start = SystemClock.monotonicNanoseconds()
+        defer { metrics.recordFsync(nanoseconds: SystemClock.monotonicNanoseconds() - start) }
+        try log.syncData()
     }
 }

@@ -166,7 +166,7 @@ enum PartitionLoader {
                 report.truncatedBytes += logBytes - scan.validBytes
                 report.reason = gap ? "segment ends at offset \(scan.nextOffset) but the next begins at \(segments[index + 1].baseOffset)" : scan.stop.sentence
                 try log.truncate(to: scan.validBytes)
-                try log.syncData()
+                try context.syncLog(log)
                 // Offsets are dense: nothing after an invalid spot can be served, so later
                 // segments go, and the report names them.
                 for later in segments[(index + 1)...] {
@@ -191,7 +191,7 @@ enum PartitionLoader {
             throw StreamStoreError(.corruptCheckpoint, "Recovery found no active segment.", path: context.folder)
         }
         let active = segments.last!
-        try log.syncData()
+        try context.syncLog(log)
         try directory.sync(context.folder)
         let files = try active.openIndexes(log: log)
         active.activate(files)
@@ -199,6 +199,7 @@ enum PartitionLoader {
         try directory.writeAtomically(written.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
         report.logEndOffset = scan.nextOffset
         if report.truncatedBytes > 0 {
+            context.metrics.recordRecoveryTruncation(bytes: report.truncatedBytes)
             context.logger.error("Recovery truncated the log: \(report)")
         } else {
             context.logger.info("Recovered after an unclean shutdown: \(report)")

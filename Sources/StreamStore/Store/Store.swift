@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CoreMetrics
 import Logging
 
 /// A store: one folder of topics, opened by one process at a time.
@@ -32,24 +33,32 @@ public final class Store: Sendable {
         /// How often retention runs in the background while the store is open (default 5
         /// minutes; nil: only when ``Store/enforceRetention(topic:dryRun:)`` is called).
         public var retentionCheckMilliseconds: Int64?
+        /// Where the store's metrics go (README, "Metrics and logging"). Nil, the default, means
+        /// the factory the application bootstrapped with `MetricsSystem.bootstrap`, read when
+        /// the store opens (no-op if it never bootstrapped one), as swift-metrics libraries do.
+        /// Give a factory to keep one store's metrics apart, as tests do with `TestMetrics`.
+        public var metricsFactory: (any MetricsFactory)?
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         public init(
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
             openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
-            retentionCheckMilliseconds: Int64? = 300_000
+            retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil
         ) {
             self.logger = logger
             self.clock = clock
             self.createIfMissing = createIfMissing
             self.openSegmentFilesLimit = openSegmentFilesLimit
             self.retentionCheckMilliseconds = retentionCheckMilliseconds
+            self.metricsFactory = metricsFactory
         }
     }
 
     public let path: String
     let options: Options
+    /// The handles of the store's metrics; the dead-letter helper counts through it.
+    let metrics: StoreMetrics
     private let lockFile: File
     private let cache: SegmentFileCache
     let state: Locked<State>
@@ -76,9 +85,12 @@ public final class Store: Sendable {
     /// True when the previous process closed the store cleanly.
     public let openedCleanly: Bool
 
-    private init(path: String, options: Options, lockFile: File, cache: SegmentFileCache, topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool) {
+    private init(
+        path: String, options: Options, metrics: StoreMetrics, lockFile: File, cache: SegmentFileCache, topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool
+    ) {
         self.path = path
         self.options = options
+        self.metrics = metrics
         self.lockFile = lockFile
         self.cache = cache
         self.state = Locked(State(topics: topics))
@@ -137,6 +149,7 @@ public final class Store: Sendable {
         }
 
         let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
+        let metrics = StoreMetrics(factory: options.metricsFactory)
         var topics: [String: Topic] = [:]
         var recoveries: [PartitionRecovery] = []
         for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
@@ -152,11 +165,12 @@ public final class Store: Sendable {
                     path: manifestPath)
             }
             try manifest.config.validate()
-            let (topic, recovered) = try openTopic(name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options)
+            let (topic, recovered) = try openTopic(
+                name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options, metrics: metrics)
             topics[name] = topic
             recoveries += recovered
         }
-        let store = Store(path: path, options: options, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+        let store = Store(path: path, options: options, metrics: metrics, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
             let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
             store.state.withLock { $0.retentionTimer = timer }
@@ -164,14 +178,17 @@ public final class Store: Sendable {
         return store
     }
 
-    private static func openTopic(name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
+    private static func openTopic(
+        name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options, metrics: StoreMetrics
+    ) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
         var partitions: [Partition] = []
         var recoveries: [PartitionRecovery] = []
         let settings = Locked(config)
         for index in 0..<config.partitionCount {
             let context = PartitionContext(
                 topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), settings: settings,
-                fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger)
+                fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger,
+                metrics: metrics.partition(topic: name, partition: index))
             do {
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
                 if let recovery = opened.recovery { recoveries.append(recovery) }
@@ -181,7 +198,7 @@ public final class Store: Sendable {
                 throw error.with(topic: name, partition: index)
             }
         }
-        let topic = Topic(name: name, settings: settings, partitions: partitions)
+        let topic = Topic(name: name, settings: settings, partitions: partitions, metrics: metrics.topic(name))
         if config.dedupeWindowMilliseconds != nil { topic.rebuildDedupeWindow(now: options.clock.nowMilliseconds()) }
         return (topic, recoveries)
     }
@@ -222,7 +239,8 @@ public final class Store: Sendable {
             let folder = FileNames.join(path, name)
             try directory.create(folder)
             let manifest = TopicManifest(formatVersion: StoreManifest.currentFormatVersion, name: name, config: config)
-            let (topic, _) = try Store.openTopic(name: name, config: config, folder: folder, clean: false, cache: cache, options: options)
+            let (topic, _) = try Store.openTopic(
+                name: name, config: config, folder: folder, clean: false, cache: cache, options: options, metrics: metrics)
             // The config is written last: a topic folder without it is ignored on open, so a
             // crash part way through creation leaves no half-made topic.
             try directory.writeAtomically(try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)

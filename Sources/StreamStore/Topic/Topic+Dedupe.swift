@@ -75,6 +75,7 @@ extension Topic {
             // De-duplication was turned off between the config read and the lock.
             return try await partition.append(batch, expectedNextOffset: expectedNextOffset)
         }
+        if !duplicates.isEmpty { metrics.dedupeHits.increment(by: Int64(duplicates.count)) }
         var receipt: AppendReceipt
         if let written {
             if let end = written.durableEnd {

@@ -27,11 +27,13 @@ public final class Topic: Sendable {
     /// The message ids of the de-duplication window (inactive unless the topic has one); its
     /// lock is taken before any partition's.
     let dedupe = Locked(DedupeWindow.inactive)
+    let metrics: TopicMetrics
 
-    init(name: String, settings: Locked<TopicConfig>, partitions: [Partition]) {
+    init(name: String, settings: Locked<TopicConfig>, partitions: [Partition], metrics: TopicMetrics) {
         self.name = name
         self.settings = settings
         self.partitions = partitions
+        self.metrics = metrics
     }
 
     public var partitionCount: Int { partitions.count }

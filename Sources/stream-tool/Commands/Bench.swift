@@ -138,9 +138,12 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
         @OptionGroup(title: "Benchmark options") var bench: BenchOptions
+        @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
 
         func run() async throws {
             try await reportingErrors {
+                let server = try metrics.startServing()
+                defer { server?.stop() }
                 try await BenchRun(options: bench, store: BenchStore(storeOptions: storeOptions, parent: root.storeOptions)).append()
             }
         }
@@ -154,9 +157,12 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
         @OptionGroup(title: "Benchmark options") var bench: BenchOptions
+        @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
 
         func run() async throws {
             try await reportingErrors {
+                let server = try metrics.startServing()
+                defer { server?.stop() }
                 try await BenchRun(options: bench, store: BenchStore(storeOptions: storeOptions, parent: root.storeOptions)).replay()
             }
         }
@@ -170,9 +176,12 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
         @OptionGroup(title: "Benchmark options") var bench: BenchOptions
+        @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
 
         func run() async throws {
             try await reportingErrors {
+                let server = try metrics.startServing()
+                defer { server?.stop() }
                 try await BenchRun(options: bench, store: BenchStore(storeOptions: storeOptions, parent: root.storeOptions)).endToEnd()
             }
         }

@@ -57,12 +57,16 @@ extension StreamTool {
         @Flag(name: .customLong("print-offsets"), help: "Print PARTITION OFFSET for every record to stdout, in input order.")
         var printOffsets = false
 
+        @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
+
         func validate() throws {
             if let partition, partition < 0 { throw ValidationError("--partition must not be negative.") }
         }
 
         func run() async throws {
             try await reportingErrors {
+                let server = try metrics.startServing()
+                defer { server?.stop() }
                 let flagHeaders = try headers.map { (text) throws(ToolError) in try Parsing.header(text) }
                 let reader = try LineReader(path: input)
                 try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: true) { store in

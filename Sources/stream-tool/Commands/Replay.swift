@@ -89,6 +89,8 @@ extension StreamTool {
         @Flag(help: "Commit to --group the offset after the last record printed, per partition.")
         var commit = false
 
+        @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
+
         func validate() throws {
             let starts = [fromBeginning, fromOffset != nil, fromTime != nil, fromEnd].filter { $0 }.count
             guard starts <= 1 else {
@@ -103,6 +105,8 @@ extension StreamTool {
 
         func run() async throws {
             try await reportingErrors {
+                let server = try metrics.startServing()
+                defer { server?.stop() }
                 let plan = try makePlan()
                 let options = storeOptions.resolved(parent: root.storeOptions)
                 guard plan.follow || plan.commit else {
