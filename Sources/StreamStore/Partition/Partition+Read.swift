@@ -15,7 +15,9 @@ extension Partition {
     /// batch, however large, so a reader always makes progress). Empty at the log end.
     /// Compressed batches count with their decompressed size and come back decompressed.
     /// A reader that passes its `buffers` gets them reused (see ``ReadBuffers``).
-    func readBatches(from offset: Int64, maxBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
+    func readBatches(from offset: Int64, maxBytes requestedBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
+        // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
+        let maxBytes = max(requestedBytes, 0)
         let view = readView()
         guard offset >= view.logStart else {
             throw StreamStoreError(
@@ -55,8 +57,11 @@ extension Partition {
                 // before the wanted offset.
                 // A reader that knows how much its batches expand (zstd) reads about the log
                 // bytes its budget needs, not the budget itself; too little means another read.
-                let logBudget = buffers.map { Int(Double(budget) / $0.plainBytesPerLogByte * 1.25) } ?? budget
-                var want = Int(min(limit - position, Int64(logBudget + context.config.indexIntervalBytes)))
+                // Saturating, since a budget of Int.max means "everything".
+                let interval = context.config.indexIntervalBytes
+                let logBudget = buffers.map { Int(min(Double(budget) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budget
+                let padded = logBudget > Int.max - interval ? Int.max : logBudget + interval
+                var want = Int(min(limit - position, Int64(padded)))
                 want = max(want, min(Int(limit - position), BatchHeader.size))
                 var (buffer, filled) = try read(files.log, at: position, count: want, buffers: buffers)
                 var parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
