@@ -135,4 +135,19 @@ import Testing
         let after = try tool.succeed(["topics"])
         #expect(after.stdoutLines.filter { $0.contains("bench-") }.count == 2, "\(after.stdout)")
     }
+
+    @Test func aColdCacheReplayDropsThePageCacheOrSaysWhyItCannot() throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let arguments = ["bench", "replay", "--records", "2000", "--payload", "json", "--compression", "zstd:1", "--cold-cache", "--json"]
+        let result = try tool.run(arguments, addStore: false)
+        if getuid() == 0 {
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try jsonObject(try #require(result.stdoutLines.first))
+            #expect((object["recordLevel"] as? [String: Any])?["recordsPerSecond"] is NSNumber)
+        } else {
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("error: --cold-cache cannot open /proc/sys/vm/drop_caches"))
+        }
+    }
 }

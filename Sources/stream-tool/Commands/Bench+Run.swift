@@ -32,6 +32,8 @@ struct BenchRun {
     let payload: BenchOptions.Payload
     let json: Bool
     let store: BenchStore
+    /// `bench replay --cold-cache`: the page cache is emptied before each replay.
+    var coldCache = false
 
     init(options: BenchOptions, store: BenchStore) {
         records = options.records
@@ -101,6 +103,7 @@ struct BenchRun {
 
             let progress = ProgressLine()
             var batchLevel = (records: 0, bytes: 0)
+            if coldCache { try PageCache.drop() }
             let batchStopwatch = Stopwatch()
             for partition in 0..<partitions {
                 var offset: Int64 = 0
@@ -121,6 +124,7 @@ struct BenchRun {
             progress.finish()
 
             var recordLevel = (records: 0, bytes: 0)
+            if coldCache { try PageCache.drop() }
             let recordStopwatch = Stopwatch()
             for partition in 0..<partitions {
                 var offset: Int64 = 0

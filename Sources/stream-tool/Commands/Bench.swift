@@ -157,13 +157,18 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
         @OptionGroup(title: "Benchmark options") var bench: BenchOptions
+        @Flag(name: .customLong("cold-cache"), help: ArgumentHelp(
+            "Empty the operating system's page cache before each replay (writes /proc/sys/vm/drop_caches: Linux, as root), so the replays read from the disk."))
+        var coldCache = false
         @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
 
         func run() async throws {
             try await reportingErrors {
                 let server = try metrics.startServing()
                 defer { server?.stop() }
-                try await BenchRun(options: bench, store: BenchStore(storeOptions: storeOptions, parent: root.storeOptions)).replay()
+                var run = BenchRun(options: bench, store: BenchStore(storeOptions: storeOptions, parent: root.storeOptions))
+                run.coldCache = coldCache
+                try await run.replay()
             }
         }
     }
