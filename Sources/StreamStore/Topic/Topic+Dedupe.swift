@@ -5,10 +5,18 @@
 /// waited for outside it. A duplicate is acknowledged only once its original is as durable as
 /// the flush policy promises, and ids whose append failed its fsync are forgotten again, so a
 /// retry of an unacknowledged record is written.
+///
+/// A record redriven from the dead-letter topic carries its message's `message-id` and a
+/// `redrive-count`: it is a new delivery of a message the window may still hold (its original,
+/// or an earlier redrive). So the window keys a record by its id and its redrive count
+/// (``dedupeKey(messageID:redriveCount:)``): each redrive is written once, and a repeat of the
+/// same redrive (a crash between its append and the redrive's commit) is a duplicate.
 extension Topic {
     func appendDeduplicating(_ batch: RecordBatch, to partition: Partition, expectedNextOffset: Int64?) async throws(StreamStoreError) -> AppendReceipt {
         let ids = batch.headerValues(forKey: HeaderName.messageID.rawValue)
         guard ids.contains(where: { $0 != nil }) else { return try await partition.append(batch, expectedNextOffset: expectedNextOffset) }
+        let redriveCounts = batch.headerValues(forKey: HeaderName.redriveCount.rawValue)
+        let keys = zip(ids, redriveCounts).map { id, count in id.map { Topic.dedupeKey(messageID: $0, redriveCount: count) } }
         for id in ids {
             if let id, id.count > Limits.maxMessageIDBytes {
                 throw StreamStoreError(
@@ -28,18 +36,18 @@ extension Topic {
             var dropped = Set<Int>()
             var firstInBatch: [[UInt8]: Int] = [:]
             var repeatsInBatch: [(index: Int, first: Int, id: [UInt8])] = []
-            for (index, id) in ids.enumerated() {
-                guard let id else { continue }
-                if checks, let original = window.lookup(id) {
+            for (index, key) in keys.enumerated() {
+                guard let key, let id = ids[index] else { continue }
+                if checks, let original = window.lookup(key) {
                     duplicates.append(DuplicateRecord(
                         index: index, reason: .messageID(String(decoding: id, as: UTF8.self)),
                         originalPartition: original.partition, originalOffset: original.offset))
                     dropped.insert(index)
-                } else if checks, let first = firstInBatch[id] {
+                } else if checks, let first = firstInBatch[key] {
                     repeatsInBatch.append((index, first, id))
                     dropped.insert(index)
-                } else if firstInBatch[id] == nil {
-                    firstInBatch[id] = index
+                } else if firstInBatch[key] == nil {
+                    firstInBatch[key] = index
                 }
             }
             guard dropped.count < batch.count else {
@@ -56,8 +64,8 @@ extension Topic {
                 if dropped.contains(index) { running += 1 }
             }
             let base = written.receipt.baseOffset
-            for (id, index) in firstInBatch {
-                window.insert(id, partition: partition.id, offset: base + Int64(index - droppedBefore[index]), timestamp: now)
+            for (key, index) in firstInBatch {
+                window.insert(key, partition: partition.id, offset: base + Int64(index - droppedBefore[index]), timestamp: now)
             }
             for repeated in repeatsInBatch {
                 duplicates.append(DuplicateRecord(
@@ -132,7 +140,8 @@ extension Topic {
                             guard record.timestamp >= since, case .some(.some(let id)) = record.headerValue(forKey: HeaderName.messageID.rawValue),
                                 id.count <= Limits.maxMessageIDBytes
                             else { return }
-                            found.append((record.timestamp, Array(id), partition.id, record.offset))
+                            let count = record.headerValue(forKey: HeaderName.redriveCount.rawValue) ?? nil
+                            found.append((record.timestamp, Topic.dedupeKey(messageID: Array(id), redriveCount: count), partition.id, record.offset))
                         }
                     }
                     offset = last.nextOffset
@@ -152,5 +161,14 @@ extension Topic {
             partitions.first?.context.logger.info("De-duplication window of \(name): \(window.count) message ids from the last \(windowMilliseconds) ms.")
         }
         return window
+    }
+
+    /// The window's key for a record: its message id, followed by a zero byte and its redrive
+    /// count when it has one (a positive decimal `redrive-count` header). Message ids are text
+    /// (a UUID, an order number), which has no zero bytes, so a plain id never looks like a
+    /// redriven one.
+    static func dedupeKey(messageID: [UInt8], redriveCount: (some Collection<UInt8>)?) -> [UInt8] {
+        guard let count = HeaderName.redriveCount(redriveCount) else { return messageID }
+        return messageID + [0] + Array(String(count).utf8)
     }
 }
