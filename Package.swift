@@ -47,7 +47,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamStoreTests",
-            dependencies: ["StreamStore", "CStreamStoreShims", "stream-crash-child"],
+            dependencies: ["StreamStore", "CStreamStoreShims", "stream-crash-child", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Vectors")]
         ),
         .testTarget(

@@ -5,12 +5,17 @@
 // usage: stream-crash-child STORE_DIR FLUSH(everyAppend|never|interval:MS) [TASKS] [RECORDS_PER_BATCH]
 //        stream-crash-child consume STORE_DIR GROUP
 //        stream-crash-child retention STORE_DIR
+//        stream-crash-child process STORE_DIR GROUP
 // The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
 // retention after every few batches, reporting acknowledged batches as above (task 0) and
 //   start PARTITION LOG_START_OFFSET   after each retention run
 // The consume mode reads topic "crash" as a member of GROUP and, per record, prints
 //   handled PARTITION OFFSET        after handling it, before committing
 //   committed PARTITION NEXT_OFFSET after the commit returned
+// The process mode runs Consumer.process on topic "crash" as a member of GROUP; every record
+// whose offset is 3 modulo 7 fails all of its 3 attempts and is dead-lettered. It prints
+//   handled PARTITION OFFSET        after the handler succeeded, before the commit
+//   failing PARTITION OFFSET        after the last attempt failed, before the dead letter
 // Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
 // (RUN ids keep runs apart). An acknowledged batch is reported as one line:
 //   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
@@ -20,6 +25,10 @@ import StreamStore
 let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "retention" {
     await appendWithRetention(store: arguments[2])
+    exit(0)
+}
+if arguments.count == 4, arguments[1] == "process" {
+    await processWithDeadLetters(store: arguments[2], group: arguments[3])
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "consume" {
@@ -82,6 +91,30 @@ func consume(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
             try await consumer.commit(record)
             FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+/// Processes topic "crash" as a member of `group`, dead-lettering every record whose offset is
+/// 3 modulo 7 after three failed attempts, and reports each record handled or given up on.
+func processWithDeadLetters(store path: String, group: String) async {
+    struct Poison: Error {}
+    do {
+        let store = try Store.open(at: path)
+        let consumer = try store.consumer(group: group, topic: "crash")
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        _ = try await consumer.process(
+            retry: RetryPolicy(maxAttempts: 3, initialBackoffMilliseconds: 0, jitterFraction: 0), sleep: { _ in },
+            onFailure: { failure in
+                guard failure.nextStep == .deadLetter else { return }
+                FileHandle.standardOutput.write(Data("failing \(failure.record.partition) \(failure.record.offset)\n".utf8))
+            }
+        ) { record in
+            if record.offset % 7 == 3 { throw Poison() }
+            FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
         }
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
