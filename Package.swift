@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "StreamStore", "CStreamStoreShims", "stream-crash-child",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Vectors")]
         ),

@@ -6,6 +6,7 @@
 //        stream-crash-child consume STORE_DIR GROUP
 //        stream-crash-child retention STORE_DIR
 //        stream-crash-child guarded STORE_DIR FLUSH FROM0 FROM1
+//        stream-crash-child process STORE_DIR GROUP
 // The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
 // retention after every few batches, reporting acknowledged batches as above (task 0) and
 //   start PARTITION LOG_START_OFFSET   after each retention run
@@ -20,6 +21,10 @@
 //   gack PARTITION FIRST_N FIRST_OFFSET LAST_OFFSET DUPLICATES
 // where the offsets are where the batch's first and last record now lie (their originals' when
 // they were duplicates) and DUPLICATES counts the records left out.
+// The process mode runs Consumer.process on topic "crash" as a member of GROUP; every record
+// whose offset is 3 modulo 7 fails all of its 3 attempts and is dead-lettered. It prints
+//   handled PARTITION OFFSET        after the handler succeeded, before the commit
+//   failing PARTITION OFFSET        after the last attempt failed, before the dead letter
 // Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
 // (RUN ids keep runs apart). An acknowledged batch is reported as one line:
 //   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
@@ -34,6 +39,10 @@ if arguments.count == 3, arguments[1] == "retention" {
 if arguments.count == 6, arguments[1] == "guarded", let flush = FlushPolicy(configValue: arguments[3]),
    let from0 = Int(arguments[4]), let from1 = Int(arguments[5]) {
     await appendGuarded(store: arguments[2], flush: flush, from: [from0, from1])
+    exit(0)
+}
+if arguments.count == 4, arguments[1] == "process" {
+    await processWithDeadLetters(store: arguments[2], group: arguments[3])
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "consume" {
@@ -96,6 +105,30 @@ func consume(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
             try await consumer.commit(record)
             FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+/// Processes topic "crash" as a member of `group`, dead-lettering every record whose offset is
+/// 3 modulo 7 after three failed attempts, and reports each record handled or given up on.
+func processWithDeadLetters(store path: String, group: String) async {
+    struct Poison: Error {}
+    do {
+        let store = try Store.open(at: path)
+        let consumer = try store.consumer(group: group, topic: "crash")
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        _ = try await consumer.process(
+            retry: RetryPolicy(maxAttempts: 3, initialBackoffMilliseconds: 0, jitterFraction: 0), sleep: { _ in },
+            onFailure: { failure in
+                guard failure.nextStep == .deadLetter else { return }
+                FileHandle.standardOutput.write(Data("failing \(failure.record.partition) \(failure.record.offset)\n".utf8))
+            }
+        ) { record in
+            if record.offset % 7 == 3 { throw Poison() }
+            FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
         }
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

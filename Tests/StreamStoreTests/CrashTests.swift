@@ -95,6 +95,57 @@ import Testing
         #expect(handled.values.contains { !$0.isEmpty }, "the consumer child handled nothing: it did not run")
     }
 
+    /// A child running `Consumer.process` with poison records is killed at random moments,
+    /// between a dead letter's append and its commit too: every poison record below the
+    /// committed offset has its dead letter, no dead letter is of another record or ahead of
+    /// the commit, no other record is skipped, and each run starts at the committed offset.
+    @Test func deadLettersSurviveSIGKILLAndTheirRecordsAreNeverSkipped() async throws {
+        let fixture = try StoreFixture()
+        let seed = UInt64(ProcessInfo.processInfo.environment["STREAMSTORE_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        do {
+            let topic = try fixture.topic("crash", config: TopicConfig(partitionCount: 2, flush: .everyAppend))
+            for partition in 0..<2 { try await fixture.append(topic, count: 3_000, batchSize: 100, partition: partition) }
+            try fixture.store!.close()
+            fixture.store = nil
+        }
+        var handled: [Int: Set<Int64>] = [0: [], 1: []]
+        var committedBefore: [Int: Int64] = [0: 0, 1: 0]
+        var deadLettered = false
+        for iteration in 0..<CrashTests.iterations * 2 {
+            let lines = try runChild(arguments: ["process", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            var firstSeen: [Int: Int64] = [:]
+            for line in lines {
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, fields[0] == "handled" || fields[0] == "failing", let partition = Int(fields[1]), let offset = Int64(fields[2])
+                else { continue }
+                if firstSeen[partition] == nil { firstSeen[partition] = offset }
+                if fields[0] == "handled" { handled[partition]!.insert(offset) }
+            }
+            for (partition, first) in firstSeen {
+                #expect(first == committedBefore[partition], "run \(iteration) started partition \(partition) at \(first), not at the committed \(committedBefore[partition]!) (seed \(seed))")
+            }
+            let store = try fixture.open()
+            let committed = try store.group("crash-group").committedOffsets(topic: "crash")
+            let letters = try fixture.deadLetterRecords(of: "crash").map { try DeadLetter($0) }
+            #expect(letters.allSatisfy { $0.originTopic == "crash" && $0.group == "crash-group" && $0.attempts == 3 }, "seed \(seed)")
+            for partition in 0..<2 {
+                let now = committed[partition] ?? 0
+                #expect(now >= committedBefore[partition]!, "a commit was lost (seed \(seed))")
+                let lettered = Set(letters.filter { $0.originPartition == partition }.map(\.originOffset))
+                #expect(lettered.allSatisfy { $0 % 7 == 3 && $0 <= now }, "a dead letter of a good record, or ahead of the commit \(now): \(lettered.sorted()) (seed \(seed))")
+                let missing = (0..<now).filter { $0 % 7 == 3 ? !lettered.contains($0) : !handled[partition]!.contains($0) }
+                #expect(missing.isEmpty, "partition \(partition) committed past \(missing.prefix(5)) without handling or dead-lettering them (seed \(seed))")
+                committedBefore[partition] = now
+            }
+            if !letters.isEmpty { deadLettered = true }
+            try fixture.expectConsistent()
+            try store.close()
+            fixture.store = nil
+        }
+        #expect(deadLettered, "the child dead-lettered nothing: it did not run")
+    }
+
     /// A child appending and running retention is killed at random moments, deletions
     /// included: after each reopen the partition is consistent, its log start never moves back
     /// and is at least what the child saw, offsets are dense from it, and every acknowledged

@@ -34,7 +34,7 @@ public final class ConsumerGroup: Sendable {
     /// True once the group has a file on disk (it committed at least once).
     var exists: Bool { Directory(fileSystem: (store?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
 
-    private func liveStore() throws(StreamStoreError) -> Store {
+    func liveStore() throws(StreamStoreError) -> Store {
         guard let store, !store.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
         return store
     }

@@ -51,8 +51,9 @@ final class MemberReader: @unchecked Sendable {
         }
     }
 
-    /// Drops released partitions (with their undelivered records) and opens cursors for new
-    /// ones at the group's committed offsets.
+    /// Drops released partitions (with their undelivered records) and opens cursors at the
+    /// group's committed offsets for owned partitions without one: new ones, and, for a reader
+    /// made after an earlier one of the same member stopped, those the member kept.
     private func applyAssignment() throws(StreamStoreError) {
         let change = consumer.coordinator.sync(consumer.member)
         if !change.released.isEmpty {
@@ -62,9 +63,10 @@ final class MemberReader: @unchecked Sendable {
             pending = keep
             pendingIndex = 0
         }
-        guard !change.acquired.isEmpty else { return }
+        let opening = change.owned.filter { cursors[$0] == nil }
+        guard !opening.isEmpty else { return }
         let committed = try consumer.group.committedOffsets(topic: consumer.topic.name)
-        for partition in change.acquired {
+        for partition in opening {
             let start: StartPosition
             if let offset = committed[partition] {
                 start = .offset(offset)

@@ -1,4 +1,5 @@
-/// A `message-id` as the de-duplication window keys it: its bytes, hashed once.
+/// A `message-id` as the de-duplication window keys it (with a redrive count when the record
+/// was redriven: ``Topic/dedupeKey(messageID:redriveCount:)``): its bytes, hashed once.
 ///
 /// Keying a dictionary by `[UInt8]` hashes every byte through `Hasher` on each look-up, insert
 /// and, worse, on each neighbour a removal moves (Swift's dictionaries shift entries back on
@@ -21,6 +22,4 @@ struct MessageID: Hashable, Sendable {
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-    var string: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -24,6 +24,11 @@ public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStr
     public static let schemaVersion: HeaderName = "schema-version"
     /// The value's media type, e.g. `application/json`.
     public static let contentType: HeaderName = "content-type"
+    /// How many times the record was redriven from its topic's dead-letter topic back into the
+    /// topic (``Store/redriveDeadLetters(topic:group:limit:dryRun:filter:)``), in decimal; absent
+    /// on a record that never was. A de-duplicated topic tells redrives of one message apart by
+    /// it (``TopicConfig/dedupeWindowMilliseconds``).
+    public static let redriveCount: HeaderName = "redrive-count"
 }
 
 extension RecordHeader {
@@ -50,6 +55,22 @@ extension HeaderCarrying {
     public var eventType: String? { headerString(.eventType) }
     public var schemaVersion: String? { headerString(.schemaVersion) }
     public var contentType: String? { headerString(.contentType) }
+    /// The `redrive-count` header as a number: 0 when absent or not a canonical decimal.
+    public var redriveCount: Int { HeaderName.redriveCount(headers.first { $0.key == HeaderName.redriveCount.rawValue }?.value) ?? 0 }
+}
+
+extension HeaderName {
+    /// A `redrive-count` value as a number, when it is a positive decimal without a sign or
+    /// leading zeros (what redrive writes); nil otherwise.
+    static func redriveCount(_ bytes: (some Collection<UInt8>)?) -> Int? {
+        guard let bytes, (1...18).contains(bytes.count), bytes.first != UInt8(ascii: "0") else { return nil }
+        var count = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            count = count * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return count
+    }
 }
 
 extension Record: HeaderCarrying {}

@@ -62,6 +62,12 @@ public enum Limits {
     /// ``TopicConfig/dedupeMaxMessageIDs`` times this.
     public static let maxMessageIDBytes = 256
 
+    /// Longest error text a dead letter keeps in its `dlq-error` header, in UTF-8 bytes; a
+    /// longer description is cut (at a character boundary) and ends in "…". A stack of nested
+    /// errors can be long, and the dead letter must still fit ``maxRecordBytes`` beside the
+    /// record it carries.
+    public static let maxDeadLetterErrorBytes = 4096
+
     /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000

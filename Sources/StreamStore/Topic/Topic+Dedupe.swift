@@ -5,6 +5,12 @@
 /// waited for outside it. A duplicate is acknowledged only once its original is as durable as
 /// the flush policy promises, and ids whose append failed its fsync are forgotten again, so a
 /// retry of an unacknowledged record is written.
+///
+/// A record redriven from the dead-letter topic carries its message's `message-id` and a
+/// `redrive-count`: it is a new delivery of a message the window may still hold (its original,
+/// or an earlier redrive). So the window keys a record by its id and its redrive count
+/// (``dedupeKey(messageID:redriveCount:)``): each redrive is written once, and a repeat of the
+/// same redrive (a crash between its append and the redrive's commit) is a duplicate.
 extension Topic {
     func appendDeduplicating(_ batch: RecordBatch, to partition: Partition, expectedNextOffset: Int64?) async throws(StreamStoreError) -> AppendReceipt {
         let values = batch.headerValues(forKey: HeaderName.messageID.rawValue)
@@ -17,7 +23,9 @@ extension Topic {
                     topic: name, partition: partition.id)
             }
         }
-        let ids = values.map { $0.map(MessageID.init) }
+        // Keyed by id and redrive count (``dedupeKey(messageID:redriveCount:)``).
+        let redriveCounts = batch.headerValues(forKey: HeaderName.redriveCount.rawValue)
+        let ids = zip(values, redriveCounts).map { value, count in value.map { MessageID(Topic.dedupeKey(messageID: $0, redriveCount: count)) } }
         let now = partition.context.clock.nowMilliseconds()
         // An idempotent producer's batches are de-duplicated by their sequence numbers: dropping
         // records from them would break the sequence ranges. Their ids still enter the window.
@@ -35,7 +43,7 @@ extension Topic {
                 guard let id else { continue }
                 if checks, let original = window.lookup(id) {
                     duplicates.append(DuplicateRecord(
-                        index: index, reason: .messageID(id.string),
+                        index: index, reason: .messageID(String(decoding: values[index]!, as: UTF8.self)),
                         originalPartition: original.partition, originalOffset: original.offset))
                     dropped[index] = true
                     droppedCount += 1
@@ -66,7 +74,7 @@ extension Topic {
             }
             for repeated in repeatsInBatch {
                 duplicates.append(DuplicateRecord(
-                    index: repeated.index, reason: .messageID(repeated.id.string),
+                    index: repeated.index, reason: .messageID(String(decoding: values[repeated.index]!, as: UTF8.self)),
                     originalPartition: partition.id, originalOffset: base + Int64(repeated.first - droppedBefore[repeated.first])))
             }
             return (written, duplicates)
@@ -138,7 +146,8 @@ extension Topic {
                             guard record.timestamp >= since, case .some(.some(let id)) = record.headerValue(forKey: HeaderName.messageID.rawValue),
                                 id.count <= Limits.maxMessageIDBytes
                             else { return }
-                            found.append((record.timestamp, Array(id), partition.id, record.offset))
+                            let count = record.headerValue(forKey: HeaderName.redriveCount.rawValue) ?? nil
+                            found.append((record.timestamp, Topic.dedupeKey(messageID: Array(id), redriveCount: count), partition.id, record.offset))
                         }
                     }
                     offset = last.nextOffset
@@ -158,5 +167,14 @@ extension Topic {
             partitions.first?.context.logger.info("De-duplication window of \(name): \(window.count) message ids from the last \(windowMilliseconds) ms.")
         }
         return window
+    }
+
+    /// The window's key for a record: its message id, followed by a zero byte and its redrive
+    /// count when it has one (a positive decimal `redrive-count` header). Message ids are text
+    /// (a UUID, an order number), which has no zero bytes, so a plain id never looks like a
+    /// redriven one.
+    static func dedupeKey(messageID: [UInt8], redriveCount: (some Collection<UInt8>)?) -> [UInt8] {
+        guard let count = HeaderName.redriveCount(redriveCount) else { return messageID }
+        return messageID + [0] + Array(String(count).utf8)
     }
 }
