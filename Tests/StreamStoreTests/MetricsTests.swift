@@ -176,17 +176,20 @@ import Testing
         #expect(try store.group("slow").lag(topic: "events").first?.lagRecords == 400 - logStart)
     }
 
-    @Test func deadLettersAreCountedPerTopicFromTheStoreOrAConsumer() throws {
+    @Test func everyDeadLetteredRecordIsCountedForItsTopic() async throws {
         let fixture = try StoreFixture()
         let metrics = TestMetrics()
         let store = try fixture.open(metrics: metrics)
-        _ = try fixture.topic()
-        let consumer = try store.consumer(group: "billing", topic: "events")
-        store.metrics.recordDeadLetter(topic: "events")
-        consumer.group.metrics?.recordDeadLetter(topic: consumer.topic.name)
-        store.metrics.recordDeadLetter(topic: "other")
-        #expect(try counter(metrics, "streamstore_dead_letters_total", [("topic", "events")]) == 2)
-        #expect(try counter(metrics, "streamstore_dead_letters_total", [("topic", "other")]) == 1)
+        let orders = try fixture.topic("orders")
+        try await fixture.appendOrders(orders, count: 10, partition: 0)
+        let consumer = try store.consumer(group: "billing", topic: "orders")
+        let report = try await consumer.process(retry: exactRetry(maxAttempts: 2), maxRecords: 10, sleep: RecordedSleeps().sleep) { record in
+            if record.offset % 4 == 1 { throw HandlerFailure("poison") }
+        }
+        #expect(report.deadLetteredRecords == 3)
+        #expect(try counter(metrics, "streamstore_dead_letters_total", [("topic", "orders")]) == 3)
+        // The dead-letter topic's own appends are counted as appends of its topic.
+        #expect(try counter(metrics, "streamstore_appended_records_total", [("topic", "orders.dlq"), ("partition", "0")]) == 3)
     }
 
     @Test func aStoreReopenedWithTheSameFactoryGoesOnCountingTheSameSeries() async throws {

@@ -135,6 +135,7 @@ extension Consumer {
             originPartition: record.partition, originOffset: record.offset, deadLetterTopic: dlq.name, deadLetterPartition: appended.partition,
             deadLetterOffset: appended.offset, attempts: attempts, error: letter.headerString(.deadLetterError) ?? "")
         deadLettered(receipt, logger: store.options.logger)
+        store.metrics.recordDeadLetter(topic: topic.name)
         return receipt
     }
 

@@ -28,9 +28,6 @@ public final class ConsumerGroup: Sendable {
         state = Locked(State())
     }
 
-    /// The store's metrics, for the consumer's dead-letter helper; nil once the store is gone.
-    var metrics: StoreMetrics? { store?.metrics }
-
     /// True once the group has a file on disk (it committed at least once).
     var exists: Bool { Directory(fileSystem: (store?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
 

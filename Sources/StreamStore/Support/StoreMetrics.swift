@@ -40,8 +40,8 @@ final class StoreMetrics: Sendable {
         TopicMetrics(dedupeHits: factory.makeCounter(label: MetricName.dedupeHits, dimensions: [("topic", name)]))
     }
 
-    /// Counts one record of `topic` given up on and appended to its dead-letter topic, for the
-    /// consumer's dead-letter helper (reach it as `store.metrics` or `consumer.group.metrics`).
+    /// Counts one record of `topic` given up on and appended to its dead-letter topic
+    /// (`Consumer.process`, once the dead letter is durable).
     func recordDeadLetter(topic: String) {
         let counter = deadLetters.withLock { counters in
             if let counter = counters[topic] { return counter }
