@@ -526,15 +526,17 @@ enum HelpGoldens {
             OVERVIEW: Check every batch of every segment; exit 3 if anything is corrupt.
 
             Reads every segment of every partition (or of TOPIC's) and checks each batch's
-            length, magic, CRC32C and offsets, that every record decodes, and that the
-            offset index agrees with the log. Prints a row per segment, each problem under
-            its segment, and a summary; exits 0 when all is sound, 3 when any problem was
-            found, 1 when verify itself could not run. Look closer at a damaged segment
-            with stream-tool dump FILE.
+            length, magic, CRC32C and offsets, that every record decodes, that the offset
+            index agrees with the log, and that a sealed segment's correlation filter (used
+            by trace) is intact and holds every correlation id of its log. Prints a row per
+            segment, each problem under its segment, and a summary; exits 0 when all is
+            sound, 3 when any problem was found, 1 when verify itself could not run. Look
+            closer at a damaged segment with stream-tool dump FILE.
 
             --json prints one JSON document: topics, each with its name and partitions,
             each with its partition number and segments, each with file, baseOffset,
-            batches, records, bytes, validBytes and problems (sentences); then the totals
+            batches, records, bytes, validBytes, correlationFilter (ok, missing, bad, or
+            notApplicable for an active segment) and problems (sentences); then the totals
             segments, batches, records, bytes and problems.
 
             USAGE: stream-tool verify [--store <DIR>] [--log-level <LEVEL>] [<topic>] [--json]

@@ -10,16 +10,22 @@ final class PartitionContext: Sendable {
     let settings: Locked<TopicConfig>
     let fileSystem: FileSystem
     let cache: SegmentFileCache
+    /// Builds the correlation filters of segments this partition seals (store-wide).
+    let correlationFilters: CorrelationFilterQueue
     let clock: StoreClock
     let logger: Logger
 
-    init(topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger) {
+    init(
+        topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache,
+        correlationFilters: CorrelationFilterQueue, clock: StoreClock, logger: Logger
+    ) {
         self.topic = topic
         self.partition = partition
         self.folder = folder
         self.settings = settings
         self.fileSystem = fileSystem
         self.cache = cache
+        self.correlationFilters = correlationFilters
         self.clock = clock
         var logger = logger
         logger[metadataKey: "topic"] = "\(topic)"

@@ -32,19 +32,25 @@ public final class Store: Sendable {
         /// How often retention runs in the background while the store is open (default 5
         /// minutes; nil: only when ``Store/enforceRetention(topic:dryRun:)`` is called).
         public var retentionCheckMilliseconds: Int64?
+        /// Keep a correlation filter per sealed segment (`.cfilter`, built in the background when
+        /// a segment rolls), so ``Store/trace(correlationID:topics:)`` skips the segments that
+        /// cannot hold an id. Default on. Off, nothing builds, reads or writes filters, and a
+        /// trace scans every segment.
+        public var usesCorrelationFilters: Bool
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         public init(
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
             openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
-            retentionCheckMilliseconds: Int64? = 300_000
+            retentionCheckMilliseconds: Int64? = 300_000, usesCorrelationFilters: Bool = true
         ) {
             self.logger = logger
             self.clock = clock
             self.createIfMissing = createIfMissing
             self.openSegmentFilesLimit = openSegmentFilesLimit
             self.retentionCheckMilliseconds = retentionCheckMilliseconds
+            self.usesCorrelationFilters = usesCorrelationFilters
         }
     }
 
@@ -52,6 +58,7 @@ public final class Store: Sendable {
     let options: Options
     private let lockFile: File
     private let cache: SegmentFileCache
+    let correlationFilters: CorrelationFilterQueue
     let state: Locked<State>
 
     struct State {
@@ -76,11 +83,15 @@ public final class Store: Sendable {
     /// True when the previous process closed the store cleanly.
     public let openedCleanly: Bool
 
-    private init(path: String, options: Options, lockFile: File, cache: SegmentFileCache, topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool) {
+    private init(
+        path: String, options: Options, lockFile: File, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue, topics: [String: Topic],
+        recoveries: [PartitionRecovery], clean: Bool
+    ) {
         self.path = path
         self.options = options
         self.lockFile = lockFile
         self.cache = cache
+        self.correlationFilters = correlationFilters
         self.state = Locked(State(topics: topics))
         self.recoveries = recoveries
         self.openedCleanly = clean
@@ -137,6 +148,7 @@ public final class Store: Sendable {
         }
 
         let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
+        let correlationFilters = CorrelationFilterQueue(isEnabled: options.usesCorrelationFilters)
         var topics: [String: Topic] = [:]
         var recoveries: [PartitionRecovery] = []
         for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
@@ -152,11 +164,13 @@ public final class Store: Sendable {
                     path: manifestPath)
             }
             try manifest.config.validate()
-            let (topic, recovered) = try openTopic(name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options)
+            let (topic, recovered) = try openTopic(name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, correlationFilters: correlationFilters, options: options)
             topics[name] = topic
             recoveries += recovered
         }
-        let store = Store(path: path, options: options, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+        let store = Store(
+            path: path, options: options, lockFile: lockFile, cache: cache, correlationFilters: correlationFilters, topics: topics, recoveries: recoveries,
+            clean: clean)
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
             let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
             store.state.withLock { $0.retentionTimer = timer }
@@ -164,14 +178,16 @@ public final class Store: Sendable {
         return store
     }
 
-    private static func openTopic(name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
+    private static func openTopic(
+        name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue, options: Options
+    ) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
         var partitions: [Partition] = []
         var recoveries: [PartitionRecovery] = []
         let settings = Locked(config)
         for index in 0..<config.partitionCount {
             let context = PartitionContext(
                 topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), settings: settings,
-                fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger)
+                fileSystem: options.fileSystem, cache: cache, correlationFilters: correlationFilters, clock: options.clock, logger: options.logger)
             do {
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
                 if let recovery = opened.recovery { recoveries.append(recovery) }
@@ -222,7 +238,7 @@ public final class Store: Sendable {
             let folder = FileNames.join(path, name)
             try directory.create(folder)
             let manifest = TopicManifest(formatVersion: StoreManifest.currentFormatVersion, name: name, config: config)
-            let (topic, _) = try Store.openTopic(name: name, config: config, folder: folder, clean: false, cache: cache, options: options)
+            let (topic, _) = try Store.openTopic(name: name, config: config, folder: folder, clean: false, cache: cache, correlationFilters: correlationFilters, options: options)
             // The config is written last: a topic folder without it is ignored on open, so a
             // crash part way through creation leaves no half-made topic.
             try directory.writeAtomically(try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
@@ -230,6 +246,12 @@ public final class Store: Sendable {
             state.topics[name] = topic
             return topic
         }
+    }
+
+    /// A store dropped without ``close()`` releases its lock with its last reference; no filter
+    /// build may write into the folder after that, behind the next opener's back.
+    deinit {
+        correlationFilters.stop()
     }
 
     /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
@@ -242,8 +264,10 @@ public final class Store: Sendable {
             return (Array(state.topics.values), Array(state.groups.values), state.retentionTimer)
         }
         guard let (topics, groups, timer) = closing else { return }
-        // A retention run under way finishes first; none starts after this.
+        // A retention run under way finishes first; none starts after this. Filter builds stop
+        // too: a filter is a cache that a later trace rebuilds, not worth a wait.
         timer?.stop()
+        correlationFilters.stop()
         var firstError: StreamStoreError?
         for group in groups {
             do throws(StreamStoreError) { try group.close() } catch { firstError = firstError ?? error }
