@@ -49,7 +49,7 @@ final class CorrelationFilterQueue: @unchecked Sendable {
             guard let binding = try segment.sealedBinding() else { return }
             if case .usable = segment.loadCorrelationFilter(binding: binding).lookup { return }
             let (outcome, filter) = try segment.scanCorrelations(
-                to: binding.logBytes, decompressor: decompressor, building: binding, shouldContinue: { !isStopped })
+                to: binding.logBytes, decompressor: decompressor, building: binding, shouldContinue: { !isStopped }) { _ in }
             guard let filter else {
                 if case .stopped = outcome.stop { return }
                 segment.context.logger.warning(

@@ -53,7 +53,7 @@ extension Segment {
     /// segment would deny ids it never saw).
     func scanCorrelations(
         to end: Int64, decompressor: ZstdDecompressor, building binding: CorrelationFilter.Binding?,
-        shouldContinue: () -> Bool = { true }, _ body: (CorrelationScan.CorrelatedRecord) -> Void = { _ in }
+        shouldContinue: () -> Bool = { true }, _ body: (CorrelationScan.CorrelatedRecord) -> Void
     ) throws(StreamStoreError) -> (outcome: CorrelationScan.Outcome, filter: CorrelationFilter?) {
         let files = try openFiles()
         var filter = binding.map { CorrelationFilter(binding: $0, expectedIDs: $0.nextOffset - $0.baseOffset) }
