@@ -30,7 +30,7 @@ struct StreamTool: AsyncParsableCommand {
             """,
         subcommands: [
             Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, Describe.self, Retention.self, Dump.self, Verify.self,
-            Demo.self, Bench.self,
+            Trace.self, Demo.self, Bench.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands

@@ -47,6 +47,8 @@ enum HelpGoldens {
                                       entries of an .index or .timeindex file.
               verify                  Check every batch of every segment; exit 3 if
                                       anything is corrupt.
+              trace                   List every record of a correlation id across topics,
+                                      and which groups processed it.
               demo                    Fill the store with sample order events, replay,
                                       rebuild a projection, consume.
               bench                   Throughput and latency benchmarks against this store.
@@ -540,15 +542,17 @@ enum HelpGoldens {
             OVERVIEW: Check every batch of every segment; exit 3 if anything is corrupt.
 
             Reads every segment of every partition (or of TOPIC's) and checks each batch's
-            length, magic, CRC32C and offsets, that every record decodes, and that the
-            offset index agrees with the log. Prints a row per segment, each problem under
-            its segment, and a summary; exits 0 when all is sound, 3 when any problem was
-            found, 1 when verify itself could not run. Look closer at a damaged segment
-            with stream-tool dump FILE.
+            length, magic, CRC32C and offsets, that every record decodes, that the offset
+            index agrees with the log, and that a sealed segment's correlation filter (used
+            by trace) is intact and holds every correlation id of its log. Prints a row per
+            segment, each problem under its segment, and a summary; exits 0 when all is
+            sound, 3 when any problem was found, 1 when verify itself could not run. Look
+            closer at a damaged segment with stream-tool dump FILE.
 
             --json prints one JSON document: topics, each with its name and partitions,
             each with its partition number and segments, each with file, baseOffset,
-            batches, records, bytes, validBytes and problems (sentences); then the totals
+            batches, records, bytes, validBytes, correlationFilter (ok, missing, bad, or
+            notApplicable for an active segment) and problems (sentences); then the totals
             segments, batches, records, bytes and problems.
 
             USAGE: stream-tool verify [--store <DIR>] [--log-level <LEVEL>] [<topic>] [--json]
@@ -564,6 +568,55 @@ enum HelpGoldens {
                                       notice, warning, error, critical)
 
             OPTIONS:
+              --json                  Print one JSON document instead of a table.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool trace": #"""
+            OVERVIEW: List every record of a correlation id across topics, and which groups
+            processed it.
+
+            Finds every record whose correlation-id header is CORRELATION_ID, in every
+            topic (or the --topic ones), and prints them in time order: time, topic,
+            partition, offset, event-type, message-id and causation-id, then a column per
+            consumer group that consumes one of those topics: ✓ when the group's committed
+            offset is past the record, pending when it is not, - when the group does not
+            consume the record's topic. A summary says how many segments were scanned and
+            how many their correlation filters let the trace skip. Says so when no record
+            has the id.
+
+            Each sealed segment keeps a correlation filter (a .cfilter file beside its
+            .log); a trace reads it to skip segments that cannot hold the id, scans every
+            other segment (the newest of each partition always), and writes the filter of a
+            segment that had none. Exits 0 (also when nothing is found), 3 when part of the
+            log could not be read (the records there are missing from the trace; run
+            stream-tool verify).
+
+            --json prints {"correlationId":...,"records":[{"topic":...,"partition":0,
+            "offset":...,"timestamp":ms,"key":...|null,"eventType":...|null,
+            "messageId":...|null,"causationId":...|null,"valueBytes":N|null,
+            "headers":{...},"groups":[{"group":...,"committedOffset":N|null,
+            "processed":true|false}]}],"groups":[names],"statistics":{"segmentsScanned":...,
+            "segmentsSkippedByFilter":...,"segmentsWithoutUsableFilter":...,
+            "filtersWritten":...,"bytesRead":...,"elapsedMicroseconds":...},
+            "problems":[sentences]}; keys and header values that are not UTF-8 come as
+            keyBase64 and headersBase64, as replay writes them.
+
+            USAGE: stream-tool trace [--store <DIR>] [--log-level <LEVEL>] <correlation-id> [--topic <TOPIC> ...] [--json]
+
+            ARGUMENTS:
+              <correlation-id>        The value of the correlation-id header to look for.
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --topic <TOPIC>         Search only this topic (repeat for more; default:
+                                      every topic).
               --json                  Print one JSON document instead of a table.
               -h, --help              Show help information.
 

@@ -197,6 +197,8 @@ extension Partition {
                 groupCommit.syncSealedSegment(sealedLog, recoveryPoint: nextOffset)
             }
             sealing.seal(nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: cadence.maxTimestamp)
+            // Its correlation filter is made off the append path, from the sealed bytes.
+            context.correlationFilters.schedule(sealing)
             // Opening after a crash then scans only the new segment's headers for producer state.
             try writeProducerSnapshot()
             segments.append(fresh.segment)
@@ -223,6 +225,7 @@ enum SegmentCreator {
         // Leftovers of an earlier attempt at this base offset hold nothing we need.
         try directory.remove(segment.offsetIndexPath)
         try directory.remove(segment.timeIndexPath)
+        try directory.remove(segment.correlationFilterPath)
         let log = try File.open(segment.logPath, create: true, fileSystem: context.fileSystem)
         try log.truncate(to: 0)
         let files = try segment.openIndexes(log: log)

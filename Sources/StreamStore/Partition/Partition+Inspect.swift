@@ -27,6 +27,22 @@ public struct SegmentReport: Sendable, Equatable {
     public var fileBytes: Int64
     /// Problems found; empty when the segment is sound.
     public var problems: [String]
+    /// Whether the segment's correlation filter was checked, and what was found.
+    public var correlationFilter: CorrelationFilterCheck = .notApplicable
+}
+
+/// What `verify` found of a segment's correlation filter (`.cfilter`, which lets traces skip the
+/// segment). A bad filter is also one of the segment's ``SegmentReport/problems``.
+public enum CorrelationFilterCheck: String, Sendable, Equatable {
+    /// The filter is intact, names this segment, and holds every correlation id in its log.
+    case ok
+    /// The sealed segment has no filter (sealed just before a close, or never traced): traces
+    /// scan it, and the first one writes its filter.
+    case missing
+    /// The filter is corrupt, stale, or lacks an id of the log: traces do not trust it.
+    case bad
+    /// The active segment (traces always scan it), or a store without correlation filters.
+    case notApplicable
 }
 
 extension Partition {
@@ -104,19 +120,27 @@ extension Partition {
             if scan.stop == .end && scan.nextOffset != expectedEnd {
                 report.problems.append("segment ends at offset \(scan.nextOffset), expected \(expectedEnd)")
             }
-            // Every record must decode, not only every batch pass its CRC.
+            var filterCheck = try correlationFilterCheck(of: segment, isActive: index == segments.count - 1)
+            // Every record must decode, not only every batch pass its CRC; and a filter must
+            // hold the correlation id of every record.
             var position: Int64 = 0
             while position < scan.validBytes {
                 let batches = try readBatchesForVerify(files: files, at: position, limit: scan.validBytes)
                 if batches.isEmpty { break }
                 for batch in batches {
-                    do { try (batch.isCompressed ? decompress(batch, segment: segment, at: position) : batch).forEachRecord { _ in } } catch {
+                    do {
+                        try (batch.isCompressed ? decompress(batch, segment: segment, at: position) : batch).forEachRecord { record in
+                            filterCheck.look(at: record)
+                        }
+                    } catch {
                         report.problems.append("batch at offset \(batch.baseOffset): \(error)")
                     }
                     position += Int64(batch.byteCount)
                 }
                 progress(position)
             }
+            report.correlationFilter = filterCheck.status
+            if let problem = filterCheck.problem(path: segment.correlationFilterPath) { report.problems.append(problem) }
             let offsetEntries = files.offsetIndex.entries().map { (Int64($0.relativeOffset) + segment.baseOffset, Int64($0.position)) }
             let expectedOffsets = scan.offsetEntries.map { ($0.offset, $0.position) }
             // The index can only be judged against a log that scanned to its end.

@@ -10,13 +10,15 @@ final class PartitionContext: Sendable {
     let settings: Locked<TopicConfig>
     let fileSystem: FileSystem
     let cache: SegmentFileCache
+    /// Builds the correlation filters of segments this partition seals (store-wide).
+    let correlationFilters: CorrelationFilterQueue
     let clock: StoreClock
     let logger: Logger
     let metrics: PartitionMetrics
 
     init(
-        topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache, clock: StoreClock, logger: Logger,
-        metrics: PartitionMetrics
+        topic: String, partition: Int, folder: String, settings: Locked<TopicConfig>, fileSystem: FileSystem, cache: SegmentFileCache,
+        correlationFilters: CorrelationFilterQueue, clock: StoreClock, logger: Logger, metrics: PartitionMetrics
     ) {
         self.topic = topic
         self.partition = partition
@@ -24,6 +26,7 @@ final class PartitionContext: Sendable {
         self.settings = settings
         self.fileSystem = fileSystem
         self.cache = cache
+        self.correlationFilters = correlationFilters
         self.clock = clock
         var logger = logger
         logger[metadataKey: "topic"] = "\(topic)"

@@ -54,6 +54,7 @@ enum PartitionLoader {
         for name in names {
             let base = FileNames.baseOffset(ofSegmentFile: name, suffix: FileNames.offsetIndexSuffix)
                 ?? FileNames.baseOffset(ofSegmentFile: name, suffix: FileNames.timeIndexSuffix)
+                ?? FileNames.baseOffset(ofSegmentFile: name, suffix: FileNames.correlationFilterSuffix)
             if let base, !baseSet.contains(base) { try directory.remove(FileNames.join(folder, name)) }
         }
         let checkpointPath = FileNames.join(folder, FileNames.checkpoints)
@@ -165,6 +166,9 @@ enum PartitionLoader {
             if scan.stop != .end || gap {
                 report.truncatedBytes += logBytes - scan.validBytes
                 report.reason = gap ? "segment ends at offset \(scan.nextOffset) but the next begins at \(segments[index + 1].baseOffset)" : scan.stop.sentence
+                // The filter goes before the bytes it describes: a crash in between must not
+                // leave a filter beside a log that lost records.
+                try directory.remove(segment.correlationFilterPath)
                 try log.truncate(to: scan.validBytes)
                 try context.syncLog(log)
                 // Offsets are dense: nothing after an invalid spot can be served, so later
@@ -175,6 +179,7 @@ enum PartitionLoader {
                     try directory.remove(later.logPath)
                     try directory.remove(later.offsetIndexPath)
                     try directory.remove(later.timeIndexPath)
+                    try directory.remove(later.correlationFilterPath)
                 }
                 segments.removeSubrange((index + 1)...)
                 scan.stop = .end

@@ -14,7 +14,7 @@ public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStr
     /// (``TopicConfig/dedupeWindowMilliseconds``) and of idempotent consumers.
     public static let messageID: HeaderName = "message-id"
     /// Shared by every message of one business flow (an order, a request), so its path through
-    /// topics and groups can be traced (``Store/trace(correlationID:)``).
+    /// topics and groups can be traced (``Store/trace(correlationID:topics:)``).
     public static let correlationID: HeaderName = "correlation-id"
     /// The message id of the message whose handling produced this one.
     public static let causationID: HeaderName = "causation-id"

@@ -12,6 +12,8 @@ struct LogScanner {
         case corrupt(position: Int64, reason: String)
         /// The file ends inside a batch at `position` (a torn write).
         case torn(position: Int64, neededBytes: Int, availableBytes: Int64)
+        /// The caller asked to stop; `position` is the end of the last batch it was given.
+        case stopped(position: Int64)
     }
 
     let file: File
@@ -23,6 +25,18 @@ struct LogScanner {
     func scan(
         from start: Int64, expectedBaseOffset: Int64?,
         _ body: (BatchHeader, Int64) throws(StreamStoreError) -> Void
+    ) throws(StreamStoreError) -> Stop {
+        try scanBatches(from: start, expectedBaseOffset: expectedBaseOffset) { (header, position, _) throws(StreamStoreError) in
+            try body(header, position)
+            return true
+        }
+    }
+
+    /// Like ``scan(from:expectedBaseOffset:_:)``, and `body` also gets the batch's bytes (valid
+    /// only during the call) and returns false to stop after it.
+    func scanBatches(
+        from start: Int64, expectedBaseOffset: Int64?,
+        _ body: (BatchHeader, Int64, UnsafeRawBufferPointer) throws(StreamStoreError) -> Bool
     ) throws(StreamStoreError) -> Stop {
         var chunkStart = start
         var expected = expectedBaseOffset
@@ -40,9 +54,14 @@ struct LogScanner {
                 while position < got {
                     switch BatchHeader.probe(view, at: position, expectedBaseOffset: expected) {
                     case .valid(let header):
-                        try body(header, chunkStart + Int64(position))
+                        let batch = UnsafeRawBufferPointer(rebasing: view[position..<(position + header.totalBytes)])
+                        let goOn = try body(header, chunkStart + Int64(position), batch)
                         position += header.totalBytes
                         if expected != nil { expected = header.nextOffset }
+                        if !goOn {
+                            stop = .stopped(position: chunkStart + Int64(position))
+                            return
+                        }
                     case .incomplete(let available):
                         needed = available >= BatchHeader.lengthPrefixSize
                             ? Int(BigEndian.load(Int32.self, view.baseAddress! + position, BatchHeader.Field.batchLength))
@@ -79,6 +98,7 @@ extension LogScanner.Stop {
         case .corrupt(let position, let reason): return "invalid batch at byte \(position): \(reason)"
         case .torn(let position, let needed, let available):
             return "torn batch at byte \(position): \(available) of its \(needed) bytes are present"
+        case .stopped(let position): return "the scan was stopped at byte \(position)"
         }
     }
 }

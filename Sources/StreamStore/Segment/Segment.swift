@@ -10,7 +10,8 @@ final class Segment: @unchecked Sendable {
     let logPath: String
     let offsetIndexPath: String
     let timeIndexPath: String
-    private let context: PartitionContext
+    let correlationFilterPath: String
+    let context: PartitionContext
     private let lock = Lock()
     private var files: SegmentFiles?
     /// True while this is the partition's active segment: its files are pinned open.
@@ -29,6 +30,7 @@ final class Segment: @unchecked Sendable {
         logPath = FileNames.logFile(folder: folder, baseOffset: baseOffset)
         offsetIndexPath = FileNames.offsetIndexFile(folder: folder, baseOffset: baseOffset)
         timeIndexPath = FileNames.timeIndexFile(folder: folder, baseOffset: baseOffset)
+        correlationFilterPath = FileNames.correlationFilterFile(folder: folder, baseOffset: baseOffset)
     }
 
     /// Makes this the active segment with these open files (new, recovered, or reopened).
@@ -64,6 +66,16 @@ final class Segment: @unchecked Sendable {
         try directory.remove(logPath)
         try directory.remove(offsetIndexPath)
         try directory.remove(timeIndexPath)
+        try directory.remove(correlationFilterPath)
+    }
+
+    /// Runs `body` with the segment's lock held unless retention deleted the segment (then nil):
+    /// a file written beside the log this way never outlives it.
+    func unlessDeleted<T>(_ body: () throws(StreamStoreError) -> T) throws(StreamStoreError) -> T? {
+        try lock.withLock { () throws(StreamStoreError) -> T? in
+            guard !isDeleted else { return nil }
+            return try body()
+        }
     }
 
     /// Tells a sealed segment loaded from disk where it ends (the next segment's base offset).
@@ -99,11 +111,13 @@ final class Segment: @unchecked Sendable {
         }
     }
 
-    /// Size of a sealed segment's log, opening it if needed.
+    /// Size of a sealed segment's log. Only the log is looked at (its indexes are not opened),
+    /// so a trace can check a segment's correlation filter without touching its indexes.
     func sealedSize() throws(StreamStoreError) -> Int64 {
-        if let size = lock.withLock({ sealedSizeBytes }) { return size }
-        let files = try openFiles()
-        let size = try files.log.size()
+        let (known, deleted) = lock.withLock { (sealedSizeBytes, isDeleted) }
+        if let known { return known }
+        guard !deleted else { return try openFiles().log.size() }
+        let size = try File.open(logPath, create: false, readOnly: true, fileSystem: context.fileSystem).size()
         lock.withLock { sealedSizeBytes = size }
         return size
     }

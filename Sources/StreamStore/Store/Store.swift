@@ -38,13 +38,18 @@ public final class Store: Sendable {
         /// the store opens (no-op if it never bootstrapped one), as swift-metrics libraries do.
         /// Give a factory to keep one store's metrics apart, as tests do with `TestMetrics`.
         public var metricsFactory: (any MetricsFactory)?
+        /// Keep a correlation filter per sealed segment (`.cfilter`, built in the background when
+        /// a segment rolls), so ``Store/trace(correlationID:topics:)`` skips the segments that
+        /// cannot hold an id. Default on. Off, nothing builds, reads or writes filters, and a
+        /// trace scans every segment.
+        public var usesCorrelationFilters: Bool
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         public init(
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
             openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
-            retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil
+            retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil, usesCorrelationFilters: Bool = true
         ) {
             self.logger = logger
             self.clock = clock
@@ -52,6 +57,7 @@ public final class Store: Sendable {
             self.openSegmentFilesLimit = openSegmentFilesLimit
             self.retentionCheckMilliseconds = retentionCheckMilliseconds
             self.metricsFactory = metricsFactory
+            self.usesCorrelationFilters = usesCorrelationFilters
         }
     }
 
@@ -61,6 +67,7 @@ public final class Store: Sendable {
     let metrics: StoreMetrics
     private let lockFile: File
     private let cache: SegmentFileCache
+    let correlationFilters: CorrelationFilterQueue
     let state: Locked<State>
 
     struct State {
@@ -86,13 +93,15 @@ public final class Store: Sendable {
     public let openedCleanly: Bool
 
     private init(
-        path: String, options: Options, metrics: StoreMetrics, lockFile: File, cache: SegmentFileCache, topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool
+        path: String, options: Options, metrics: StoreMetrics, lockFile: File, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue,
+        topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool
     ) {
         self.path = path
         self.options = options
         self.metrics = metrics
         self.lockFile = lockFile
         self.cache = cache
+        self.correlationFilters = correlationFilters
         self.state = Locked(State(topics: topics))
         self.recoveries = recoveries
         self.openedCleanly = clean
@@ -150,6 +159,7 @@ public final class Store: Sendable {
 
         let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
         let metrics = StoreMetrics(factory: options.metricsFactory)
+        let correlationFilters = CorrelationFilterQueue(isEnabled: options.usesCorrelationFilters)
         var topics: [String: Topic] = [:]
         var recoveries: [PartitionRecovery] = []
         for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
@@ -166,11 +176,14 @@ public final class Store: Sendable {
             }
             try manifest.config.validate()
             let (topic, recovered) = try openTopic(
-                name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, options: options, metrics: metrics)
+                name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, correlationFilters: correlationFilters,
+                options: options, metrics: metrics)
             topics[name] = topic
             recoveries += recovered
         }
-        let store = Store(path: path, options: options, metrics: metrics, lockFile: lockFile, cache: cache, topics: topics, recoveries: recoveries, clean: clean)
+        let store = Store(
+            path: path, options: options, metrics: metrics, lockFile: lockFile, cache: cache, correlationFilters: correlationFilters, topics: topics,
+            recoveries: recoveries, clean: clean)
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
             let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
             store.state.withLock { $0.retentionTimer = timer }
@@ -179,7 +192,8 @@ public final class Store: Sendable {
     }
 
     private static func openTopic(
-        name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, options: Options, metrics: StoreMetrics
+        name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue,
+        options: Options, metrics: StoreMetrics
     ) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
         var partitions: [Partition] = []
         var recoveries: [PartitionRecovery] = []
@@ -187,7 +201,7 @@ public final class Store: Sendable {
         for index in 0..<config.partitionCount {
             let context = PartitionContext(
                 topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), settings: settings,
-                fileSystem: options.fileSystem, cache: cache, clock: options.clock, logger: options.logger,
+                fileSystem: options.fileSystem, cache: cache, correlationFilters: correlationFilters, clock: options.clock, logger: options.logger,
                 metrics: metrics.partition(topic: name, partition: index))
             do {
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
@@ -240,7 +254,8 @@ public final class Store: Sendable {
             try directory.create(folder)
             let manifest = TopicManifest(formatVersion: StoreManifest.currentFormatVersion, name: name, config: config)
             let (topic, _) = try Store.openTopic(
-                name: name, config: config, folder: folder, clean: false, cache: cache, options: options, metrics: metrics)
+                name: name, config: config, folder: folder, clean: false, cache: cache, correlationFilters: correlationFilters, options: options,
+                metrics: metrics)
             // The config is written last: a topic folder without it is ignored on open, so a
             // crash part way through creation leaves no half-made topic.
             try directory.writeAtomically(try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
@@ -250,12 +265,14 @@ public final class Store: Sendable {
         }
     }
 
-    /// A store dropped without ``close()`` (as tests do to simulate a crash) releases its lock
-    /// explicitly rather than only by closing the descriptor: a process being spawned at that
-    /// moment holds a copy of the descriptor until it execs, and would keep the lock (flock
-    /// locks belong to the open file, not to one descriptor), so an immediate reopen here would
-    /// fail with `.storeLocked`.
+    /// A store dropped without ``close()`` (as tests do to simulate a crash) stops its filter
+    /// builds first, so none writes into the folder behind the next opener's back, then
+    /// releases its lock explicitly rather than only by closing the descriptor: a process
+    /// being spawned at that moment holds a copy of the descriptor until it execs, and would
+    /// keep the lock (flock locks belong to the open file, not to one descriptor), so an
+    /// immediate reopen here would fail with `.storeLocked`.
     deinit {
+        correlationFilters.stop()
         _ = options.fileSystem.unlock(lockFile.fd)
     }
 
@@ -269,8 +286,10 @@ public final class Store: Sendable {
             return (Array(state.topics.values), Array(state.groups.values), state.retentionTimer)
         }
         guard let (topics, groups, timer) = closing else { return }
-        // A retention run under way finishes first; none starts after this.
+        // A retention run under way finishes first; none starts after this. Filter builds stop
+        // too: a filter is a cache that a later trace rebuilds, not worth a wait.
         timer?.stop()
+        correlationFilters.stop()
         var firstError: StreamStoreError?
         for group in groups {
             do throws(StreamStoreError) { try group.close() } catch { firstError = firstError ?? error }

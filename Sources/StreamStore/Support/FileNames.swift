@@ -6,6 +6,7 @@
 /// <store>/clean-shutdown        present only between a clean close and the next open
 /// <store>/<topic>/topic.json    topic config
 /// <store>/<topic>/<partition>/<base offset, 20 digits>.log|.index|.timeindex
+/// <store>/<topic>/<partition>/<base offset, 20 digits>.cfilter   correlation ids of a sealed segment
 /// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
 /// <store>/<topic>/<partition>/producers     idempotent-producer state snapshot
 /// <store>/__groups/<group>.offsets         a consumer group's committed offsets
@@ -22,6 +23,8 @@ enum FileNames {
     static let logSuffix = ".log"
     static let offsetIndexSuffix = ".index"
     static let timeIndexSuffix = ".timeindex"
+    /// A sealed segment's Bloom filter of correlation ids (docs/FORMAT.md, "Correlation filter").
+    static let correlationFilterSuffix = ".cfilter"
     /// A file being written before it is renamed into place; leftovers are deleted on open.
     static let temporarySuffix = ".tmp"
     /// A segment file whose deletion has started; finished on open.
@@ -58,6 +61,10 @@ enum FileNames {
 
     static func timeIndexFile(folder: String, baseOffset: Int64) -> String {
         join(folder, segmentStem(baseOffset: baseOffset) + timeIndexSuffix)
+    }
+
+    static func correlationFilterFile(folder: String, baseOffset: Int64) -> String {
+        join(folder, segmentStem(baseOffset: baseOffset) + correlationFilterSuffix)
     }
 
     /// The base offset in a segment file name, or nil when the name is not a segment's.

@@ -41,6 +41,11 @@ public enum Limits {
     /// ``maxIndexBytes``, so thousands of partitions do not reserve 10 MiB each.
     static let initialIndexBytes = 64 * 1024
 
+    /// Largest correlation filter of one segment (docs/FORMAT.md, "Correlation filter"): enough
+    /// for about 13 million distinct ids at 10 bits each. Past it a filter only gets less
+    /// selective (more segments scanned), never wrong; a bigger file is not one of ours.
+    static let maxCorrelationFilterBytes = 16 * 1024 * 1024
+
     /// Topic names: Kafka's rule, so names are safe as folder names and portable to Kafka.
     public static let maxTopicNameBytes = 249
 

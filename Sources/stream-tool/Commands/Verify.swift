@@ -12,15 +12,17 @@ extension StreamTool {
             abstract: "Check every batch of every segment; exit 3 if anything is corrupt.",
             discussion: """
                 Reads every segment of every partition (or of TOPIC's) and checks each batch's \
-                length, magic, CRC32C and offsets, that every record decodes, and that the \
-                offset index agrees with the log. Prints a row per segment, each problem under \
+                length, magic, CRC32C and offsets, that every record decodes, that the \
+                offset index agrees with the log, and that a sealed segment's correlation \
+                filter (used by trace) is intact and holds every correlation id of its log. Prints a row per segment, each problem under \
                 its segment, and a summary; exits 0 when all is sound, 3 when any problem was \
                 found, 1 when verify itself could not run. Look closer at a damaged segment \
                 with stream-tool dump FILE.
 
                 --json prints one JSON document: topics, each with its name and partitions, \
                 each with its partition number and segments, each with file, baseOffset, \
-                batches, records, bytes, validBytes and problems (sentences); then the totals \
+                batches, records, bytes, validBytes, correlationFilter (ok, missing, bad, or \
+                notApplicable for an active segment) and problems (sentences); then the totals \
                 segments, batches, records, bytes and problems.
                 """)
 
@@ -69,6 +71,8 @@ private struct VerifyRun {
         var topics = 0
         var partitions = 0
         var segments = 0
+        /// Segments whose correlation filter was checked and sound.
+        var filters = 0
         var batches = 0
         var records: Int64 = 0
         var bytes: Int64 = 0
@@ -77,7 +81,8 @@ private struct VerifyRun {
         var summary: String {
             let verdict = problems == 0 ? "no problems" : "\(problems) problem\(problems == 1 ? "" : "s")"
             return "Verified \(topics) topic\(topics == 1 ? "" : "s"), \(partitions) partition\(partitions == 1 ? "" : "s"), "
-                + "\(segments) segment\(segments == 1 ? "" : "s"), \(Format.grouped(Int64(batches))) batches, "
+                + "\(segments) segment\(segments == 1 ? "" : "s")"
+                + (filters > 0 ? " (\(filters) with a correlation filter)" : "") + ", \(Format.grouped(Int64(batches))) batches, "
                 + "\(Format.grouped(records)) records, \(Format.bytes(bytes)): \(verdict)."
         }
     }
@@ -147,6 +152,7 @@ private struct VerifyRun {
 
     private mutating func add(_ report: SegmentReport) {
         totals.segments += 1
+        if report.correlationFilter == .ok { totals.filters += 1 }
         totals.batches += report.batchCount
         totals.records += report.recordCount
         totals.bytes += report.fileBytes
@@ -182,6 +188,7 @@ private struct VerifyRun {
             ("records", .integer(report.recordCount)),
             ("bytes", .integer(report.fileBytes)),
             ("validBytes", .integer(report.validBytes)),
+            ("correlationFilter", .string(report.correlationFilter.rawValue)),
             ("problems", .array(report.problems.map { .string($0) })),
         ])
         if !first { output.append(UInt8(ascii: ",")) }
