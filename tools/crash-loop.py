@@ -39,6 +39,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class RoundFailed(Exception):
+    """A check failed: the message says which phase, flush policy and iteration, and what."""
+
+
 def binaries(release):
     mode = ["-c", "release"] if release else []
     subprocess.run(["swift", "build", *mode, "--product", "stream-tool"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -210,10 +214,7 @@ def main():
                 acks = run_child(child, store, flush, rng.uniform(0.02, 0.3))
                 failure = check_round(tool, store, acks, earlier)
                 if failure:
-                    print(f"FAILED: flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
-                    print(f"store kept at {store}", file=sys.stderr)
-                    keep = True
-                    sys.exit(1)
+                    raise RoundFailed(f"flush {flush}, iteration {iteration}: {failure}")
                 earlier += acks
                 total_acks += len(acks)
                 if sys.stderr.isatty():
@@ -226,10 +227,7 @@ def main():
                 printed = run_consumer(child, store, rng.uniform(0.02, 0.3))
                 failure, committed = check_consumer_round(tool, store, printed, committed)
                 if failure:
-                    print(f"FAILED: consumer, flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
-                    print(f"store kept at {store}", file=sys.stderr)
-                    keep = True
-                    sys.exit(1)
+                    raise RoundFailed(f"consumer, flush {flush}, iteration {iteration}: {failure}")
             print(f"{flush}: {options.iterations} consumer kills, committed offsets {committed}, none lost or ahead")
             acknowledged, duplicates = [0, 0], 0
             for iteration in range(options.iterations):
@@ -240,11 +238,13 @@ def main():
                     duplicates += left_out
                 failure = check_guarded_round(tool, store, acks, acknowledged)
                 if failure:
-                    print(f"FAILED: resending producer, flush {flush}, iteration {iteration}, seed {options.seed}: {failure}", file=sys.stderr)
-                    print(f"store kept at {store}", file=sys.stderr)
-                    keep = True
-                    sys.exit(1)
+                    raise RoundFailed(f"resending producer, flush {flush}, iteration {iteration}: {failure}")
             print(f"{flush}: {options.iterations} resending-producer kills, {sum(acknowledged)} records acknowledged, {duplicates} resent duplicates left out, each record exactly once")
+        except RoundFailed as failed:
+            print(f"FAILED: {failed}; seed {options.seed}", file=sys.stderr)
+            print(f"store kept at {store}", file=sys.stderr)
+            keep = True
+            sys.exit(1)
         finally:
             if not keep and os.path.isdir(store):
                 shutil.rmtree(store)

@@ -63,8 +63,7 @@ do {
     store = try Store.open(at: arguments[1])
     topic = try store.createTopic("crash", config: TopicConfig(partitionCount: 2, segmentBytes: 64 * 1024, indexIntervalBytes: 1024, flush: flush))
 } catch {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    exit(1)
+    die(error)
 }
 let output = NSLock()
 FileHandle.standardOutput.write(Data("ready\n".utf8))
@@ -87,8 +86,7 @@ await withTaskGroup(of: Void.self) { group in
                     // One write per line, under a lock, so lines from different tasks never interleave.
                     output.withLock { FileHandle.standardOutput.write(Data(line.utf8)) }
                 } catch {
-                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                    exit(1)
+                    die(error)
                 }
             }
         }
@@ -107,8 +105,7 @@ func consume(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
         }
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
+        die(error)
     }
 }
 
@@ -131,8 +128,7 @@ func processWithDeadLetters(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
         }
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
+        die(error)
     }
 }
 
@@ -164,8 +160,7 @@ func appendWithRetention(store path: String) async {
             }
         }
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
+        die(error)
     }
 }
 
@@ -183,8 +178,7 @@ func appendGuarded(store path: String, flush: FlushPolicy, from: [Int]) async {
             retentionMilliseconds: nil, dedupeWindowMilliseconds: 3_600_000)
         topic = try (try? store.topic("guarded")) ?? store.createTopic("guarded", config: config)
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
+        die(error)
     }
     let output = NSLock()
     FileHandle.standardOutput.write(Data("ready\n".utf8))
@@ -217,4 +211,10 @@ func appendGuarded(store path: String, flush: FlushPolicy, from: [Int]) async {
             }
         }
     }
+}
+
+/// Reports `error` on stderr (the harness shows it) and exits 1.
+func die(_ error: any Error) -> Never {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
 }

@@ -158,9 +158,7 @@ import Testing
     @Test func anIDWhoseFsyncFailedIsForgottenSoTheRetryIsWritten() async throws {
         let fixture = try StoreFixture()
         let fileSystem = CountingFileSystem()
-        var options = Store.Options(clock: fixture.clock)
-        options.fileSystem = fileSystem
-        let store = try Store.open(at: fixture.path, options: options)
+        let store = try fixture.open(through: fileSystem)
         let topic = try store.createTopic("events", config: dedupeConfig(partitions: 2, flush: .everyAppend))
         fileSystem.failNextDataSync(errno: EIO)
         await #expect(throws: StreamStoreError.self) { _ = try await topic.append([message("m-1", "a")], partition: 0) }

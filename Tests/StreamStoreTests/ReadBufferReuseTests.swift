@@ -41,10 +41,7 @@ import Testing
     @Test func aZstdReaderReadsAboutWhatItHandsOut() async throws {
         let fixture = try StoreFixture()
         let fileSystem = CountingFileSystem()
-        var options = Store.Options(clock: fixture.clock)
-        options.fileSystem = fileSystem
-        let store = try Store.open(at: fixture.path, options: options)
-        fixture.store = store
+        let store = try fixture.open(through: fileSystem)
         let topic = try store.createTopic("events", config: TopicConfig(indexIntervalBytes: 256, flush: .never, compression: .zstd(level: 3)))
         // Compressible values: each batch is 100 records of about 200 plain bytes.
         let value = String(repeating: "order-placed ", count: 16)

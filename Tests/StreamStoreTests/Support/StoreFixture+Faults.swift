@@ -6,7 +6,7 @@ import Testing
 extension StoreFixture {
     /// Opens the store with every file operation going through `fileSystem`.
     @discardableResult
-    func open(through fileSystem: FaultyFileSystem) throws -> Store {
+    func open(through fileSystem: any FileSystem) throws -> Store {
         var options = Store.Options(clock: clock)
         options.fileSystem = fileSystem
         let opened = try Store.open(at: path, options: options)
