@@ -44,14 +44,7 @@ extension StreamTool.DeadLetters {
                 let entries = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
                     try store.deadLetters(of: topic, limit: limit)
                 }
-                let output = BufferedOutput()
-                if json {
-                    Self.json(entries, topic: topic).write(to: output)
-                    output.append("\n")
-                } else {
-                    output.append(Self.text(entries, topic: topic))
-                }
-                try output.flush()
+                try DeadLetterText.write(json: json, { Self.json(entries, topic: topic) }, text: { Self.text(entries, topic: topic) })
             }
         }
 

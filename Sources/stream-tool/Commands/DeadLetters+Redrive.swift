@@ -56,14 +56,7 @@ extension StreamTool.DeadLetters {
                 let report = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
                     try await store.redriveDeadLetters(topic: topic, group: group, limit: limit, dryRun: dryRun)
                 }
-                let output = BufferedOutput()
-                if json {
-                    Self.json(report, topic: topic).write(to: output)
-                    output.append("\n")
-                } else {
-                    output.append(Self.text(report, topic: topic))
-                }
-                try output.flush()
+                try DeadLetterText.write(json: json, { Self.json(report, topic: topic) }, text: { Self.text(report, topic: topic) })
             }
         }
 

@@ -30,6 +30,18 @@ enum DeadLetterText {
         return line.count > characters ? String(line.prefix(characters - 1)) + "…" : line
     }
 
+    /// Writes a `dlq` command's result: `json()` on one line, or `text()`.
+    static func write(json: Bool, _ document: () -> JSONValue, text: () -> String) throws {
+        let output = BufferedOutput()
+        if json {
+            document().write(to: output)
+            output.append("\n")
+        } else {
+            output.append(text())
+        }
+        try output.flush()
+    }
+
     /// What `dlq list` and `dlq redrive` print for a topic whose dead-letter topic has nothing
     /// to show.
     static func noDeadLetters(_ topic: String) -> String {
