@@ -230,7 +230,8 @@ import Testing
         }
         let first = try member(1)
         let second = try member(2)
-        try await waitUntil {
+        // Generous: on a loaded machine the whole suite competes for two cores.
+        try await waitUntil(seconds: 45) {
             handled.withLock { $0.count } == total - poison.count && (try? store.group("workers").lag(topic: "orders").allSatisfy { $0.lagRecords == 0 }) == true
         }
         first.1.cancel()
