@@ -29,8 +29,8 @@ struct StreamTool: AsyncParsableCommand {
             Times: ISO 8601 (2026-11-29T10:00:00Z) or milliseconds since the epoch.
             """,
         subcommands: [
-            Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, Describe.self, Retention.self, Dump.self, Verify.self,
-            Trace.self, Demo.self, Bench.self,
+            Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, DeadLetters.self, Describe.self, Retention.self, Dump.self,
+            Verify.self, Trace.self, Demo.self, Bench.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands

@@ -138,32 +138,38 @@ import Testing
         #expect(report.retriedAttempts == 5 && report.deadLetters.first?.attempts == 6)
     }
 
-    @Test
-    func cancellingDuringABackoffWaitCommitsAndDeadLettersNothing() async throws {
+    /// Orders 0, 1, 2 and a run of group g over them that is cancelled once its sleep or
+    /// handler sets `reached`; the run's consumer is closed afterwards.
+    func cancelledRun(
+        _ reached: Locked<Bool>, retry: RetryPolicy, sleep: @escaping @Sendable (Duration) async throws -> Void,
+        handler: @escaping @Sendable (StoredRecord) async throws -> Void
+    ) async throws -> (fixture: StoreFixture, report: ProcessingReport) {
         let fixture = try StoreFixture()
         let orders = try fixture.topic("orders", config: TopicConfig(flush: .everyAppend))
         try await fixture.appendOrders(orders, count: 3)
-        let store = fixture.store!
-        let waiting = Locked(false)
-        let consumer = try store.consumer(group: "g", topic: "orders")
-        let run = Task {
-            try await consumer.process(
-                retry: exactRetry(maxAttempts: 3),
-                sleep: { _ in
-                    waiting.withLock { $0 = true }
-                    try await Task.sleep(for: .seconds(60))
-                }
-            ) { record in
-                if record.offset == 1 { throw HandlerFailure("down") }
-            }
-        }
-        try await waitUntil { waiting.withLock { $0 } }
+        let consumer = try fixture.store!.consumer(group: "g", topic: "orders")
+        defer { consumer.close() }
+        let run = Task { try await consumer.process(retry: retry, sleep: sleep, handler: handler) }
+        try await waitUntil { reached.withLock { $0 } }
         run.cancel()
-        let report = try await run.value
+        return (fixture, try await run.value)
+    }
+
+    @Test func cancellingDuringABackoffWaitCommitsAndDeadLettersNothing() async throws {
+        let waiting = Locked(false)
+        let (fixture, report) = try await cancelledRun(
+            waiting, retry: exactRetry(maxAttempts: 3),
+            sleep: { _ in
+                waiting.withLock { $0 = true }
+                try await Task.sleep(for: .seconds(60))
+            }
+        ) { record in
+            if record.offset == 1 { throw HandlerFailure("down") }
+        }
+        let store = try #require(fixture.store)
         #expect(report.processedRecords == 1 && report.deadLetters.isEmpty && report.retriedAttempts == 0)
         #expect(try store.group("g").committedOffsets(topic: "orders") == [0: 1], "the record being retried stays uncommitted")
         #expect(!store.topicNames.contains("orders.dlq"))
-        consumer.close()
 
         var again: [Int64] = []
         let next = try store.consumer(group: "g", topic: "orders")
@@ -171,31 +177,20 @@ import Testing
         #expect(again == [1, 2], "the next run starts at the record that was being retried")
     }
 
-    @Test
-    func aHandlerFailingBecauseOfTheCancelLeavesItsRecordUncommitted() async throws {
-        let fixture = try StoreFixture()
-        let orders = try fixture.topic("orders", config: TopicConfig(flush: .everyAppend))
-        try await fixture.appendOrders(orders, count: 3)
-        let store = fixture.store!
+    @Test func aHandlerFailingBecauseOfTheCancelLeavesItsRecordUncommitted() async throws {
         let started = Locked(false)
-        let consumer = try store.consumer(group: "g", topic: "orders")
-        let run = Task {
-            try await consumer.process(retry: exactRetry(maxAttempts: 1), sleep: RecordedSleeps().sleep) { record in
-                guard record.offset == 1 else { return }
-                started.withLock { $0 = true }
-                try await Task.sleep(for: .seconds(60))
-            }
+        let (fixture, report) = try await cancelledRun(started, retry: exactRetry(maxAttempts: 1), sleep: { _ in }) { record in
+            guard record.offset == 1 else { return }
+            started.withLock { $0 = true }
+            try await Task.sleep(for: .seconds(60))
         }
-        try await waitUntil { started.withLock { $0 } }
-        run.cancel()
-        let report = try await run.value
+        let store = try #require(fixture.store)
         #expect(report.processedRecords == 1 && report.deadLetters.isEmpty)
         #expect(try store.group("g").committedOffsets(topic: "orders") == [0: 1])
         #expect(!store.topicNames.contains("orders.dlq"), "a cancelled handler is not the record's fault")
     }
 
-    @Test
-    func processContinuesWhereTheLastCallOfTheSameConsumerStopped() async throws {
+    @Test func processContinuesWhereTheLastCallOfTheSameConsumerStopped() async throws {
         let fixture = try StoreFixture()
         let orders = try fixture.topic("orders", config: TopicConfig(partitionCount: 2))
         try await fixture.appendOrders(orders, count: 3, partition: 0)
@@ -209,8 +204,7 @@ import Testing
         #expect(seen.sorted() == ["0-0", "0-1", "0-2", "1-0", "1-1", "1-2"], "each record once: \(seen)")
     }
 
-    @Test
-    func competingConsumersShareTheWorkAndAPoisonRecordHoldsUpNoOne() async throws {
+    @Test func competingConsumersShareTheWorkAndAPoisonRecordHoldsUpNoOne() async throws {
         let fixture = try StoreFixture()
         let partitions = 4, perPartition = 60
         let orders = try fixture.topic("orders", config: TopicConfig(partitionCount: partitions, flush: .never))
@@ -236,7 +230,8 @@ import Testing
         }
         let first = try member(1)
         let second = try member(2)
-        try await waitUntil {
+        // Generous: on a loaded machine the whole suite competes for two cores.
+        try await waitUntil(seconds: 45) {
             handled.withLock { $0.count } == total - poison.count && (try? store.group("workers").lag(topic: "orders").allSatisfy { $0.lagRecords == 0 }) == true
         }
         first.1.cancel()

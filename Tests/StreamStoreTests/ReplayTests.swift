@@ -179,12 +179,12 @@ import Testing
     }
 }
 
-/// Polls a condition for up to five seconds (tests only: the engine itself never polls).
-func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = Date().addingTimeInterval(5)
+/// Polls a condition for up to `seconds` (tests only: the engine itself never polls).
+func waitUntil(seconds: Double = 5, _ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
     while !condition() {
         if Date() > deadline {
-            Issue.record("condition not met within 5 s", sourceLocation: sourceLocation)
+            Issue.record("condition not met within \(seconds) s", sourceLocation: sourceLocation)
             return
         }
         try await Task.sleep(for: .milliseconds(2))

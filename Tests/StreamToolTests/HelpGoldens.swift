@@ -39,6 +39,8 @@ enum HelpGoldens {
               replay                  Print records in offset order.
               groups                  Consumer groups: their committed offsets, lag, and
                                       resets.
+              dlq                     Dead letters: records a consumer gave up on, and
+                                      redriving them.
               describe                Show topics' settings and each partition's offsets,
                                       segments, size and timestamps.
               retention               Apply retention now: delete expired segments, or list
@@ -401,6 +403,113 @@ enum HelpGoldens {
               --to-time <TIME>        To the first record stamped at or after TIME (ISO
                                       8601 or ms since the epoch).
               --partition <P>         Reset only this partition (default: all).
+              --json                  Print JSON instead of a table.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool dlq": #"""
+            OVERVIEW: Dead letters: records a consumer gave up on, and redriving them.
+
+            A consumer that processes records with the library's Consumer.process retries a
+            failing record, then appends it to the topic's dead-letter topic TOPIC.dlq with
+            headers saying where it came from (dlq-origin-topic, dlq-origin-partition,
+            dlq-origin-offset), why it failed (dlq-error), how often it was tried
+            (dlq-attempts) and when it was given up (dlq-failed-at), and moves on. replay
+            TOPIC.dlq --format json shows them whole.
+
+            USAGE: stream-tool dlq <subcommand>
+
+            OPTIONS:
+              -h, --help              Show help information.
+
+            SUBCOMMANDS:
+              list                    List a topic's dead letters: origin, attempts, error
+                                      and failure time.
+              redrive                 Append a topic's dead letters back to it, for its
+                                      consumers to process again.
+
+              See 'stream-tool help dlq <subcommand>' for detailed help.
+            """#,
+        "stream-tool dlq list": #"""
+            OVERVIEW: List a topic's dead letters: origin, attempts, error and failure
+            time.
+
+            Prints every record kept in TOPIC.dlq, oldest first: its offset there, the
+            partition and offset it came from in TOPIC, how many times it was tried, when
+            it was given up on, the consumer group that gave up, and the error (cut to 100
+            characters; --json has all of it). A record of TOPIC.dlq without valid
+            dead-letter headers is listed with what is wrong; redrive skips it. Prints that
+            there are none when TOPIC never dead-lettered a record. Redriven dead letters
+            stay listed until retention removes them.
+
+            --json prints {"topic":...,"deadLetterTopic":...,"deadLetters":[{"partition":0,
+            "offset":...,"originTopic":...,"originPartition":...,"originOffset":...,
+            "originTimestamp":ms|null,"group":...|null,"attempts":...,"error":...,
+            "failedAt":ms,"redriveCount":...}],"invalid":[{"partition":0,"offset":...,
+            "error":...}]}.
+
+            USAGE: stream-tool dlq list [--store <DIR>] [--log-level <LEVEL>] <topic> [--limit <N>] [--json]
+
+            ARGUMENTS:
+              <topic>                 The topic whose dead letters to list (not its .dlq
+                                      topic).
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --limit <N>             List at most N records.
+              --json                  Print JSON instead of a table.
+              -h, --help              Show help information.
+
+            """#,
+        "stream-tool dlq redrive": #"""
+            OVERVIEW: Append a topic's dead letters back to it, for its consumers to
+            process again.
+
+            Reads TOPIC.dlq from where consumer group --group (default dlq-redrive) left
+            off to its end, and appends each dead letter to the partition of TOPIC it came
+            from: key, value and headers as they were, without the dlq-* headers, with
+            redrive-count one higher. After each append the group commits, so the next run
+            redrives only what was dead-lettered since. Records of TOPIC.dlq that are not
+            valid dead letters of TOPIC are skipped, listed, and passed over. --dry-run
+            appends and commits nothing and lists what would be redriven.
+
+            Every consumer group of TOPIC gets the redriven records. A crash between an
+            append and its commit redrives that dead letter again next time; a topic with a
+            de-duplication window (create --dedupe-window) drops the repeat of a record
+            with a message-id.
+
+            --json prints {"topic":...,"deadLetterTopic":...,"group":...,"dryRun":...,
+            "redriven":[{"partition":0,"offset":...,"originPartition":...,"originOffset":...,
+            "redriveCount":...,"targetPartition":...,"outcome":"appended"|"duplicate"|
+            "wouldAppend","newOffset":N|null}],"skipped":[{"partition":0,"offset":...,
+            "error":...}],"partitions":[{"partition":0,"fromOffset":...,"nextOffset":...}]};
+            a duplicate's newOffset is the offset of the copy already in TOPIC.
+
+            USAGE: stream-tool dlq redrive [--store <DIR>] [--log-level <LEVEL>] <topic> [--group <G>] [--limit <N>] [--dry-run] [--json]
+
+            ARGUMENTS:
+              <topic>                 The topic whose dead letters go back to it (not its
+                                      .dlq topic).
+
+            STORE OPTIONS:
+              --store <DIR>           The store folder (default: $STREAM_STORE_DIR, else
+                                      ./stream-data).
+              --log-level <LEVEL>     The least severe store log messages shown on stderr
+                                      (default: warning). (values: trace, debug, info,
+                                      notice, warning, error, critical)
+
+            OPTIONS:
+              --group <G>             The consumer group on TOPIC.dlq that records the
+                                      progress. (default: dlq-redrive)
+              --limit <N>             Redrive at most N dead letters.
+              --dry-run               Append and commit nothing; show what would be
+                                      redriven.
               --json                  Print JSON instead of a table.
               -h, --help              Show help information.
 

@@ -11,7 +11,7 @@ import Testing
     /// The commands whose help is pinned; `bench` belongs to the benchmark suite's own tests.
     static let commands: [[String]] = [
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
-        ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"],
+        ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"],
     ]
 
     static func name(_ command: [String]) -> String {
@@ -49,7 +49,7 @@ import Testing
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         let help = try Self.help([], tool: tool)
-        for command in ["create", "alter", "topics", "produce", "replay", "groups", "describe", "retention", "dump", "verify", "trace", "demo", "bench"] {
+        for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "demo", "bench"] {
             #expect(help.contains("\n  \(command) "), "--help does not list \(command)")
         }
     }

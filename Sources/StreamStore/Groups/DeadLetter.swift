@@ -46,8 +46,11 @@ public struct DeadLetter: Sendable, Hashable {
 
     /// The record as read from the dead-letter topic (its offset is the dead letter's).
     public var record: StoredRecord
+    /// The topic the record failed in (`dlq-origin-topic`).
     public var originTopic: String
+    /// Its partition there (`dlq-origin-partition`).
     public var originPartition: Int
+    /// Its offset there (`dlq-origin-offset`).
     public var originOffset: Int64
     /// The original record's timestamp, when the dead letter says (ms since the Unix epoch).
     public var originTimestamp: Int64?

@@ -9,6 +9,7 @@ public struct ProcessingReport: Sendable, Equatable, Hashable {
     /// topic, then committed.
     public var deadLetters: [DeadLetterReceipt] = []
 
+    /// A report of nothing done yet.
     public init() {}
 
     /// Records given up on.
@@ -26,13 +27,16 @@ public struct DeadLetterReceipt: Sendable, Equatable, Hashable {
     public var originOffset: Int64
     /// The topic the dead letter was appended to (`<topic>.dlq`).
     public var deadLetterTopic: String
+    /// The dead letter's partition in ``deadLetterTopic``.
     public var deadLetterPartition: Int
+    /// The dead letter's offset in ``deadLetterTopic``.
     public var deadLetterOffset: Int64
     /// How many times the handler ran on the record.
     public var attempts: Int
     /// The last error's description, as the `dlq-error` header has it.
     public var error: String
 
+    /// A receipt with every field given.
     public init(
         originPartition: Int, originOffset: Int64, deadLetterTopic: String, deadLetterPartition: Int, deadLetterOffset: Int64, attempts: Int,
         error: String
@@ -65,5 +69,6 @@ public struct ProcessingFailure: Sendable {
     public var attempt: Int
     /// What the handler threw.
     public var error: any Error
+    /// Whether the handler runs again, or the record is dead-lettered.
     public var nextStep: NextStep
 }

@@ -17,6 +17,7 @@ public struct RedriveReport: Sendable, Equatable {
     /// Per partition of the dead-letter topic, the offsets this run read.
     public var partitions: [PartitionProgress] = []
 
+    /// A report of nothing redriven yet.
     public init(deadLetterTopic: String, group: String, dryRun: Bool) {
         self.deadLetterTopic = deadLetterTopic
         self.group = group
@@ -25,6 +26,7 @@ public struct RedriveReport: Sendable, Equatable {
 
     /// The offsets a redrive read in one partition of the dead-letter topic.
     public struct PartitionProgress: Sendable, Hashable {
+        /// The partition of the dead-letter topic.
         public var partition: Int
         /// The first offset read: the group's committed offset, or the log start.
         public var fromOffset: Int64
@@ -32,6 +34,7 @@ public struct RedriveReport: Sendable, Equatable {
         /// where its next run starts.
         public var nextOffset: Int64
 
+        /// Progress with every field given.
         public init(partition: Int, fromOffset: Int64, nextOffset: Int64) {
             self.partition = partition
             self.fromOffset = fromOffset
@@ -58,8 +61,10 @@ public struct RedrivenDeadLetter: Sendable, Hashable {
     /// The origin topic's partition it goes to: its origin partition, when the topic has one of
     /// that number (else the key's partition, or 0 for a record without a key).
     public var partition: Int
+    /// Whether it was appended, found already there, or only planned.
     public var outcome: Outcome
 
+    /// A redriven dead letter with every field given.
     public init(deadLetter: DeadLetter, partition: Int, outcome: Outcome) {
         self.deadLetter = deadLetter
         self.partition = partition
@@ -70,11 +75,14 @@ public struct RedrivenDeadLetter: Sendable, Hashable {
 /// A record of a dead-letter topic that a redrive passed over because it is not a valid dead
 /// letter of the topic.
 public struct SkippedDeadLetter: Sendable, Equatable {
+    /// Where the record lies in the dead-letter topic.
     public var partition: Int
+    /// Its offset in the dead-letter topic.
     public var offset: Int64
     /// `.invalidDeadLetter`, saying which header is missing or wrong.
     public var error: StreamStoreError
 
+    /// A skipped record with every field given.
     public init(partition: Int, offset: Int64, error: StreamStoreError) {
         self.partition = partition
         self.offset = offset

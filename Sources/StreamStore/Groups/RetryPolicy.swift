@@ -115,7 +115,9 @@ public struct DeadLetterNow: NonRetriableError, CustomStringConvertible, Equatab
     /// Why the record cannot be processed.
     public var reason: String
 
+    /// An error that dead-letters the record at once, `reason` saying why.
     public init(_ reason: String) { self.reason = reason }
 
+    /// The reason, as the dead letter's `dlq-error` header shows it.
     public var description: String { reason }
 }

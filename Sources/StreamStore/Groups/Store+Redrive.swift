@@ -46,11 +46,11 @@ extension Store {
     ) async throws(StreamStoreError) -> RedriveReport {
         if let limit, limit < 0 { throw StreamStoreError(.invalidConfig, "limit must not be negative, not \(limit).") }
         let origin = try topic(topicName)
+        let group = try self.group(groupName)
         let name = DeadLetter.topicName(for: topicName)
         var run = Redrive(origin: origin, report: RedriveReport(deadLetterTopic: name, group: groupName, dryRun: dryRun), limit: limit, filter: filter)
         guard topicNames.contains(name) else { return run.report }
         let dlq = try topic(name)
-        let group = try self.group(groupName)
         if dryRun {
             try await run.read(dlq, group: group)
             return run.report

@@ -43,6 +43,9 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     /// less than this long ago is not appended again; the append reports it as a duplicate with
     /// the original's offset (``AppendReceipt/duplicates``). Nil (the default) turns it off.
     /// The window is rebuilt from the log when the store opens. See ``dedupeMaxMessageIDs``.
+    /// A record redriven from the dead-letter topic is a new delivery of its message: its
+    /// `redrive-count` header is part of what the window compares, so each redrive is written
+    /// once (``Store/redriveDeadLetters(topic:group:limit:dryRun:filter:)``).
     public var dedupeWindowMilliseconds: Int64?
     /// Most message ids the de-duplication window keeps (default 100,000, about 150 bytes each
     /// plus the id). At the bound the oldest id is forgotten before its window ends, so memory
