@@ -26,4 +26,13 @@ int ss_fdatasync(int fd);
 /// for LOCK_EX | LOCK_NB, else LOCK_UN. Returns 0 or -1 with errno set.
 int ss_flock(int fd, int exclusive_nonblocking);
 
+/// 1 when the `needle_length` bytes at `needle` occur in the `haystack_length` bytes at
+/// `haystack` (memmem), else 0. An empty needle occurs everywhere.
+int ss_contains(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
+
+/// Gives the calling thread the lowest scheduling priority (nice 19), so background work yields
+/// the CPU to the threads that append and read. On Linux only this thread is affected; elsewhere
+/// it does nothing. Returns 0 or -1 with errno set.
+int ss_lower_thread_priority(void);
+
 #endif

@@ -29,13 +29,9 @@ struct CorrelationFilter: Equatable {
     /// Bits per expected id when a filter is sized, before ``shrink()``.
     static let bitsPerExpectedID = 10
     /// ``shrink()`` folds while the folded filter has at most this share of its bits set; at
-    /// 1/2, a probe of eight bits is a false "maybe" about 0.4% of the time.
+    /// 1/2, a probe of eight bits is a false "maybe" for about 0.5% of absent ids.
     static let maxFillAfterShrinking = 0.5
     static let maxBlockCount = Limits.maxCorrelationFilterBytes / blockBytes
-    /// Parquet's constants: each spreads the key's lower 32 bits over one word of the block.
-    private static let salts: [UInt32] = [
-        0x47B6_137B, 0x4497_4D91, 0x8824_AD5B, 0xA2B7_289D, 0x7054_95C7, 0x2DF1_424B, 0x9EFC_4947, 0x5C6B_FB31,
-    ]
 
     /// The segment a filter describes, which it must match to be trusted.
     struct Binding: Equatable, CustomStringConvertible {
@@ -88,15 +84,31 @@ struct CorrelationFilter: Equatable {
         Int(truncatingIfNeeded: ((hash >> 32) &* UInt64(blockCount)) >> 32)
     }
 
+    /// The bit of word `index` of its block that a key sets: Parquet's salts, each spreading the
+    /// key's lower 32 bits over one word. Written out rather than read from an array: inserts and
+    /// probes run once per record of a scan.
+    @inline(__always)
+    private static func bit(_ key: UInt32, word index: Int) -> UInt32 {
+        let salt: UInt32
+        switch index {
+        case 0: salt = 0x47B6_137B
+        case 1: salt = 0x4497_4D91
+        case 2: salt = 0x8824_AD5B
+        case 3: salt = 0xA2B7_289D
+        case 4: salt = 0x7054_95C7
+        case 5: salt = 0x2DF1_424B
+        case 6: salt = 0x9EFC_4947
+        default: salt = 0x5C6B_FB31
+        }
+        return 1 << ((key &* salt) >> 27)
+    }
+
     mutating func insert(_ hash: UInt64) {
         idCount += 1
         let first = Self.block(of: hash, blockCount: blockCount) * Self.wordsPerBlock
         let key = UInt32(truncatingIfNeeded: hash)
-        let salts = Self.salts
         words.withUnsafeMutableBufferPointer { words in
-            for index in 0..<Self.wordsPerBlock {
-                words[first + index] |= 1 << ((key &* salts[index]) >> 27)
-            }
+            for index in 0..<Self.wordsPerBlock { words[first + index] |= Self.bit(key, word: index) }
         }
     }
 
@@ -104,10 +116,9 @@ struct CorrelationFilter: Equatable {
     func mightContain(_ hash: UInt64) -> Bool {
         let first = Self.block(of: hash, blockCount: blockCount) * Self.wordsPerBlock
         let key = UInt32(truncatingIfNeeded: hash)
-        for index in 0..<Self.wordsPerBlock where words[first + index] & (1 << ((key &* Self.salts[index]) >> 27)) == 0 {
-            return false
+        return words.withUnsafeBufferPointer { words in
+            (0..<Self.wordsPerBlock).allSatisfy { words[first + $0] & Self.bit(key, word: $0) != 0 }
         }
-        return true
     }
 
     /// Halves the filter while it stays sparse (at most ``maxFillAfterShrinking`` of the bits

@@ -16,7 +16,8 @@ extension Partition {
     /// filter hash), in offset order.
     ///
     /// Sealed segments whose correlation filter denies the id are skipped; the others are
-    /// scanned batch by batch without decoding values. A sealed segment without a usable filter
+    /// scanned batch by batch, walking the records only of batches whose bytes contain the id,
+    /// and never copying a value. A sealed segment without a usable filter
     /// (missing, stale or corrupt) gets one written from that same scan, so the next trace skips
     /// it. The active segment is always scanned, up to the end readers see.
     func trace(correlationID id: [UInt8], hash: UInt64, decompressor: ZstdDecompressor) throws(StreamStoreError) -> PartitionTrace {
@@ -63,8 +64,9 @@ extension Partition {
         }
         let topic = self.topic, partition = self.id
         var found: [TracedRecord] = []
+        let log = try segment.openFiles().log
         let (outcome, built) = try withBytes(id) { (wanted) throws(StreamStoreError) in
-            try segment.scanCorrelations(to: end, decompressor: decompressor, building: rebuilding) { record in
+            try segment.scanCorrelations(log: log, to: end, decompressor: decompressor, building: rebuilding, lookingFor: wanted) { record in
                 guard record.layout.offset >= logStart, Self.same(record.id, wanted) else { return }
                 found.append(TracedRecord(
                     topic: topic, partition: partition, offset: record.layout.offset, timestamp: record.layout.timestamp, key: record.key,

@@ -1,3 +1,5 @@
+import CStreamStoreShims
+
 /// Walks one segment's log record by record for their correlation ids, the way traces and
 /// correlation-filter builds read it: batches are checked by ``LogScanner`` (length, magic,
 /// CRC32C, dense offsets), zstd batches are decompressed into one reused buffer, and records
@@ -39,9 +41,13 @@ struct CorrelationScan {
     let baseOffset: Int64
     let decompressor: ZstdDecompressor
 
-    /// Calls `body` for each record that has a correlation id, in offset order. `shouldContinue`
+    /// Calls `body` for each record that has a correlation id, in offset order. With `needle`,
+    /// only in batches whose records contain those bytes somewhere (a record whose id is the
+    /// needle holds it verbatim), so a trace walks the records of few batches. `shouldContinue`
     /// is asked before each batch, so a background build can be stopped part way.
-    func run(shouldContinue: () -> Bool = { true }, _ body: (CorrelatedRecord) -> Void) throws(StreamStoreError) -> Outcome {
+    func run(
+        onlyBatchesContaining needle: UnsafeRawBufferPointer? = nil, shouldContinue: () -> Bool = { true }, _ body: (CorrelatedRecord) -> Void
+    ) throws(StreamStoreError) -> Outcome {
         var outcome = Outcome(stop: .end)
         var plain = PlainBuffer()
         defer { plain.release() }
@@ -50,7 +56,7 @@ struct CorrelationScan {
             guard shouldContinue() else { return false }
             outcome.scannedBytes = position + Int64(header.totalBytes)
             guard !header.isControl else { return true }
-            if let problem = Self.visit(header, batch, plain: &plain, decompressor: decompressor, body) {
+            if let problem = Self.visit(header, batch, needle: needle, plain: &plain, decompressor: decompressor, body) {
                 outcome.problems.append("batch at offset \(header.baseOffset) (byte \(position) of \(log.path)): \(problem)")
             }
             return true
@@ -64,7 +70,8 @@ struct CorrelationScan {
 
     /// Visits the records of one checked batch; returns why they cannot be read, if so.
     private static func visit(
-        _ header: BatchHeader, _ batch: UnsafeRawBufferPointer, plain: inout PlainBuffer, decompressor: ZstdDecompressor,
+        _ header: BatchHeader, _ batch: UnsafeRawBufferPointer, needle: UnsafeRawBufferPointer?, plain: inout PlainBuffer,
+        decompressor: ZstdDecompressor,
         _ body: (CorrelatedRecord) -> Void
     ) -> String? {
         let records: UnsafeRawBufferPointer
@@ -78,6 +85,9 @@ struct CorrelationScan {
             }
         default:
             return "it uses compression codec \(header.compressionCodec) (1 gzip, 2 snappy, 3 lz4), which StreamStore does not read"
+        }
+        if let needle, let base = records.baseAddress, ss_contains(base, records.count, needle.baseAddress, needle.count) == 0 {
+            return nil
         }
         let decoder = RecordDecoder(buffer: records, records: 0..<records.count, header: header)
         do {

@@ -39,26 +39,27 @@ extension Segment {
     }
 
     /// Replaces the filter file atomically (temporary file, fsync, rename, fsync of the folder),
-    /// unless retention deleted the segment meanwhile. Returns false when nothing was written.
+    /// unless retention deleted the segment or another write of its filter is under way. Returns
+    /// false when the filter was not written.
     @discardableResult
     func writeCorrelationFilter(_ filter: CorrelationFilter) throws(StreamStoreError) -> Bool {
-        try unlessDeleted { () throws(StreamStoreError) in
+        try writingCorrelationFilter { () throws(StreamStoreError) in
             try Directory(fileSystem: context.fileSystem).writeAtomically(filter.encoded(), to: correlationFilterPath, folder: folder)
-        } != nil
+        }
     }
 
-    /// Scans the log from its start to `end` (``CorrelationScan``), calling `body` for each
-    /// record with a correlation id. With `building`, a filter for that binding is filled along
+    /// Scans `log` (this segment's) from its start to `end` (``CorrelationScan``), calling `body` for each
+    /// record with a correlation id; with `needle` (and no filter to build), only for records
+    /// of batches that contain it. With `building`, a filter for that binding is filled along
     /// the way and returned, shrunk, if the scan saw every record (else nil: a filter of part of a
     /// segment would deny ids it never saw).
     func scanCorrelations(
-        to end: Int64, decompressor: ZstdDecompressor, building binding: CorrelationFilter.Binding?,
+        log: File, to end: Int64, decompressor: ZstdDecompressor, building binding: CorrelationFilter.Binding?, lookingFor needle: UnsafeRawBufferPointer? = nil,
         shouldContinue: () -> Bool = { true }, _ body: (CorrelationScan.CorrelatedRecord) -> Void
     ) throws(StreamStoreError) -> (outcome: CorrelationScan.Outcome, filter: CorrelationFilter?) {
-        let files = try openFiles()
         var filter = binding.map { CorrelationFilter(binding: $0, expectedIDs: $0.nextOffset - $0.baseOffset) }
-        let scan = CorrelationScan(log: files.log, endPosition: end, baseOffset: baseOffset, decompressor: decompressor)
-        let outcome = try scan.run(shouldContinue: shouldContinue) { record in
+        let scan = CorrelationScan(log: log, endPosition: end, baseOffset: baseOffset, decompressor: decompressor)
+        let outcome = try scan.run(onlyBatchesContaining: filter == nil ? needle : nil, shouldContinue: shouldContinue) { record in
             filter?.insert(CorrelationFilter.hash(record.id))
             body(record)
         }

@@ -22,6 +22,8 @@ final class Segment: @unchecked Sendable {
     private var sealedMaxTimestampValue: Int64?
     /// Set when retention deleted the segment: its files are gone or going.
     private var isDeleted = false
+    /// Set while a correlation filter is being written (``writingCorrelationFilter(_:)``).
+    private var isWritingCorrelationFilter = false
 
     init(baseOffset: Int64, folder: String, context: PartitionContext) {
         self.baseOffset = baseOffset
@@ -69,13 +71,25 @@ final class Segment: @unchecked Sendable {
         try directory.remove(correlationFilterPath)
     }
 
-    /// Runs `body` with the segment's lock held unless retention deleted the segment (then nil):
-    /// a file written beside the log this way never outlives it.
-    func unlessDeleted<T>(_ body: () throws(StreamStoreError) -> T) throws(StreamStoreError) -> T? {
-        try lock.withLock { () throws(StreamStoreError) -> T? in
-            guard !isDeleted else { return nil }
-            return try body()
+    /// Runs `write`, which writes the segment's correlation filter, unless retention deleted the
+    /// segment or another write of it is under way (a background build and a trace would share
+    /// its temporary file); returns whether it ran and the filter stands. No lock is held while
+    /// `write` runs, so a slow (low-priority) writer never holds up a reader; a filter written
+    /// while retention deleted the segment is removed again, so it never outlives its log.
+    func writingCorrelationFilter(_ write: () throws(StreamStoreError) -> Void) throws(StreamStoreError) -> Bool {
+        let mayWrite = lock.withLock {
+            guard !isDeleted, !isWritingCorrelationFilter else { return false }
+            isWritingCorrelationFilter = true
+            return true
         }
+        guard mayWrite else { return false }
+        defer { lock.withLock { isWritingCorrelationFilter = false } }
+        try write()
+        guard !lock.withLock({ isDeleted }) else {
+            try Directory(fileSystem: context.fileSystem).remove(correlationFilterPath)
+            return false
+        }
+        return true
     }
 
     /// Tells a sealed segment loaded from disk where it ends (the next segment's base offset).

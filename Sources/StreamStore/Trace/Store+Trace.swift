@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 extension Store {
     /// Every record whose `correlation-id` header is `correlationID`, across topics, oldest
     /// first, and for each consumer group that consumes a record's topic whether it has
@@ -19,11 +22,12 @@ extension Store {
     ///
     /// Cost: each sealed segment keeps a correlation filter (a Bloom filter of its ids, see
     /// ``Options/usesCorrelationFilters``), so a trace reads one small file per sealed segment
-    /// and scans only the segments that may hold the id (false matches are under 1%), plus
-    /// every partition's active segment, which is always scanned. Scans read batch headers and
-    /// record headers in place, decompressing zstd batches, and never copy values. A sealed
-    /// segment whose filter is missing, stale or corrupt is scanned, and the filter is rewritten
-    /// from that scan. ``TraceReport/statistics`` says what was read.
+    /// and scans only the segments that may hold the id (false matches add 0.02% to 1.3% of
+    /// the other sealed segments), plus every partition's active segment, which is always
+    /// scanned. Scans read batch headers and record headers in place, decompressing zstd
+    /// batches, and never copy values. A sealed segment whose filter is missing, stale or
+    /// corrupt is scanned, and the filter is rewritten from that scan.
+    /// ``TraceReport/statistics`` says what was read.
     ///
     /// - Parameters:
     ///   - correlationID: The id to look for.
@@ -41,20 +45,43 @@ extension Store {
         }
         let id = Array(correlationID.utf8)
         let hash = id.withUnsafeBytes { CorrelationFilter.hash($0) }
-        let decompressor = ZstdDecompressor()
         var report = TraceReport(correlationID: correlationID, records: [], statistics: TraceStatistics(), problems: [])
-        for topic in topics {
-            for partition in topic.partitions {
-                let found = try partition.trace(correlationID: id, hash: hash, decompressor: decompressor)
-                report.records += found.records
-                report.problems += found.problems
-                report.statistics.add(found.statistics)
-            }
+        for found in try Self.trace(topics.flatMap(\.partitions), id: id, hash: hash) {
+            report.records += found.records
+            report.problems += found.problems
+            report.statistics.add(found.statistics)
         }
         try addGroupProgress(to: &report.records)
         report.records.sort { ($0.timestamp, $0.topic, $0.partition, $0.offset) < ($1.timestamp, $1.topic, $1.partition, $1.offset) }
         report.statistics.elapsed = start.duration(to: clock.now)
         return report
+    }
+
+    /// Traces `partitions` on up to one thread per core (each partition's scan is independent:
+    /// its own segments, its own filter writes), and returns the results in partition order.
+    private static func trace(_ partitions: [Partition], id: [UInt8], hash: UInt64) throws(StreamStoreError) -> [PartitionTrace] {
+        let next = Locked(0)
+        let results = Locked([PartitionTrace](repeating: PartitionTrace(), count: partitions.count))
+        let failure = Locked<StreamStoreError?>(nil)
+        let workers = min(partitions.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            let decompressor = ZstdDecompressor()
+            while true {
+                let index = next.withLock { next in
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < partitions.count, failure.withLock({ $0 == nil }) else { return }
+                do throws(StreamStoreError) {
+                    let found = try partitions[index].trace(correlationID: id, hash: hash, decompressor: decompressor)
+                    results.withLock { $0[index] = found }
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { $0 }
     }
 
     /// Adds, to each record, the progress of every group that committed offsets for its topic.
