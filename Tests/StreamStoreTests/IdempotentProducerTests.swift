@@ -171,4 +171,26 @@ import Testing
         let plainRetry = try await topic.append([Record(value: "a", headers: [RecordHeader(.messageID, "m-1")])], partition: 0)
         #expect(plainRetry.isDuplicate && plainRetry.duplicates.first?.originalOffset == 0)
     }
+
+    @Test func aCleanOpenOfALogNoProducerWroteToReadsNoBatchHeaders() async throws {
+        // Found by the trace measurements: without a `producers` file, every open scanned the
+        // headers of every batch of such a partition to learn it had nothing to remember.
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 64 * 1024, flush: .never))
+        try await fixture.append(topic, count: 5_000, batchSize: 10)
+        try fixture.store?.close()
+        fixture.store = nil
+        #expect(FileManager.default.fileExists(atPath: fixture.path + "/events/0/producers"))
+        let fileSystem = CountingFileSystem()
+        let reopened = try fixture.open(through: fileSystem).topic("events")
+        #expect(fileSystem.readByteCount < 4096, "a clean open read \(fileSystem.readByteCount) bytes")
+        #expect(try reopened.logEndOffset(partition: 0) == 5_000)
+        // And a partition only read since it opened does not rewrite the file at close.
+        _ = try reopened.read(partition: 0, from: 0)
+        let before = try FileManager.default.attributesOfItem(atPath: fixture.path + "/events/0/producers")[.modificationDate] as? Date
+        try fixture.store?.close()
+        fixture.store = nil
+        let after = try FileManager.default.attributesOfItem(atPath: fixture.path + "/events/0/producers")[.modificationDate] as? Date
+        #expect(before == after)
+    }
 }

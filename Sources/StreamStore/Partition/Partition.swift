@@ -190,10 +190,12 @@ final class Partition: @unchecked Sendable {
         }
     }
 
-    /// Replaces the `producers` file with the state as of the log end (lock held), when there
-    /// is state to keep and it changed. Partitions no idempotent producer wrote to never get one.
+    /// Replaces the `producers` file with the state as of the log end (lock held), when it
+    /// changed. Partitions that hold records get one even when no idempotent producer wrote to
+    /// them (an empty table): without it every open would scan all their batch headers to learn
+    /// that there is nothing to remember. A partition untouched since it opened writes nothing.
     func writeProducerSnapshot() throws(StreamStoreError) {
-        guard !producers.isEmpty || producerSnapshotOnDisk != nil else { return }
+        guard nextOffset > 0 || !producers.isEmpty || producerSnapshotOnDisk != nil else { return }
         let snapshot = ProducerSnapshot(snapshotOffset: nextOffset, table: producers)
         guard snapshot != producerSnapshotOnDisk else { return }
         producerSnapshotOnDisk = nil
