@@ -62,7 +62,9 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore"]
+            dependencies: ["stream-tool", "StreamStore"],
+            // Golden help texts, read from the source tree by HelpTextTests.
+            exclude: ["HelpGoldens"]
         ),
     ],
     swiftLanguageModes: [.v6]
