@@ -403,13 +403,17 @@ struct BatchCodecTests {
         #expect(CRC32C.checksum(Array(text[4...]), continuing: CRC32C.checksum(Array(text[..<4]))) == 0xe306_9283)
     }
 
-    /// Both paths must agree wherever a buffer starts and however long it is (the hardware
-    /// path works 8 bytes at a time and finishes byte by byte).
+    /// Both paths must agree wherever a buffer starts and however long it is: the hardware
+    /// path runs three chains over blocks of 8,192 bytes, then of 256 bytes, then one chain 8
+    /// bytes at a time, and finishes byte by byte, so the lengths straddle each of those steps.
     @Test func hardwareAndPortableCRCAgree() {
         var random = SplitMix64(seed: TestSeed.value)
         var buffer: [UInt8] = []
-        for _ in 0..<(70_000 / 8) { withUnsafeBytes(of: random.next()) { buffer.append(contentsOf: $0) } }
-        let lengths = Array(0...130) + [255, 256, 257, 4095, 4096, 4097, 65_536 + 3]
+        for _ in 0..<(210_000 / 8) { withUnsafeBytes(of: random.next()) { buffer.append(contentsOf: $0) } }
+        let threeShort = 3 * 256, threeLong = 3 * 8_192
+        let edges = [threeShort, 2 * threeShort, threeLong, 2 * threeLong + threeShort, 8 * threeLong]
+        let lengths = Array(0...130) + [255, 256, 257, 4095, 4096, 4097, 65_536 + 3, 110_000]
+            + edges.flatMap { [$0 - 9, $0 - 1, $0, $0 + 1, $0 + 8, $0 + 15] }
         buffer.withUnsafeBytes { raw in
             for length in lengths {
                 for alignment in 0..<8 {
