@@ -42,15 +42,39 @@ struct RecordDecoder {
     /// Calls `body` with each record in order. Stops early when `body` returns false.
     @inline(__always)
     func forEach(_ body: (RecordLayout) throws -> Bool) throws {
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<batchEnd]), position: recordsStart)
-        let appendTime = header.isLogAppendTime
+        var layouts = makeIterator()
+        while let layout = try layouts.next() {
+            if try !body(layout) { return }
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(decoder: self) }
+
+    /// The records one at a time; after the last, checks that nothing follows it.
+    struct Iterator {
+        let decoder: RecordDecoder
+        var reader: ByteReader
         var decoded: Int32 = 0
-        while decoded < header.recordCount {
+
+        init(decoder: RecordDecoder) {
+            self.decoder = decoder
+            reader = ByteReader(UnsafeRawBufferPointer(rebasing: decoder.buffer[0..<decoder.batchEnd]), position: decoder.recordsStart)
+        }
+
+        @inline(__always)
+        mutating func next() throws(StreamStoreError) -> RecordLayout? {
+            let header = decoder.header
+            guard decoded < header.recordCount else {
+                guard reader.position == decoder.batchEnd else {
+                    throw decoder.corrupt("\(decoder.batchEnd - reader.position) bytes follow the last of \(header.recordCount) records")
+                }
+                return nil
+            }
             guard let length = reader.readVarint(maxBytes: 5), length >= 0, Int(length) <= reader.remaining else {
-                throw corrupt("record \(decoded) has a bad length")
+                throw decoder.corrupt("record \(decoded) has a bad length")
             }
             let recordEnd = reader.position + Int(length)
-            var fields = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<recordEnd]), position: reader.position)
+            var fields = ByteReader(UnsafeRawBufferPointer(rebasing: decoder.buffer[0..<recordEnd]), position: reader.position)
             guard fields.readInt8() != nil,
                 let timestampDelta = fields.readVarint(maxBytes: 10),
                 let offsetDelta = fields.readVarint(maxBytes: 5),
@@ -60,29 +84,25 @@ struct RecordDecoder {
                 let headerCount = fields.readVarint(maxBytes: 5),
                 headerCount >= 0, headerCount <= Int64(Limits.maxHeadersPerRecord)
             else {
-                throw corrupt("record \(decoded) has malformed fields")
+                throw decoder.corrupt("record \(decoded) has malformed fields")
             }
             let headersStart = fields.position
             for _ in 0..<headerCount {
                 guard let name = fields.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes), name != nil,
                     fields.readBytesRange(maxBytes: Limits.maxRecordBytes) != nil
                 else {
-                    throw corrupt("record \(decoded) has a malformed header")
+                    throw decoder.corrupt("record \(decoded) has a malformed header")
                 }
             }
             guard fields.position == recordEnd else {
-                throw corrupt("record \(decoded) is \(recordEnd - fields.position) bytes longer than its fields")
+                throw decoder.corrupt("record \(decoded) is \(recordEnd - fields.position) bytes longer than its fields")
             }
-            let layout = RecordLayout(
-                offset: header.baseOffset + offsetDelta,
-                timestamp: appendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
-                key: key, value: value, headers: headersStart..<recordEnd, headerCount: Int(headerCount))
             reader.position = recordEnd
             decoded += 1
-            if try !body(layout) { return }
-        }
-        guard reader.position == batchEnd else {
-            throw corrupt("\(batchEnd - reader.position) bytes follow the last of \(header.recordCount) records")
+            return RecordLayout(
+                offset: header.baseOffset + offsetDelta,
+                timestamp: header.isLogAppendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
+                key: key, value: value, headers: headersStart..<recordEnd, headerCount: Int(headerCount))
         }
     }
 
@@ -117,7 +137,7 @@ struct RecordDecoder {
         return nil
     }
 
-    private func corrupt(_ reason: String) -> StreamStoreError {
+    fileprivate func corrupt(_ reason: String) -> StreamStoreError {
         StreamStoreError(.corruptBatch, "Batch at offset \(header.baseOffset) is malformed: \(reason).", offset: header.baseOffset)
     }
 }

@@ -40,7 +40,7 @@ public struct StoredBatch: Sendable {
     /// Room a reader may reserve for this batch's records: the header's count, but no more than
     /// its record bytes can hold (a record takes at least 7), so a damaged count that the CRC
     /// vouches for cannot make a reader allocate more than the batch (found by FuzzBatchDecoder).
-    var reservableRecordCount: Int { isCompressed ? 0 : min(recordCount, records.count / RecordDecoder.minimumRecordBytes) }
+    var reservableRecordCount: Int { isCompressed ? 0 : max(0, min(recordCount, records.count / RecordDecoder.minimumRecordBytes)) }
     /// Largest record timestamp in the batch (the append time for append-time batches).
     public var maxTimestamp: Int64 { header.maxTimestamp }
     /// Size on disk, header included.
@@ -134,31 +134,73 @@ public struct StoredBatch: Sendable {
     }
 
     public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
-        var result: [StoredRecord] = []
-        result.reserveCapacity(reservableRecordCount)
-        try appendRecords(from: startOffset, to: &result)
-        return result
+        let (records, failure) = Self.records(of: [self], from: startOffset)
+        if let failure { throw failure.error }
+        return records
     }
 
-    func appendRecords(from startOffset: Int64, to result: inout [StoredRecord]) throws {
-        guard !header.isControl else { return }
+    /// The records of `batches` whose offset is at least `startOffset`, as values that share the
+    /// batches' buffers. A malformed batch ends the list: the records of the batches before it
+    /// come back, with the index of the bad batch and its error.
+    ///
+    /// Each record is written once, straight into the array's storage: appending it instead
+    /// copied every record and destroyed the original (`perf`: four more reference-count
+    /// updates per record, about 6% of a record-level replay).
+    static func records(of batches: [StoredBatch], from startOffset: Int64) -> (records: [StoredRecord], failure: (batch: Int, error: any Error)?) {
+        let capacity = batches.reduce(0) { $0 + $1.reservableRecordCount }
+        var failure: (batch: Int, error: any Error)?
+        let records = [StoredRecord](unsafeUninitializedCapacity: capacity) { buffer, count in
+            for (index, batch) in batches.enumerated() {
+                do {
+                    count = try batch.initializeRecords(from: startOffset, into: buffer, at: count)
+                } catch {
+                    failure = (index, error)
+                    return
+                }
+            }
+        }
+        return (records, failure)
+    }
+
+    /// Initializes `buffer[start...]` with this batch's records in range and returns the new
+    /// count. On a malformed record the ones it wrote are deinitialized again and the error
+    /// thrown. `buffer` must have room for ``reservableRecordCount`` records: the decoder never
+    /// finds more (each takes at least 7 bytes), and a batch that did would be an error here,
+    /// not a write past the buffer.
+    private func initializeRecords(from startOffset: Int64, into buffer: UnsafeMutableBufferPointer<StoredRecord>, at start: Int) throws -> Int {
+        guard !header.isControl else { return start }
         try requireDecompressed()
         let bytes = self.bytes
         let lower = max(startOffset, offsetBounds.lowerBound), upper = offsetBounds.upperBound
         let partition = self.partition
-        try bytes.withUnsafeBytes { buffer in
-            let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
-            try decoder.forEach { layout in
-                if layout.offset >= lower && layout.offset < upper {
-                    result.append(
-                        StoredRecord(
+        let baseOffset = header.baseOffset
+        var count = start
+        do {
+            count = try bytes.withUnsafeBytes { raw in
+                let decoder = RecordDecoder(buffer: raw, records: records, header: header)
+                var layouts = decoder.makeIterator()
+                var written = start
+                while let layout = try layouts.next() {
+                    guard layout.offset >= lower && layout.offset < upper else { continue }
+                    guard written < buffer.count, let base = buffer.baseAddress else {
+                        count = written
+                        throw StreamStoreError(.corruptBatch, "The batch at offset \(baseOffset) holds more records than its bytes can.", offset: baseOffset)
+                    }
+                    (base + written).initialize(
+                        to: StoredRecord(
                             partition: partition, offset: layout.offset, timestamp: layout.timestamp,
                             key: layout.key.map { bytes[$0] }, value: layout.value.map { bytes[$0] },
-                            headers: decoder.headers(of: layout)))
+                            headers: layout.headerCount > 0 ? decoder.headers(of: layout) : []))
+                    written += 1
+                    count = written
                 }
-                return true
+                return written
             }
+        } catch {
+            if let base = buffer.baseAddress { (base + start).deinitialize(count: count - start) }
+            throw error
         }
+        return count
     }
 }
 

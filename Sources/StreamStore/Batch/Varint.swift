@@ -11,7 +11,7 @@ enum Varint {
 
     @inline(__always)
     static func unZigZag(_ value: UInt64) -> Int64 {
-        Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+        Int64(bitPattern: value >> 1) ^ (0 &- Int64(bitPattern: value & 1))
     }
 
     /// Bytes that `value` takes as a zig-zag varint.
@@ -59,19 +59,34 @@ struct ByteReader {
     var remaining: Int { end - position }
 
     /// A zig-zag varint of at most `maxBytes` bytes (5 for int32 fields, 10 for int64).
+    /// Most fields of a record (attributes, deltas, a null key, a header count) fit in one byte,
+    /// so that case is tested first and the loop handles the rest.
     @inline(__always)
     mutating func readVarint(maxBytes: Int = 10) -> Int64? {
+        if position < end {
+            let first = base.load(fromByteOffset: position, as: UInt8.self)
+            if first < 0x80 {
+                position &+= 1
+                return Varint.unZigZag(UInt64(first))
+            }
+        }
+        return readLongVarint(maxBytes: maxBytes)
+    }
+
+    @inline(__always)
+    private mutating func readLongVarint(maxBytes: Int) -> Int64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         var index = 0
+        // position < end < Int.max and index < maxBytes <= 10 keep the &+ and &<< exact.
         while index < maxBytes {
             guard position < end else { return nil }
             let byte = base.load(fromByteOffset: position, as: UInt8.self)
-            position += 1
-            result |= UInt64(byte & 0x7F) << shift
+            position &+= 1
+            result |= UInt64(byte & 0x7F) &<< shift
             if byte & 0x80 == 0 { return Varint.unZigZag(result) }
-            shift += 7
-            index += 1
+            shift &+= 7
+            index &+= 1
         }
         return nil
     }

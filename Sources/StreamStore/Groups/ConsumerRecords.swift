@@ -84,23 +84,21 @@ final class MemberReader: @unchecked Sendable {
         guard !owned.isEmpty else { return false }
         // Every pending record was delivered; dropping them before the read lets it reuse the
         // reader's buffers instead of copying them (ReadBuffers).
-        pending.removeAll(keepingCapacity: true)
+        pending.removeAll()
         pendingIndex = 0
         for step in 0..<owned.count {
             let partition = owned[(nextPartition + step) % owned.count]
             let batches = try cursors[partition]!.read(maxBytes: consumer.options.maxBytesPerRead)
             guard !batches.isEmpty else { continue }
             nextPartition = (nextPartition + step + 1) % owned.count
-            pending.removeAll(keepingCapacity: true)
+            pending.removeAll()
             pendingIndex = 0
-            for batch in batches {
-                do {
-                    try batch.appendRecords(from: 0, to: &pending)
-                } catch let error as StreamStoreError {
-                    throw error.with(topic: consumer.topic.name, partition: partition)
-                } catch {
-                    throw StreamStoreError(.corruptBatch, "\(error)", topic: consumer.topic.name, partition: partition, offset: batch.baseOffset)
-                }
+            let (decoded, failure) = StoredBatch.records(of: batches, from: 0)
+            // The records before a malformed batch stay pending.
+            pending = decoded
+            if let (index, error) = failure {
+                if let error = error as? StreamStoreError { throw error.with(topic: consumer.topic.name, partition: partition) }
+                throw StreamStoreError(.corruptBatch, "\(error)", topic: consumer.topic.name, partition: partition, offset: batches[index].baseOffset)
             }
             if !pending.isEmpty { return true }
         }

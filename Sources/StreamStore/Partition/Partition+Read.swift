@@ -202,20 +202,12 @@ extension Partition {
         while true {
             let batches = try readBatches(from: from, maxBytes: maxBytes)
             guard let last = batches.last else { return [] }
-            var records: [StoredRecord] = []
-            records.reserveCapacity(batches.reduce(0) { $0 + $1.reservableRecordCount })
-            for batch in batches {
-                let before = records.count
-                do {
-                    try batch.appendRecords(from: from, to: &records)
-                } catch {
-                    // The records of the batches before a malformed one first, none of its own; the
-                    // next read, from its offset, meets the error (found by FuzzSegmentRecovery).
-                    records.removeSubrange(before...)
-                    if !records.isEmpty { return records }
-                    if let error = error as? StreamStoreError { throw error.with(topic: topic, partition: id) }
-                    throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: id)
-                }
+            // The records of the batches before a malformed one first, none of its own; the next
+            // read, from its offset, meets the error (found by FuzzSegmentRecovery).
+            let (records, failure) = StoredBatch.records(of: batches, from: from)
+            if let failure, records.isEmpty {
+                if let error = failure.error as? StreamStoreError { throw error.with(topic: topic, partition: id) }
+                throw StreamStoreError(.corruptBatch, "\(failure.error)", topic: topic, partition: id)
             }
             if !records.isEmpty { return records }
             from = last.nextOffset

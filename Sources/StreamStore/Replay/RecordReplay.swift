@@ -56,17 +56,16 @@ public struct RecordReplay: AsyncSequence, Sendable {
                 if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
                 // Drop the records handed out before reading: they share the reader's buffers,
                 // and a buffer still shared is copied before it is written (ReadBuffers).
-                records.removeAll(keepingCapacity: true)
+                records.removeAll()
                 index = 0
                 guard let batches = try await engine!.next() else { return nil }
-                for batch in batches {
-                    do {
-                        try batch.appendRecords(from: 0, to: &records)
-                    } catch let error as StreamStoreError {
-                        throw error.with(topic: topic.name, partition: batch.partition)
-                    } catch {
-                        throw StreamStoreError(.corruptBatch, "\(error)", topic: topic.name, partition: batch.partition, offset: batch.baseOffset)
-                    }
+                let (decoded, failure) = StoredBatch.records(of: batches, from: 0)
+                // The records before a malformed batch stay for a retry of next().
+                records = decoded
+                if let (index, error) = failure {
+                    let batch = batches[index]
+                    if let error = error as? StreamStoreError { throw error.with(topic: topic.name, partition: batch.partition) }
+                    throw StreamStoreError(.corruptBatch, "\(error)", topic: topic.name, partition: batch.partition, offset: batch.baseOffset)
                 }
             }
             defer { index += 1 }
