@@ -190,6 +190,20 @@ final class Partition: @unchecked Sendable {
         }
     }
 
+    /// What dropping the store without closing it does to a partition that is still referenced
+    /// (a `Topic` kept by the application): it stops writing, as a crash would stop it. Appends
+    /// and retention throw `.storeClosed`, a background fsync of a sealed segment still under
+    /// way writes no checkpoint after it, and nothing is made durable or trimmed. Returns once
+    /// no such background write is running, so a store opened next on the folder is alone in it.
+    func abandon() {
+        lock.withLock {
+            guard !isClosed else { return }
+            isClosed = true
+            for wakeup in tailWaiters.takeAll() { wakeup.signal() }
+        }
+        groupCommit.drain()
+    }
+
     /// Replaces the `producers` file with the state as of the log end (lock held), when it
     /// changed. Partitions that hold records get one even when no idempotent producer wrote to
     /// them (an empty table): without it every open would scan all their batch headers to learn

@@ -265,14 +265,21 @@ public final class Store: Sendable {
         }
     }
 
-    /// A store dropped without ``close()`` (as tests do to simulate a crash) stops its filter
-    /// builds first, so none writes into the folder behind the next opener's back, then
-    /// releases its lock explicitly rather than only by closing the descriptor: a process
-    /// being spawned at that moment holds a copy of the descriptor until it execs, and would
-    /// keep the lock (flock locks belong to the open file, not to one descriptor), so an
-    /// immediate reopen here would fail with `.storeLocked`.
+    /// Dropping a store without ``close()`` is a crash as far as the folder is concerned: nothing
+    /// is flushed or trimmed. So that a store opened next on the folder is alone in it, the
+    /// dropped one first stops its filter builds, then stops the topics the application may
+    /// still hold (their appends throw `.storeClosed`; a background fsync of a sealed segment
+    /// finishing late no longer rewrites the `checkpoints` file under the new store, which
+    /// showed as a failed rename of `checkpoints.tmp`), then releases its lock explicitly rather
+    /// than only by closing the descriptor: a process being spawned at that moment holds a copy
+    /// of the descriptor until it execs, and would keep the lock (flock locks belong to the open
+    /// file, not to one descriptor), so an immediate reopen here would fail with `.storeLocked`.
     deinit {
         correlationFilters.stop()
+        let topics = state.withLock { Array($0.topics.values) }
+        for topic in topics {
+            for partition in topic.partitions { partition.abandon() }
+        }
         _ = options.fileSystem.unlock(lockFile.fd)
     }
 
