@@ -19,7 +19,8 @@ help:
 	@echo "make fuzz        the libFuzzer targets, FUZZ_SECONDS (60) each (Fuzz/README.md)"
 	@echo "make fuzz-smoke  every fuzz target for 5 seconds (checks they build and run)"
 	@echo "make fuzz-corpus rewrite the committed seed corpus (Fuzz/Corpus) from engine-written data"
-	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~25 min)"
+	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~5 min here)"
+	@echo "make bench-io-bound  compressed vs uncompressed replay with the disk read through a cgroup cap (root)"
 
 # System packages the build needs, installed only when missing.
 deps:
@@ -94,6 +95,14 @@ bench-smoke: deps
 .PHONY: bench-peers
 bench-peers: deps
 	python3 tools/peers/run.py
+
+# Compressed against uncompressed replay with the disk as the limit (tools/replay-io-bound.py):
+# the store's disk read through a cgroup cap of IO_BOUND_MBPS MB/s, page cache emptied before
+# each pass. Needs root.
+IO_BOUND_MBPS ?= 300
+.PHONY: bench-io-bound
+bench-io-bound: deps
+	python3 tools/replay-io-bound.py --mbps $(IO_BOUND_MBPS)
 
 # libFuzzer targets: a nested package (Fuzz/Package.swift), built with --sanitize fuzzer into
 # .build-fuzz. Each target runs FUZZ_SECONDS from the committed seeds plus what earlier runs found

@@ -189,6 +189,46 @@ def latency_table(res):
     return "\n".join(rows)
 
 
+def compression_section(res, report):
+    """StreamStore alone on JSON order events: codec against size and replay rates, from the page
+    cache and (when the run could cap the disk) from a disk read at a fixed bandwidth."""
+    if not res.has("json/none"):
+        return "", []
+    codecs = [("none", "none"), ("zstd1", "zstd:1"), ("zstd3", "zstd:3")]
+    lines = []
+
+    def table(prefix, with_append):
+        head = "| codec | on disk | smaller by |" + (" append records/s |" if with_append else "") + \
+            " replay, batch level | ÷ none | replay, records | ÷ none |"
+        rows = [head, "|---|--:|--:|" + ("--:|" if with_append else "") + "--:|--:|--:|--:|"]
+        base = f"{prefix}/none"
+        for tag, codec in codecs:
+            key = f"{prefix}/{tag}"
+            if not res.has(key):
+                continue
+            stored, base_stored = res.med(key, "stored_bytes"), res.med(base, "stored_bytes")
+            smaller = f"{base_stored / stored:.1f}x" if stored and base_stored else "–"
+            rows.append(f"| {codec} | {fmt_mb(stored / 1e6) if stored else '–'} MB | {smaller} |"
+                        + (f" {fmt_rate(res.med(key, 'write_rps'))} |" if with_append else "")
+                        + f" {fmt_rate(res.med(key, 'read_rps'))} | {fmt_ratio(res.ratio(key, base, 'read_rps'))} "
+                        f"| {fmt_rate(res.med(key, 'read_records_rps'))} | {fmt_ratio(res.ratio(key, base, 'read_records_rps'))} |")
+        return "\n".join(rows)
+
+    records = res.rounds("json/none")[0]["records"]
+    lines.append(f"{records:,} JSON order events of about 290 bytes (`stream-tool bench replay --payload json "
+                 f"--compression C`), one partition, batches of 1,000; ratios to `none` within each round.")
+    lines += ["", "**From the page cache**, where decompression competes with the kernel copying cached pages:", "",
+              table("json", True)]
+    if res.has("iobound/none"):
+        mbps = res.rounds("iobound/none")[0].get("read_cap_mbps") or report.get("io_bound_mbps")
+        lines += ["", f"**From the disk**, read through a block-I/O cgroup cap of {mbps:g} MB/s (tools/replay-io-bound.py; "
+                  "a VM's host caches its disk, so emptying the page cache alone does not make a replay wait for "
+                  "I/O), the page cache emptied before each pass (`--cold-cache`):", "", table("iobound", False)]
+    else:
+        lines += ["", "(The disk-bound replay needs root and a block-I/O cgroup; this run had neither.)"]
+    return "\n".join(lines) + "\n", codecs
+
+
 def kreps_section(report):
     kreps = report.get("kreps") or []
     if not kreps:
@@ -455,6 +495,7 @@ def document(report):
     facts = report["facts"]
     size = report["size"]
     kreps_text, kreps = kreps_section(report)
+    compression_text, _ = compression_section(res, report)
     targets_text, missed = targets_table(res, report)
     made = charts(res, report, kreps)
     loads = report["loads"]
@@ -558,6 +599,9 @@ Medians over the rounds of each round's percentiles.
 
 {latency_table(res)}
 
+## Compression (StreamStore alone)
+
+{compression_text}
 ## The Kreps workload
 
 {kreps_text}
@@ -594,6 +638,11 @@ driver fails if any is left (this run started {report.get('processes', '?')} and
     readme_section(res, report, kreps, missed)
 
 
+def io_bound_mbps_text(res):
+    mbps = res.rounds("iobound/none")[0].get("read_cap_mbps")
+    return f"{mbps:g}" if mbps else "a capped rate"
+
+
 def readme_section(res, report, kreps, missed):
     """Rewrites README.md's "## Compared with other stores" section (or adds it after "## Measured")."""
     path = os.path.join(ROOT, "README.md")
@@ -618,7 +667,20 @@ def readme_section(res, report, kreps, missed):
         f"| {r('100/sqlite-off', 'read_rps')} | {r('100/redis-off', 'read_rps')} | {r('100/nats', 'read_rps')} |",
         "",
     ]
+    if res.has("100/streamstore"):
+        rates = [f"StreamStore's own rates in that run: 100 B records appended at {fmt_rate(res.med('100/streamstore', 'write_rps'))}/s "
+                 f"and replayed at {fmt_rate(res.med('100/streamstore', 'read_rps'))}/s (batch level) or "
+                 f"{fmt_rate(res.med('100/streamstore', 'read_records_rps'))}/s (a `StoredRecord` each)"]
+        if res.has("1k/streamstore"):
+            rates.append(f"1 KiB records at {fmt_mb(res.med('1k/streamstore', 'write_mbps'))} MB/s and "
+                         f"{fmt_mb(res.med('1k/streamstore', 'read_mbps'))} MB/s")
+        lines += ["; ".join(rates) + ".", ""]
     if res.has("durable/streamstore"):
+        one, many = res.latency("durable/streamstore"), res.latency("durable/streamstore-16")
+        if one:
+            lines.append(f"With `--flush always` one producer's append of 1,000 records takes {fmt_ms(one['p50'])} ms at p50 "
+                         f"(one fdatasync)" + (f"; 16 producers sharing fsyncs (group commit) reach "
+                                              f"{fmt_rate(res.med('durable/streamstore-16', 'write_rps'))} records/s" if many else "") + ".")
         lines.append(f"Durable (`--flush always`, one producer): {fmt_rate(res.med('durable/streamstore', 'write_rps'))} records/s, "
                      f"vs SQLite FULL {fmt_rate(res.med('durable/sqlite-full', 'write_rps'))}, LMDB sync "
                      f"{fmt_rate(res.med('durable/lmdb', 'write_rps'))}, RocksDB sync {fmt_rate(res.med('durable/rocksdb', 'write_rps'))}.")
@@ -626,6 +688,19 @@ def readme_section(res, report, kreps, missed):
         lines.append(f"The Kreps workload (one producer, 6 partitions, {report['kreps'][0]['records']:,} records of 100 B): "
                      f"{fmt_rate(kreps['write'])} writes/s and {fmt_rate(kreps['read_records'])} record-level reads/s, "
                      f"beside Kafka's published 821,557 and 940,521 (2014).")
+    if res.has("json/none"):
+        def codec_line(prefix, where):
+            parts = []
+            for tag, codec in (("zstd1", "zstd:1"), ("zstd3", "zstd:3")):
+                if res.has(f"{prefix}/{tag}"):
+                    parts.append(f"{codec} {fmt_ratio(res.ratio(f'{prefix}/{tag}', f'{prefix}/none', 'read_rps'))} "
+                                 f"(records: {fmt_ratio(res.ratio(f'{prefix}/{tag}', f'{prefix}/none', 'read_records_rps'))})")
+            return f"{where}: " + ", ".join(parts)
+        stored = res.med("json/none", "stored_bytes"), res.med("json/zstd3", "stored_bytes")
+        lines.append("")
+        lines.append(f"Compressed replay of JSON order events, batch level, ÷ uncompressed (zstd:3 stores them "
+                     f"{stored[0] / stored[1]:.1f}x smaller): " + codec_line("json", "from the page cache") +
+                     ("; " + codec_line("iobound", f"from a disk read at {io_bound_mbps_text(res)} MB/s") if res.has("iobound/none") else "") + ".")
     if missed:
         lines += ["", "Short of DESIGN.md's targets in that run:", ""] + [f"- {m}" for m in missed]
     lines += ["", "The document has the 1 KiB and durable comparisons, fsync latency percentiles, charts, and every",

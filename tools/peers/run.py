@@ -37,6 +37,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import fmt_mb, fmt_rate  # noqa: E402  (matplotlib is imported there only when charting)
 
+
+def replay_io_bound():
+    """tools/replay-io-bound.py as a module: the read cap of the io-bound replay workloads."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("replay_io_bound", os.path.join(ROOT, "tools", "replay-io-bound.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Read bandwidth of the disk in the io-bound replay workloads (MB/s): a SATA SSD's.
+IO_BOUND_MBPS = float(os.environ.get("IO_BOUND_MBPS", "300"))
+
+
+def io_bound_cap(path):
+    return replay_io_bound().cap_for(path, IO_BOUND_MBPS)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEERS = os.path.join(ROOT, "tools", "peers")
 BUILD = os.path.join(ROOT, ".build-peers")
@@ -105,9 +122,10 @@ class Processes:
             left += [p for p in pids_in_session(pid) if p not in left]
         return left
 
-    def run(self, command, timeout, env=None, cwd=None):
+    def run(self, command, timeout, env=None, cwd=None, preexec_fn=None):
         """Runs a command to completion; returns stdout. Raises Failure on a non-zero exit."""
-        process = self.start(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+        process = self.start(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+                             preexec_fn=preexec_fn)
         try:
             out, err = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -272,10 +290,10 @@ def sizes(quick):
     if quick:
         return dict(runs=1, r100=200_000, r1k=50_000, redis100=200_000, redis1k=50_000, nats100=50_000,
                     nats1k=20_000, durable=20_000, durable16=100_000, never16=200_000, nats_sync=2_000,
-                    raw_mib=128, raw_sync_mib=32, fsyncs=200, kreps=2_000_000)
+                    raw_mib=128, raw_sync_mib=32, fsyncs=200, kreps=2_000_000, json=100_000)
     return dict(runs=3, r100=3_000_000, r1k=500_000, redis100=2_000_000, redis1k=300_000, nats100=500_000,
                 nats1k=200_000, durable=200_000, durable16=1_000_000, never16=3_000_000, nats_sync=5_000,
-                raw_mib=512, raw_sync_mib=256, fsyncs=1000, kreps=50_000_000)
+                raw_mib=512, raw_sync_mib=256, fsyncs=1000, kreps=50_000_000, json=2_000_000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,16 +318,21 @@ class Bench:
 
     # StreamStore ------------------------------------------------------------------------------
 
-    def streamstore(self, subcommand, records, record_bytes, extra=(), timeout=900):
+    def streamstore(self, subcommand, records, record_bytes, extra=(), timeout=900, payload="random", read_cap=False):
+        """`read_cap`: run inside the block-I/O cgroup of tools/replay-io-bound.py, which caps how
+        fast the store's disk is read (see io_bound_cap)."""
         folder = self.fresh_dir("streamstore")
         env = dict(os.environ, TMPDIR=folder + "/")
         env.pop("STREAM_STORE_DIR", None)
         self.settle()
+        preexec = self.read_cap().enter_here if read_cap else None
         out = PROCS.run([self.tool, "bench", subcommand, "--records", str(records), "--record-bytes", str(record_bytes),
-                         "--payload", "random", "--json"] + list(extra), timeout=timeout, env=env)
+                         "--payload", payload, "--json"] + list(extra), timeout=timeout, env=env, preexec_fn=preexec)
         shutil.rmtree(folder, ignore_errors=True)
         data = json.loads(out.strip().splitlines()[-1])
-        result = dict(records=records, recordBytes=record_bytes, raw=data)
+        result = dict(records=records, recordBytes=record_bytes, raw=data, stored_bytes=data.get("storedBytes"))
+        if read_cap:
+            result["read_cap_mbps"] = IO_BOUND_MBPS
         if subcommand == "replay":
             fill = data["append"]
             result.update(write_rps=fill["recordsPerSecond"], write_mbps=fill["megabytesPerSecond"],
@@ -321,6 +344,14 @@ class Bench:
             result.update(write_rps=data["recordsPerSecond"], write_mbps=data["megabytesPerSecond"],
                           latency=data["appendLatencyMs"])
         return result
+
+    def read_cap(self):
+        """The cgroup capping reads of the temporary folders' disk at IO_BOUND_MBPS, made once."""
+        if getattr(self, "_read_cap", None) is None:
+            self._read_cap = io_bound_cap(self.tmp)
+            self._read_cap.__enter__()
+            atexit.register(self._read_cap.__exit__, None, None, None)
+        return self._read_cap
 
     # C peers ----------------------------------------------------------------------------------
 
@@ -489,6 +520,20 @@ def plan(size, only):
     add("durable/redis-always", "durable", "Redis Streams", "AOF always", lambda b: b.redis(d, 100, "always"))
     add("durable/nats", "durable", "NATS JetStream", "file storage, sync_interval always",
         lambda b: b.nats(s["nats_sync"], 100, sync_always=True))
+    # StreamStore alone: realistic JSON order events (~290 B) uncompressed and with zstd, from the
+    # page cache, then (as root, where a block-I/O cgroup exists) with the disk read through a
+    # cap of IO_BOUND_MBPS and the page cache emptied before each pass (tools/replay-io-bound.py).
+    cap_missing = replay_io_bound().unavailable_reason()
+    for codec in ("none", "zstd:1", "zstd:3"):
+        tag = codec.replace(":", "")
+        add(f"json/{tag}", "json", "StreamStore", f"compression {codec}",
+            lambda b, c=codec: b.streamstore("replay", s["json"], 100, ["--compression", c], payload="json"))
+        if cap_missing is None:
+            add(f"iobound/{tag}", "iobound", "StreamStore", f"compression {codec}",
+                lambda b, c=codec: b.streamstore("replay", s["json"], 100, ["--compression", c, "--cold-cache"],
+                                                 payload="json", read_cap=True))
+    if cap_missing is not None and not only:
+        log(f"skipping the io-bound replay workloads: {cap_missing}")
     return entries
 
 
