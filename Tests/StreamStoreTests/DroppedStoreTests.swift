@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import StreamStore
+
+/// A store dropped without `close()` while the application still holds its topics.
+@Suite struct DroppedStoreTests {
+    /// Bug (a flaky `checkpoints.tmp` rename failure in FuzzRegressionTests): a store dropped
+    /// without `close()` while the application still held one of its topics kept writing. The
+    /// background fsync of a just-sealed segment finished after the drop and rewrote the
+    /// partition's checkpoint under the next store opened on the folder. Dropping the store now
+    /// stops its topics first, as a crash would.
+    @Test func aDroppedStoreWritesNothingAfterItsTopicsOutliveIt() async throws {
+        let fixture = try StoreFixture()
+        let fileSystem = FaultyFileSystem()
+        let topic = try fixture.open(through: fileSystem).createTopic("events", config: TopicConfig(segmentBytes: 4096, flush: .never))
+        let partition = topic.partitions[0]
+        let checkpointPath = FileNames.join(partition.context.folder, FileNames.checkpoints)
+        let sealedSync = fileSystem.hold(.fdatasync, pathContaining: ".log")
+        let large = String(repeating: "v", count: 1000)
+        for _ in 0..<6 { _ = try await topic.append([Record(value: large)], partition: 0) }
+        for _ in 0..<5000 where !sealedSync.isReached { try await Task.sleep(for: .milliseconds(1)) }
+        guard sealedSync.isReached else {
+            sealedSync.release()
+            Issue.record("no roll fsynced a sealed segment in the background")
+            return
+        }
+        let before = try? Data(contentsOf: URL(fileURLWithPath: checkpointPath))
+
+        // The drop waits for the fsync under way; let it go on from another thread.
+        let releaser = Thread {
+            Thread.sleep(forTimeInterval: 0.2)
+            sealedSync.release()
+        }
+        releaser.start()
+        fixture.store = nil
+        partition.groupCommit.drain()
+
+        let after = try? Data(contentsOf: URL(fileURLWithPath: checkpointPath))
+        #expect(after == before, "the checkpoint changed after the store was dropped")
+        await #expect(throws: StreamStoreError.self) { _ = try await topic.append([Record(value: "late")], partition: 0) }
+        let reopened = try fixture.open()
+        #expect(try reopened.topic("events").logEndOffset(partition: 0) == 6)
+    }
+}
