@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "StreamStore", targets: ["StreamStore"]),
+        // The engine's decoders and checks, for the fuzz targets in Fuzz/; not an application's API.
+        .library(name: "StreamStoreFuzzEntryPoints", targets: ["StreamStoreFuzzEntryPoints"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
         // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
         // Fuzz/ can drive them; not part of the engine's API.
@@ -22,14 +24,37 @@ let package = Package(
         .target(name: "CStreamStoreShims"),
         // libzstd through pkg-config; `make run` and `make test` install libzstd-dev when missing.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // The layers, each seeing only those below it (docs/ARCHITECTURE.md): the batch format,
+        // one partition's log on disk, the store an application opens, and inspection for the CLI.
         .target(
-            name: "StreamStore",
+            name: "StreamStoreFormat",
+            dependencies: ["CStreamStoreShims", "CZstd"]
+        ),
+        .target(
+            name: "StreamStoreLog",
             dependencies: [
-                "CStreamStoreShims",
-                "CZstd",
+                "StreamStoreFormat", "CStreamStoreShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
+        ),
+        .target(
+            name: "StreamStore",
+            dependencies: [
+                "StreamStoreFormat", "StreamStoreLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "StreamStoreInspect",
+            dependencies: ["StreamStore", "StreamStoreLog", "StreamStoreFormat"]
+        ),
+        // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
+        // its own, so it needs public entry points); nothing else depends on it.
+        .target(
+            name: "StreamStoreFuzzEntryPoints",
+            dependencies: ["StreamStoreFormat", "StreamStoreLog"]
         ),
         .target(
             name: "StreamToolSupport",
@@ -38,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "stream-tool",
             dependencies: [
-                "StreamStore",
+                "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
                 "StreamToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "StreamStoreTests",
             dependencies: [
-                "StreamStore", "CStreamStoreShims", "stream-crash-child",
+                "StreamStore", "StreamStoreLog", "StreamStoreFormat", "StreamStoreInspect", "CStreamStoreShims", "stream-crash-child",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,7 +5,8 @@
 // `swift test` build whole. Run from the repository root with `make fuzz` (see Fuzz/README.md).
 import PackageDescription
 
-let engine: Target.Dependency = .product(name: "StreamStore", package: "StreamStore")
+let store: Target.Dependency = .product(name: "StreamStore", package: "StreamStore")
+let entryPoints: Target.Dependency = .product(name: "StreamStoreFuzzEntryPoints", package: "StreamStore")
 
 let package = Package(
     name: "StreamStoreFuzz",
@@ -19,12 +20,12 @@ let package = Package(
         // walker, checks that report through libFuzzer, the writing of the seed corpus. Each
         // target writes its own seeds (Fuzz/Corpus/<target>) when STREAMSTORE_FUZZ_WRITE_CORPUS
         // names a folder: `make fuzz-corpus`.
-        .target(name: "FuzzSupport", dependencies: [engine]),
+        .target(name: "FuzzSupport", dependencies: [store, entryPoints]),
         // libzstd, for a seed whose zstd frame declares no content size.
         .systemLibrary(name: "CZstdSeeds", pkgConfig: "libzstd"),
-        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["FuzzSupport", "CZstdSeeds", engine]),
-        .executableTarget(name: "FuzzIndexValidation", dependencies: ["FuzzSupport", engine]),
-        .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", engine]),
+        .executableTarget(name: "FuzzBatchDecoder", dependencies: ["FuzzSupport", "CZstdSeeds", store, entryPoints]),
+        .executableTarget(name: "FuzzIndexValidation", dependencies: ["FuzzSupport", store, entryPoints]),
+        .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", store, entryPoints]),
         .executableTarget(
             name: "FuzzJSONLine",
             dependencies: ["FuzzSupport", .product(name: "StreamToolSupport", package: "StreamStore")]),

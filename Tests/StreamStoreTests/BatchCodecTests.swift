@@ -2,6 +2,9 @@ import CStreamStoreShims
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The RecordBatch v2 codec: Kafka's vectors, random round trips, damaged bytes, varints, CRC32C
 /// and record limits. Random tests print their seed; set `STREAMSTORE_SEED` to replay one.

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Several members of one group share a topic's partitions: every partition is handled by one
 /// member at a time, members joining and leaving move partitions, and every record is handled.

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// zstd-compressed batches (Kafka codec 4): round trips, corrupt frames, mixed codecs.
 @Suite struct CompressionTests {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Consumer groups: durable, atomic commits; lag in records and time; resets; the offset log's
 /// torn tails and compaction.

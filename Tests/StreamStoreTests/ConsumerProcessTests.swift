@@ -3,6 +3,9 @@ import Logging
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// `Consumer.process`: retries with backoff, then the dead-letter topic, and the records behind
 /// a poison record go on being processed.

@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 @Suite struct ControlBatchTests {
     @Test func controlBatchesTakeOffsetsButYieldNoRecords() throws {

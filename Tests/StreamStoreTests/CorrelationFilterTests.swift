@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The correlation filter of a sealed segment (`.cfilter`): its hash, its Bloom filter, its file
 /// format, and its life beside the segment (built after a roll, checked by verify, removed with

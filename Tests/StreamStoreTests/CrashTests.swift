@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Kills a real child process that appends with `.everyAppend` at random moments, then checks
 /// that every batch it saw acknowledged is readable, intact and where it was acknowledged.

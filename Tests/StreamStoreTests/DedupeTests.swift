@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Producer de-duplication by `message-id` within a topic's window (DESIGN section 9).
 @Suite struct DedupeTests {

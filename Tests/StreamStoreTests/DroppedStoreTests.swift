@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A store dropped without `close()` while the application still holds its topics.
 @Suite struct DroppedStoreTests {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Optimistic concurrency: an append may state the offset it expects to be next.
 @Suite struct ExpectedOffsetTests {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// What the engine does when a system call fails, writes short, or the power goes: every
 /// failure is a typed error, nothing unacknowledged is reported as written, and nothing

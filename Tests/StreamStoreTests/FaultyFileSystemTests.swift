@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The power-loss model itself, checked on plain files: if it kept too much, the power-loss tests
 /// in FaultInjectionTests would pass for an engine that never fsyncs.

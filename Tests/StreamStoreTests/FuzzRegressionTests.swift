@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Every input with which a fuzz target in `Fuzz/` crashed the engine or broke one of its
 /// invariants, fed through the same code path the target found it on. Each test says which

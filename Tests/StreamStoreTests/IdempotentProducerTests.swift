@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Kafka's idempotent producer fields (producer id, epoch, base sequence) are honoured.
 @Suite struct IdempotentProducerTests {

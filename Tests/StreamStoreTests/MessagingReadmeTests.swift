@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The README's messaging examples ("Headers with meaning", "De-duplication", "Optimistic
 /// concurrency"), run as written, with what the README says they print.

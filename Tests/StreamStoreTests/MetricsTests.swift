@@ -3,6 +3,9 @@ import MetricsTestKit
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// What the store reports through swift-metrics, read back from a `TestMetrics` factory of each
 /// test's own (Store.Options.metricsFactory), so tests running in parallel never share counts.

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Random operations on a store, checked after every step against an in-memory model: the
 /// records each partition acknowledged. Appends (single and concurrent), reads at random offsets

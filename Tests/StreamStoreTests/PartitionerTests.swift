@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Kafka's default partitioner, checked against keys placed by an independent Kafka client
 /// (`Vectors/murmur2-partitions.json`), so a key lands where Kafka would put it.

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Order events folded into totals per customer: rebuilt from snapshots plus the tail, equal to
 /// a full replay; corrupt or outdated snapshots are skipped and reported.

@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Budgets at the edges of `Int`: `.max` (found by the fuzzers: the read size overflowed) and
 /// zero or negative (one batch, as documented).

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A replay reads into the same buffers again and again (ReadBuffers): the records it handed
 /// out must be let go before the next read, or every read copies the buffer first (measured:

@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 @Suite struct RecordViewTests {
     @Test func headerValueIsFoundWithoutDecodingEveryHeader() throws {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Recovery after an unclean shutdown: the log is cut at the first byte that is not a whole,
 /// valid batch, and everything before it stays readable.

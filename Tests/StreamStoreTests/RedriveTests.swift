@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The dead-letter topic on demand, reading dead letters back, and redriving them into their
 /// origin topic once per group.

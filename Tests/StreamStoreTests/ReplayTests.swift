@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// The replay API: `AsyncSequence`s of records and batches, ranges by offset and time, reset
 /// policies, and live tailing.

@@ -3,6 +3,9 @@ import Logging
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Time- and size-based retention with an injected clock: what goes, what stays and why, the
 /// moving log start offset, crash points of a deletion, and readers racing it.

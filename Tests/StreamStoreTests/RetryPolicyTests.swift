@@ -1,6 +1,9 @@
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// `RetryPolicy`: exponential waits up to a cap, jitter that only shortens them, validation.
 @Suite struct RetryPolicyTests {

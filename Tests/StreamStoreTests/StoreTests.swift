@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 @Suite struct StoreTests {
     @Test func appendedRecordsReadBackInOrderWithDenseOffsets() async throws {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// `Store.trace(correlationID:)`: every record of one correlation id across topics, in time
 /// order, with each group's progress past it; segments skipped by their correlation filters, and

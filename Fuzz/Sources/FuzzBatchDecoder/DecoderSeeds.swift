@@ -1,5 +1,6 @@
 import CZstdSeeds
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 /// Seeds for the batch decoder: batches the engine wrote (plain, zstd, every record shape of

@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 // libFuzzer target: the batch decoder (docs/FORMAT.md sections 2, 3 and 10a).

@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 // libFuzzer target: validation of offset and time indexes, and every lookup that goes through

@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 /// The store the index target opens for every input, what it should read back, and the checks.

@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 // libFuzzer target: recovery of a partition's active segment after an unclean shutdown

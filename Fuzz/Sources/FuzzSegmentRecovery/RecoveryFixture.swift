@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
 /// The store the recovery target opens for every input, and the checks it makes.

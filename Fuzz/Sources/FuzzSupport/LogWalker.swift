@@ -1,4 +1,5 @@
-@_spi(Fuzzing) import StreamStore
+import StreamStore
+import StreamStoreFuzzEntryPoints
 
 /// An independent reading of a `.log` file, written from docs/FORMAT.md section 2 rather than
 /// from the engine's code: the oracle the recovery target holds recovery to.

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 import Logging
 
 /// Retries and dead letters (DESIGN section 9): a record whose handler keeps failing is set

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// How a ``Consumer`` starts and reads.
 public struct ConsumerOptions: Sendable, Equatable {
     /// Where a partition the group never committed starts: `.earliest` (the default) from the

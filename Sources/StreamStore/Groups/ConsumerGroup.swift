@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// A named consumer group: the offsets it committed per topic and partition, its lag, and the
 /// members consuming in this process. From ``Store/group(_:createIfMissing:)``.
 ///

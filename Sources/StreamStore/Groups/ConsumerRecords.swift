@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// The records of a ``Consumer``'s partitions as an `AsyncSequence` that follows the log.
 public struct ConsumerRecords: AsyncSequence, Sendable {
     public typealias Element = StoredRecord

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// The headers a dead letter carries about its failure (DESIGN section 9). All start with
 /// ``DeadLetter/headerPrefix``; redrive removes every header that does.
 extension HeaderName {

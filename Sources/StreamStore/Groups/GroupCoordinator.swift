@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Shares one topic's partitions among the members of one consumer group in this process
 /// (competing consumers): each partition is owned by at most one member at a time.
 ///

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// A consumer group's committed offsets on disk: a small append-only log of checksummed frames
 /// (docs/FORMAT.md, "Consumer group offsets"), replayed on open, compacted when it grows.
 ///

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// How far a consumer group is behind on one partition.
 public struct PartitionLag: Sendable, Equatable, Hashable, Codable {
     public var topic: String

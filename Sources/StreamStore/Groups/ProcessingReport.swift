@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// What ``Consumer/process(retry:maxRecords:sleep:onFailure:handler:)`` did before it returned.
 public struct ProcessingReport: Sendable, Equatable, Hashable {
     /// Records the handler succeeded on (each committed).

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// What ``Store/redriveDeadLetters(topic:group:limit:dryRun:filter:)`` did, or with `dryRun`
 /// would do.
 public struct RedriveReport: Sendable, Equatable {

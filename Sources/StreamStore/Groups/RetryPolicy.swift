@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// How ``Consumer/process(retry:maxRecords:sleep:onFailure:handler:)`` retries a record whose
 /// handler throws, before it gives up and dead-letters the record.
 ///

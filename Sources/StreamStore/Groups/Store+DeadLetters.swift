@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// `topic`'s dead-letter topic, `<topic>.dlq`: the existing one, or a new one when there is
     /// none yet. `.unknownTopic` when `topic` itself does not exist.

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// Appends the dead letters of `topic` back to `topic`, so its consumers process them again
     /// (after the bug that failed them is fixed), and records the progress as consumer group

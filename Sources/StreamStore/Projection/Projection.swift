@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// State rebuilt from a topic by folding its records, with snapshots so a restart replays only
 /// the tail (DESIGN section 7).
 ///

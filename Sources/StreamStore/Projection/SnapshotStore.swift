@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 import Foundation
 
 /// A projection's snapshots: `<store>/__snapshots/<projection>/<topic>/<sequence>.snapshot`

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// Rebuilds `projection` from `topic`: loads the newest valid snapshot (falling back to an
     /// older one, or to a full replay, when one is corrupt or of another projection version;

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// One reader's place in one partition: the next offset to read, where to stop, and the
 /// buffers it reuses. Used by one task at a time.
 final class PartitionCursor {
@@ -52,7 +54,7 @@ final class PartitionCursor {
             throw StreamStoreError(.storeClosed, "The store was closed while reading \(partition.topic)[\(partition.id)].", topic: partition.topic, partition: partition.id)
         }
         var batches: [StoredBatch]
-        do {
+        do throws(StreamStoreError) {
             batches = try partition.readBatches(from: position, maxBytes: maxBytes, buffers: buffers)
         } catch where error.code == .offsetOutOfRange {
             // Retention moved the log start past this cursor (or the log was cut) meanwhile.

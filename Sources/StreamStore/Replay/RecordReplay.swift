@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Records of one or more partitions as an `AsyncSequence`, from ``Topic/replay(partitions:options:)``.
 ///
 /// Each partition's records come in offset order; partitions take turns a read at a time.

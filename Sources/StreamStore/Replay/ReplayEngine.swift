@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Drives the cursors of one replay: reads the partitions in turn, one read each, and at the
 /// log end either finishes or, when following, waits for the next append on any of them.
 ///

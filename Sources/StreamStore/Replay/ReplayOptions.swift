@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// What a reader does when the offset it wants is no longer (or not yet) in the log: below the
 /// log start offset because retention removed it, or past the log end (for example a committed
 /// offset from before an unclean shutdown truncated the tail).

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Topic {
     /// Replays records of some (default: all) partitions as an `AsyncSequence`.
     ///

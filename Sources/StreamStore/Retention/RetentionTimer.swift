@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 import Dispatch
 
 /// Runs retention on every topic of a store at an interval, off the caller's threads, until

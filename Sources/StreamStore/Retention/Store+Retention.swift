@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// Applies retention now to one topic (or all) and reports, per partition, the segments
     /// deleted, the new log start offset, and for each segment kept what keeps it. With

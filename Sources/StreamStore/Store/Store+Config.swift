@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// Changes a topic's settings and returns the new ones.
     ///

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 extension Store {
     /// The consumer group called `name`. A group exists on disk once it committed; with
     /// `createIfMissing: false` an unknown group is `.unknownGroup`.

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -200,7 +202,8 @@ public final class Store: Sendable {
         let settings = Locked(config)
         for index in 0..<config.partitionCount {
             let context = PartitionContext(
-                topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index), settings: settings,
+                topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index),
+                currentConfig: { settings.withLock { $0.logConfig } },
                 fileSystem: options.fileSystem, cache: cache, correlationFilters: correlationFilters, clock: options.clock, logger: options.logger,
                 metrics: metrics.partition(topic: name, partition: index))
             do {

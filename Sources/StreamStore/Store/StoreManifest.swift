@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 import Foundation
 
 /// `store.json`: marks a folder as a store and names its format version (docs/FORMAT.md).
@@ -12,14 +14,14 @@ struct StoreManifest: Codable, Equatable {
 }
 
 /// `topic.json`: a topic's config, with the format version it was written by.
-struct TopicManifest: Codable, Equatable {
+package struct TopicManifest: Codable, Equatable {
     var formatVersion: Int
     var name: String
-    var config: TopicConfig
+    package var config: TopicConfig
 }
 
 /// JSON files of the store: small, human-readable, replaced atomically, validated on read.
-enum JSONFiles {
+package enum JSONFiles {
     static func encode<T: Encodable>(_ value: T) throws(StreamStoreError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -30,7 +32,7 @@ enum JSONFiles {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(StreamStoreError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(StreamStoreError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {

@@ -1,20 +1,7 @@
+import StreamStoreFormat
+import StreamStoreLog
 import CoreMetrics
 
-/// The names of the metrics the store reports (README, "Metrics and logging"). Counters end in
-/// `_total`, sizes in `_bytes`, durations in `_seconds`, as Prometheus names them.
-enum MetricName {
-    static let appendedRecords = "streamstore_appended_records_total"
-    static let appendedBytes = "streamstore_appended_bytes_total"
-    static let appendedBatches = "streamstore_appended_batches_total"
-    static let fsyncs = "streamstore_fsyncs_total"
-    static let fsyncDuration = "streamstore_fsync_duration_seconds"
-    static let recoveryTruncations = "streamstore_recovery_truncations_total"
-    static let recoveryTruncatedBytes = "streamstore_recovery_truncated_bytes_total"
-    static let duplicateBatches = "streamstore_duplicate_batches_total"
-    static let dedupeHits = "streamstore_dedupe_hits_total"
-    static let deadLetters = "streamstore_dead_letters_total"
-    static let consumerLag = "streamstore_consumer_lag_records"
-}
 
 /// Where one store's metric handles come from: the factory of ``Store/Options/metricsFactory``,
 /// or the globally bootstrapped one, read once when the store opens.

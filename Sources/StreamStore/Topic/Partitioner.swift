@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Kafka's default partitioner: which partition a keyed record goes to.
 ///
 /// The placement must match Kafka's bit for bit, so that data and producers can move to a Kafka

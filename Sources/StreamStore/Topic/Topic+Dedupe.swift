@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Producer de-duplication by `message-id` (DESIGN section 9, ``TopicConfig/dedupeWindowMilliseconds``).
 ///
 /// The check, the write and the insertion of the new ids happen under the topic's window lock,

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// Where a read starts in a partition.
 public enum StartPosition: Sendable, Equatable, Hashable {
     /// The log start offset: the oldest record still kept.
@@ -38,7 +40,7 @@ public final class Topic: Sendable {
 
     public var partitionCount: Int { partitions.count }
 
-    func partition(_ index: Int) throws(StreamStoreError) -> Partition {
+    package func partition(_ index: Int) throws(StreamStoreError) -> Partition {
         guard partitions.indices.contains(index) else {
             throw StreamStoreError(
                 .partitionOutOfRange, "Topic \(name) has partitions 0...\(partitions.count - 1); there is no partition \(index).",

@@ -1,19 +1,5 @@
-/// When an append's data is forced to disk, per topic (DESIGN section 6).
-public enum FlushPolicy: Sendable, Equatable, Hashable, Codable {
-    /// fsync before `append` returns: an acknowledged append survives a crash or power loss.
-    /// Concurrent appenders to a partition share one fsync (group commit), so throughput grows
-    /// with concurrency while each append still waits for its own data to be durable.
-    /// Readers see a record only once it is durable. The default.
-    case everyAppend
-    /// fsync at most `milliseconds` after an append; `append` returns once the data is written to
-    /// the operating system. A process crash loses nothing; a power loss may lose the appends of
-    /// the last interval.
-    case interval(milliseconds: Int64)
-    /// Never fsync on append (only on roll and close); the operating system writes back when it
-    /// likes. Fastest. A process crash loses nothing; a power loss may lose recent appends.
-    case never
-}
-
+import StreamStoreFormat
+import StreamStoreLog
 /// A topic's settings, set at creation, kept in `topic.json`, and changeable later with
 /// ``Store/updateTopic(_:_:)`` (all but the partition count).
 public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
@@ -180,49 +166,13 @@ extension TopicConfig {
     }
 }
 
-extension FlushPolicy: ConfigSpelled {
-    /// The spelling in `topic.json` and on the command line: `everyAppend`, `never`,
-    /// `interval:<milliseconds>`.
-    public var configValue: String {
-        switch self {
-        case .everyAppend: return "everyAppend"
-        case .never: return "never"
-        case .interval(let milliseconds): return "interval:\(milliseconds)"
-        }
-    }
-
-    public init?(configValue: String) {
-        switch configValue {
-        case "everyAppend": self = .everyAppend
-        case "never": self = .never
-        default:
-            guard configValue.hasPrefix("interval:"), let milliseconds = Int64(configValue.dropFirst("interval:".count)) else {
-                return nil
-            }
-            self = .interval(milliseconds: milliseconds)
-        }
-    }
-
-}
-
-/// A setting stored in `topic.json` as its one-string spelling (`"everyAppend"`, `"zstd:3"`),
-/// readable by people and stable across versions, instead of Swift's synthesized enum coding.
-protocol ConfigSpelled: Codable {
-    var configValue: String { get }
-    init?(configValue: String)
-}
-
-extension ConfigSpelled {
-    public init(from decoder: any Decoder) throws {
-        let value = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = Self(configValue: value) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(value) is not a valid \(Self.self)"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(configValue)
+extension TopicConfig {
+    /// What one partition's log needs of these settings (all but the partition count).
+    package var logConfig: LogConfig {
+        LogConfig(
+            segmentBytes: segmentBytes, segmentMilliseconds: segmentMilliseconds, indexIntervalBytes: indexIntervalBytes,
+            maxIndexBytes: maxIndexBytes, flush: flush, maxTimestampSkewMilliseconds: maxTimestampSkewMilliseconds,
+            compression: compression, retentionMilliseconds: retentionMilliseconds, retentionBytes: retentionBytes,
+            dedupeWindowMilliseconds: dedupeWindowMilliseconds, dedupeMaxMessageIDs: dedupeMaxMessageIDs)
     }
 }

@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 import Dispatch
 import Foundation
 

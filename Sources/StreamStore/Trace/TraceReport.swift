@@ -1,3 +1,5 @@
+import StreamStoreFormat
+import StreamStoreLog
 /// What ``Store/trace(correlationID:topics:)`` found: every record of one correlation id, oldest
 /// first, with each consumer group's progress past it, and what the search cost.
 public struct TraceReport: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StreamStore
+import StreamStoreInspect
 import Synchronization
 
 extension StreamTool {

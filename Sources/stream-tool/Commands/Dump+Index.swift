@@ -1,4 +1,5 @@
 import StreamStore
+import StreamStoreInspect
 
 /// `dump` of an `.index` or `.timeindex` file: its entries, its preallocated slots, its own
 /// problems and, with `--verify-index`, how it compares with its log.

@@ -1,4 +1,5 @@
 import StreamStore
+import StreamStoreInspect
 
 /// Shared by the log and index dumps: how each index file of a segment compares with its log.
 struct IndexCheckReport {

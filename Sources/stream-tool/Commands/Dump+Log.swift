@@ -1,4 +1,5 @@
 import StreamStore
+import StreamStoreInspect
 
 /// `dump` of a `.log` file: a row (or JSON object) per batch, streamed as the file is walked,
 /// then how the file ends and, with `--verify-index`, how its indexes compare.

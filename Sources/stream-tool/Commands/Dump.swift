@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import StreamStore
+import StreamStoreInspect
 
 extension StreamTool {
     /// `stream-tool dump FILE`: what one segment or index file holds, byte position by byte

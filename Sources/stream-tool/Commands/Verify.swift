@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StreamStore
+import StreamStoreInspect
 
 extension StreamTool {
     /// `stream-tool verify [TOPIC]`: reads every batch of every segment and checks it.

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import StreamStore
+import StreamStoreInspect
 
 /// Notices appends to a topic's partitions made by another process, without opening the store.
 ///

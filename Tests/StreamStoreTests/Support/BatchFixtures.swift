@@ -6,6 +6,9 @@ import Darwin
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// Small verbs for codec tests: build random batches, damage encoded bytes, decode them back.
 enum BatchFixtures {

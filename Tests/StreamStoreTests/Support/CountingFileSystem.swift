@@ -1,6 +1,9 @@
 import Foundation
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A file system that forwards to the real one, counts fdatasync calls and bytes read, and can fail the next
 /// fdatasync or pwrite with a chosen errno: the seam's first use in tests.

@@ -3,6 +3,9 @@ import Logging
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A failure a test handler throws on purpose.
 struct HandlerFailure: Error, CustomStringConvertible {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A file system for tests that forwards to the real one and misbehaves on request: it fails a
 /// chosen call with an errno, writes only part of a buffer, or loses power.

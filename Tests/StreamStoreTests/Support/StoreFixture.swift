@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import StreamStore
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+@testable import StreamStoreInspect
 
 /// A temporary store folder with small verbs for storage tests: open, append, read everything,
 /// damage files, reopen. Every fixture verifies the store is consistent before it goes away.

@@ -1,0 +1,79 @@
+/// Every hard limit of the engine, in one place, each with why it is what it is.
+///
+/// A limit is checked before anything is written, and breaking one is a typed
+/// ``StreamStoreError`` (`.recordTooLarge`, `.batchTooLarge`, `.tooManyHeaders`, `.invalidConfig`).
+public enum Limits {
+    /// Largest encoded record (key, value, headers and varint framing). Kafka's default
+    /// `message.max.bytes` is about 1 MiB; 8 MiB leaves room for large events without letting one
+    /// record dominate a segment.
+    public static let maxRecordBytes = 8 * 1024 * 1024
+
+    /// Largest encoded batch, header included. Readers allocate at most this much for one batch,
+    /// so a corrupt length field can never make them allocate more.
+    public static let maxBatchBytes = 16 * 1024 * 1024
+
+    /// Most records in one batch: a batch's offsets must fit the int32 `lastOffsetDelta`, and a
+    /// record count this large is already far past any useful batch.
+    public static let maxRecordsPerBatch = 1_000_000
+
+    /// Most headers on one record: headers are metadata, and every header costs a decode.
+    public static let maxHeadersPerRecord = 64
+
+    /// Longest header key, in UTF-8 bytes.
+    public static let maxHeaderKeyBytes = 1024
+
+    /// Largest segment: file positions in the offset index are uint32, and Kafka caps
+    /// `segment.bytes` at Int32.max for the same reason.
+    public static let maxSegmentBytes = Int(Int32.max)
+
+    /// Smallest segment we accept, so a misconfiguration cannot create a file per batch.
+    public static let minSegmentBytes = 4096
+
+    /// Relative offsets in the indexes are uint32; a segment rolls before its offsets would
+    /// overflow Int32, as Kafka's does.
+    public static let maxRelativeOffset = Int64(Int32.max)
+
+    /// Upper bound on a preallocated index file (Kafka's `segment.index.bytes` default). A full
+    /// index rolls the segment.
+    public static let maxIndexBytes = 10 * 1024 * 1024
+
+    /// Initial preallocation of an active segment's index files; they grow by doubling up to
+    /// ``maxIndexBytes``, so thousands of partitions do not reserve 10 MiB each.
+    package static let initialIndexBytes = 64 * 1024
+
+    /// Largest correlation filter of one segment (docs/FORMAT.md, "Correlation filter"): enough
+    /// for about 13 million distinct ids at 10 bits each. Past it a filter only gets less
+    /// selective (more segments scanned), never wrong; a bigger file is not one of ours.
+    package static let maxCorrelationFilterBytes = 16 * 1024 * 1024
+
+    /// Topic names: Kafka's rule, so names are safe as folder names and portable to Kafka.
+    public static let maxTopicNameBytes = 249
+
+    /// Most partitions in one topic: each costs descriptors and a folder.
+    public static let maxPartitions = 10_000
+
+    /// Sealed segments whose files (log descriptor and index mappings) stay open at once, per
+    /// store. More are opened on demand and the least recently used are closed.
+    public static let defaultOpenSegmentFiles = 256
+
+    /// Idempotent producers one partition remembers; past it the least recently active is
+    /// forgotten. Each costs about 200 bytes; Kafka bounds them by time instead
+    /// (`transactional.id.expiration.ms`), which lets a burst of short-lived producers grow
+    /// memory without limit.
+    public static let maxProducersPerPartition = 10_000
+
+    /// Largest `message-id` the de-duplication window keeps, in bytes: longer ids are refused
+    /// (`.invalidConfig`) on de-duplicated topics, so the window's memory stays bounded by
+    /// ``TopicConfig/dedupeMaxMessageIDs`` times this.
+    public static let maxMessageIDBytes = 256
+
+    /// Longest error text a dead letter keeps in its `dlq-error` header, in UTF-8 bytes; a
+    /// longer description is cut (at a character boundary) and ends in "…". A stack of nested
+    /// errors can be long, and the dead letter must still fit ``maxRecordBytes`` beside the
+    /// record it carries.
+    public static let maxDeadLetterErrorBytes = 4096
+
+    /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
+    /// the longest, 10 million ids stay within a few GiB.
+    public static let maxDedupeMessageIDs = 10_000_000
+}

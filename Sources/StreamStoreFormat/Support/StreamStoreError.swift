@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one error type of StreamStore: a code, the context it happened in, and a message that
+/// says what to do about it.
+///
+/// I/O failures are thrown as `.io`; corrupt bytes found on disk are data (reported, truncated
+/// or skipped by recovery) and only reach callers as `.corruptBatch` when a read meets them.
+public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// What went wrong, in a form code can switch on.
+    public enum Code: Sendable, Equatable, CustomStringConvertible {
+        case io(errno: Int32)
+        case storeLocked
+        case notAStore
+        case unsupportedFormatVersion
+        case storeClosed
+        case unknownTopic
+        case topicExists
+        case invalidTopicName
+        case invalidConfig
+        case partitionOutOfRange
+        case offsetOutOfRange
+        case recordTooLarge
+        case batchTooLarge
+        case tooManyHeaders
+        case emptyBatch
+        case timestampInFuture
+        case corruptBatch
+        case corruptCheckpoint
+        case partitionFenced
+        case unknownGroup
+        case invalidGroupName
+        /// A group operation that needs the group idle (a reset) met active members.
+        case groupActive
+        /// A consumer committed a partition that is no longer assigned to it.
+        case partitionNotAssigned
+        /// A corrupt snapshot, or one that no longer matches its projection.
+        case corruptSnapshot
+        /// A projection's `apply` threw.
+        case projectionFailed
+        /// An append stated an `expectedNextOffset` that another append had already taken.
+        case offsetConflict
+        /// An idempotent producer's epoch is older than the partition's: a newer instance of the
+        /// producer took over, and this one must stop.
+        case producerFenced
+        /// An idempotent producer's batch does not continue its sequence (a gap or a reorder).
+        case outOfOrderSequence
+        /// A `message-id` header a de-duplicated topic cannot keep (too long).
+        case invalidMessageID
+        /// A record read from a dead-letter topic lacks the headers that say where it came from.
+        case invalidDeadLetter
+
+        public var description: String {
+            switch self {
+            case .io(let errno): return "io(\(String(cString: strerror(errno))))"
+            case .storeLocked: return "storeLocked"
+            case .notAStore: return "notAStore"
+            case .unsupportedFormatVersion: return "unsupportedFormatVersion"
+            case .storeClosed: return "storeClosed"
+            case .unknownTopic: return "unknownTopic"
+            case .topicExists: return "topicExists"
+            case .invalidTopicName: return "invalidTopicName"
+            case .invalidConfig: return "invalidConfig"
+            case .partitionOutOfRange: return "partitionOutOfRange"
+            case .offsetOutOfRange: return "offsetOutOfRange"
+            case .recordTooLarge: return "recordTooLarge"
+            case .batchTooLarge: return "batchTooLarge"
+            case .tooManyHeaders: return "tooManyHeaders"
+            case .emptyBatch: return "emptyBatch"
+            case .timestampInFuture: return "timestampInFuture"
+            case .corruptBatch: return "corruptBatch"
+            case .corruptCheckpoint: return "corruptCheckpoint"
+            case .partitionFenced: return "partitionFenced"
+            case .unknownGroup: return "unknownGroup"
+            case .invalidGroupName: return "invalidGroupName"
+            case .groupActive: return "groupActive"
+            case .partitionNotAssigned: return "partitionNotAssigned"
+            case .corruptSnapshot: return "corruptSnapshot"
+            case .projectionFailed: return "projectionFailed"
+            case .offsetConflict: return "offsetConflict"
+            case .producerFenced: return "producerFenced"
+            case .outOfOrderSequence: return "outOfOrderSequence"
+            case .invalidDeadLetter: return "invalidDeadLetter"
+            case .invalidMessageID: return "invalidMessageID"
+            }
+        }
+    }
+
+    public var code: Code
+    /// A full sentence: what happened and what to do.
+    public var message: String
+    public var path: String?
+    public var topic: String?
+    public var partition: Int?
+    public var offset: Int64?
+
+    public init(
+        _ code: Code, _ message: String, path: String? = nil, topic: String? = nil,
+        partition: Int? = nil, offset: Int64? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+
+    public var description: String {
+        var context: [String] = []
+        if let topic { context.append("topic \(topic)") }
+        if let partition { context.append("partition \(partition)") }
+        if let offset { context.append("offset \(offset)") }
+        if let path { context.append(path) }
+        return context.isEmpty ? message : "\(message) [\(context.joined(separator: ", "))]"
+    }
+
+    /// An I/O failure of `operation` on `path`, from the errno the call left.
+    package static func io(_ operation: String, path: String, errno code: Int32) -> StreamStoreError {
+        let reason = String(cString: strerror(code))
+        var advice = ""
+        switch code {
+        case ENOSPC, EDQUOT: advice = " Free disk space (or lower retention); acknowledged data is unaffected."
+        case EACCES, EPERM: advice = " Check the permissions of the store folder."
+        case EROFS: advice = " The file system is read-only."
+        case EMFILE, ENFILE: advice = " Raise the open-file limit (ulimit -n)."
+        default: break
+        }
+        return StreamStoreError(.io(errno: code), "\(operation) failed: \(reason).\(advice)", path: path)
+    }
+
+    /// Adds the topic and partition to an error thrown below the partition layer.
+    package func with(topic: String, partition: Int) -> StreamStoreError {
+        var copy = self
+        if copy.topic == nil { copy.topic = topic }
+        if copy.partition == nil { copy.partition = partition }
+        return copy
+    }
+}

@@ -1,0 +1,65 @@
+import StreamStoreFormat
+/// Rebuilds a segment's indexes from its log: the log is the truth, an index only a cache of it
+/// (DESIGN section 5). Used when an index fails validation and by recovery.
+package enum IndexBuilder {
+    /// What a scan of one segment's log found.
+    package struct Scan {
+        package var validBytes: Int64 = 0
+        package var nextOffset: Int64
+        package var batchCount = 0
+        var cadence: IndexCadence
+        package var offsetEntries: [(offset: Int64, position: Int64)] = []
+        var timeEntries: [(timestamp: Int64, offset: Int64)] = []
+        package var stop: LogScanner.Stop = .end
+        var maxTimestamp: Int64 { cadence.maxTimestamp }
+    }
+
+    /// Scans `log` from its start and collects the index entries the writer would have made.
+    package static func scan(log: File, logBytes: Int64, baseOffset: Int64, intervalBytes: Int) throws(StreamStoreError) -> Scan {
+        var scan = Scan(nextOffset: baseOffset, cadence: IndexCadence(intervalBytes: intervalBytes))
+        let scanner = LogScanner(file: log, endPosition: logBytes)
+        scan.stop = try scanner.scan(from: 0, expectedBaseOffset: baseOffset) { header, position in
+            let entries = scan.cadence.entriesBeforeBatch()
+            if entries.offsetEntry { scan.offsetEntries.append((header.baseOffset, position)) }
+            if let timestamp = entries.timeEntry { scan.timeEntries.append((timestamp, header.baseOffset)) }
+            scan.cadence.recordBatch(byteCount: header.totalBytes, maxTimestamp: header.maxTimestamp)
+            scan.validBytes = position + Int64(header.totalBytes)
+            scan.nextOffset = header.nextOffset
+            scan.batchCount += 1
+        }
+        return scan
+    }
+
+    /// Writes `scan`'s entries as the segment's index files, each through a temporary file that
+    /// is fsynced and renamed into place. A sealed segment also gets its final time entry.
+    static func write(_ scan: Scan, segment: Segment, sealed: Bool, context: PartitionContext) throws(StreamStoreError) {
+        var offsetBytes = [UInt8](repeating: 0, count: scan.offsetEntries.count * OffsetIndex.entryBytes)
+        offsetBytes.withUnsafeMutableBytes { raw in
+            for (index, entry) in scan.offsetEntries.enumerated() {
+                BigEndian.store(UInt32(truncatingIfNeeded: entry.offset - segment.baseOffset), raw.baseAddress!, index * 8)
+                BigEndian.store(UInt32(truncatingIfNeeded: entry.position), raw.baseAddress!, index * 8 + 4)
+            }
+        }
+        var timeEntries = scan.timeEntries
+        if sealed && scan.batchCount > 0 { timeEntries.append((scan.maxTimestamp, scan.nextOffset)) }
+        var timeBytes = [UInt8](repeating: 0, count: timeEntries.count * TimeIndex.entryBytes)
+        timeBytes.withUnsafeMutableBytes { raw in
+            for (index, entry) in timeEntries.enumerated() {
+                BigEndian.store(entry.timestamp, raw.baseAddress!, index * 12)
+                BigEndian.store(UInt32(truncatingIfNeeded: entry.offset - segment.baseOffset), raw.baseAddress!, index * 12 + 8)
+            }
+        }
+        let directory = Directory(fileSystem: context.fileSystem)
+        try directory.writeAtomically(offsetBytes, to: segment.offsetIndexPath, folder: segment.folder)
+        try directory.writeAtomically(timeBytes, to: segment.timeIndexPath, folder: segment.folder)
+    }
+
+    /// Scans a sealed segment's log and rewrites its indexes.
+    static func rebuild(segment: Segment, log: File, logBytes: Int64, sealed: Bool, context: PartitionContext) throws(StreamStoreError) {
+        let scan = try scan(log: log, logBytes: logBytes, baseOffset: segment.baseOffset, intervalBytes: context.config.indexIntervalBytes)
+        if scan.stop != .end {
+            context.logger.error("Segment \(segment.logPath) has invalid bytes at \(scan.validBytes) (\(scan.stop.sentence)); its index covers the valid batches before them. Run `stream-tool verify`.")
+        }
+        try write(scan, segment: segment, sealed: sealed, context: context)
+    }
+}
