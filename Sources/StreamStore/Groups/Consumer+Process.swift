@@ -58,7 +58,7 @@ extension Consumer {
     ) async throws(StreamStoreError) -> ProcessingReport {
         try retry.validate()
         if let maxRecords, maxRecords < 0 {
-            throw StreamStoreError(.invalidConfig, "maxRecords must not be negative, not \(maxRecords).")
+            throw StreamStoreError(.invalidArgument, "maxRecords must not be negative, not \(maxRecords).")
         }
         var report = ProcessingReport()
         var iterator = records.makeAsyncIterator()

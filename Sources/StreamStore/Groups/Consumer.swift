@@ -68,7 +68,7 @@ public final class Consumer: Sendable {
         guard coordinator.owns(member, partition: partition) else {
             throw StreamStoreError(
                 .partitionNotAssigned,
-                "Partition \(partition) of \(topic.name) is not assigned to this consumer of group \(group.name) any more; its new owner continues from the last commit.",
+                "Partition \(partition) of \(quoted(topic.name)) is not assigned to this consumer of group \(quoted(group.name)) any more; its new owner continues from the last commit.",
                 topic: topic.name, partition: partition)
         }
         try await group.commit(topic: topic.name, offsets: [partition: nextOffset])

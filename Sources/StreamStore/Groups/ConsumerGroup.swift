@@ -90,7 +90,7 @@ public final class ConsumerGroup: Sendable {
             let end = try topic.logEndOffset(partition: partition)
             guard offset >= 0, offset <= end else {
                 throw StreamStoreError(
-                    .offsetOutOfRange, "Cannot commit offset \(offset) for \(topicName)[\(partition)]: it must lie within 0...\(end) (the log end offset).",
+                    .offsetOutOfRange, "Cannot commit offset \(offset) for \(quoted(topicName))[\(partition)]: it must lie within 0...\(end) (the log end offset).",
                     topic: topicName, partition: partition, offset: offset)
             }
             entries.append((GroupOffsetLog.Key(topic: topicName, partition: partition), offset))
@@ -118,7 +118,7 @@ public final class ConsumerGroup: Sendable {
         let topic = try store.topic(topicName)
         if let coordinator = state.withLock({ $0.coordinators[topicName] }), coordinator.memberCount > 0 {
             throw StreamStoreError(
-                .groupActive, "Group \(name) has \(coordinator.memberCount) active consumer(s) of \(topicName); stop them before resetting its offsets.",
+                .groupActive, "Group \(quoted(name)) has \(coordinator.memberCount) active consumer(s) of \(quoted(topicName)); stop them before resetting its offsets.",
                 topic: topicName)
         }
         var offsets: [Int: Int64] = [:]

@@ -90,7 +90,8 @@ final class MemberReader: @unchecked Sendable {
         pendingIndex = 0
         for step in 0..<owned.count {
             let partition = owned[(nextPartition + step) % owned.count]
-            let batches = try cursors[partition]!.read(maxBytes: consumer.options.maxBytesPerRead)
+            guard let cursor = cursors[partition] else { continue }
+            let batches = try cursor.read(maxBytes: consumer.options.maxBytesPerRead)
             guard !batches.isEmpty else { continue }
             nextPartition = (nextPartition + step + 1) % owned.count
             pending.removeAll()
@@ -98,10 +99,7 @@ final class MemberReader: @unchecked Sendable {
             let (decoded, failure) = StoredBatch.records(of: batches, from: 0)
             // The records before a malformed batch stay pending.
             pending = decoded
-            if let (index, error) = failure {
-                if let error = error as? StreamStoreError { throw error.with(topic: consumer.topic.name, partition: partition) }
-                throw StreamStoreError(.corruptBatch, "\(error)", topic: consumer.topic.name, partition: partition, offset: batches[index].baseOffset)
-            }
+            if let (_, error) = failure { throw error.with(topic: consumer.topic.name, partition: partition) }
             if !pending.isEmpty { return true }
         }
         return false

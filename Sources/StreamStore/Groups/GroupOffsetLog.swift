@@ -59,7 +59,7 @@ final class GroupOffsetLog {
             try Self.writeHeader(file)
             try directory.sync(folder)
         }
-        let loaded = try Self.decode(try directory.readWhole(path, limitBytes: Int(Int32.max)) ?? [], path: path)
+        let loaded = try Self.decode(try directory.readWhole(path, limitBytes: Limits.maxGroupOffsetLogBytes) ?? [], path: path)
         state = loaded.state
         sizeBytes = loaded.validBytes
         let actual = try file.size()
@@ -74,7 +74,7 @@ final class GroupOffsetLog {
     func commit(_ entries: [(Key, Int64)], nowMilliseconds: Int64, sync: Bool) throws(StreamStoreError) {
         guard !entries.isEmpty else { return }
         let frame = Self.frame(kind: 1, entries: entries, nowMilliseconds: nowMilliseconds)
-        try withBytes(frame) { (buffer) throws(StreamStoreError) in try file.write(buffer, at: sizeBytes) }
+        try file.write(frame, at: sizeBytes)
         if sync { try file.syncData() }
         sizeBytes += Int64(frame.count)
         for (key, offset) in entries { state[key] = Committed(offset: offset, committedMilliseconds: nowMilliseconds) }
@@ -99,7 +99,7 @@ final class GroupOffsetLog {
         repeat {
             let chunk = entries[start..<min(start + Self.maxEntriesPerFrame, entries.count)].map { ($0.key, $0.value.offset) }
             let frame = Self.frame(kind: start == 0 ? 2 : 1, entries: chunk, nowMilliseconds: nowMilliseconds)
-            try withBytes(frame) { (buffer) throws(StreamStoreError) in try fresh.write(buffer, at: position) }
+            try fresh.write(frame, at: position)
             position += Int64(frame.count)
             start += Self.maxEntriesPerFrame
         } while start < entries.count
@@ -117,7 +117,7 @@ final class GroupOffsetLog {
         var header = magic
         header += [UInt8(version >> 8), UInt8(version & 0xff), 0, 0]
         try file.truncate(to: 0)
-        try withBytes(header) { (buffer) throws(StreamStoreError) in try file.write(buffer, at: 0) }
+        try file.write(header, at: 0)
         try file.sync()
     }
 
@@ -136,13 +136,13 @@ final class GroupOffsetLog {
         var frame: [UInt8] = []
         frame.reserveCapacity(frameHeaderBytes + payload.count)
         append(UInt32(payload.count), to: &frame)
-        append(payload.withUnsafeBytes { CRC32C.checksum($0) }, to: &frame)
+        append(CRC32C.checksum(payload), to: &frame)
         frame += payload
         return frame
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { bytes += $0 }
+        BigEndian.append(value, to: &bytes)
     }
 
     private static func snapshotBytesEstimate(_ state: [Key: Committed]) -> Int {
@@ -154,7 +154,7 @@ final class GroupOffsetLog {
     /// The state the log's valid frames describe, and where the valid part ends.
     static func decode(_ bytes: [UInt8], path: String) throws(StreamStoreError) -> (state: [Key: Committed], validBytes: Int64) {
         guard bytes.count >= headerBytes, Array(bytes[0..<4]) == magic else {
-            throw StreamStoreError(.corruptCheckpoint, "The file is not a group offset log (bad header); move it away to start the group from scratch.", path: path)
+            throw StreamStoreError(.corruptGroupOffsets, "The file is not a group offset log (bad header); move it away to start the group from scratch.", path: path)
         }
         let version = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
         guard version == Self.version else {
@@ -162,45 +162,43 @@ final class GroupOffsetLog {
         }
         var state: [Key: Committed] = [:]
         var position = headerBytes
-        return bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            while position + frameHeaderBytes <= raw.count {
-                let length = Int(BigEndian.load(UInt32.self, base, position))
-                let crc = BigEndian.load(UInt32.self, base, position + 4)
-                let start = position + frameHeaderBytes
-                guard length >= 11, length <= raw.count - start else { break }
-                let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
-                guard CRC32C.checksum(payload) == crc, let frame = parsePayload(payload) else { break }
-                if frame.kind == 2 { state.removeAll() }
-                for (key, offset) in frame.entries { state[key] = Committed(offset: offset, committedMilliseconds: frame.time) }
-                position = start + length
-            }
-            return (state, Int64(position))
+        while position + frameHeaderBytes <= bytes.count {
+            let length = Int(BigEndian.load(UInt32.self, from: bytes, at: position))
+            let crc = BigEndian.load(UInt32.self, from: bytes, at: position + 4)
+            let start = position + frameHeaderBytes
+            guard length >= 11, length <= bytes.count - start else { break }
+            let payload = bytes[start..<(start + length)]
+            guard CRC32C.checksum(payload) == crc, let frame = parsePayload(payload) else { break }
+            if frame.kind == 2 { state.removeAll() }
+            for (key, offset) in frame.entries { state[key] = Committed(offset: offset, committedMilliseconds: frame.time) }
+            position = start + length
         }
+        return (state, Int64(position))
     }
 
-    private static func parsePayload(_ payload: UnsafeRawBufferPointer) -> (kind: UInt8, time: Int64, entries: [(Key, Int64)])? {
-        let base = payload.baseAddress!
-        let kind = payload[0]
+    /// One frame's payload; its indexes are those of the whole file.
+    private static func parsePayload(_ payload: ArraySlice<UInt8>) -> (kind: UInt8, time: Int64, entries: [(Key, Int64)])? {
+        let first = payload.startIndex
+        let kind = payload[first]
         guard kind == 1 || kind == 2 else { return nil }
-        let time = BigEndian.load(Int64.self, base, 1)
-        let count = Int(BigEndian.load(UInt16.self, base, 9))
+        let time = BigEndian.load(Int64.self, from: payload, at: first + 1)
+        let count = Int(BigEndian.load(UInt16.self, from: payload, at: first + 9))
         var entries: [(Key, Int64)] = []
-        var at = 11
+        var at = first + 11
         for _ in 0..<count {
-            guard at + 2 <= payload.count else { return nil }
-            let topicLength = Int(BigEndian.load(UInt16.self, base, at))
+            guard at + 2 <= payload.endIndex else { return nil }
+            let topicLength = Int(BigEndian.load(UInt16.self, from: payload, at: at))
             at += 2
-            guard at + topicLength + 12 <= payload.count,
-                let topic = String(validating: UnsafeRawBufferPointer(rebasing: payload[at..<(at + topicLength)]), as: UTF8.self)
+            guard at + topicLength + 12 <= payload.endIndex,
+                let topic = String(validating: payload[at..<(at + topicLength)], as: UTF8.self)
             else { return nil }
             at += topicLength
-            let partition = Int(BigEndian.load(Int32.self, base, at))
-            let offset = BigEndian.load(Int64.self, base, at + 4)
+            let partition = Int(BigEndian.load(Int32.self, from: payload, at: at))
+            let offset = BigEndian.load(Int64.self, from: payload, at: at + 4)
             at += 12
             guard partition >= 0, offset >= 0 else { return nil }
             entries.append((Key(topic: topic, partition: partition), offset))
         }
-        return at == payload.count ? (kind, time, entries) : nil
+        return at == payload.endIndex ? (kind, time, entries) : nil
     }
 }

@@ -46,7 +46,7 @@ extension Store {
         topic topicName: String, group groupName: String = DeadLetter.defaultRedriveGroup, limit: Int? = nil, dryRun: Bool = false,
         filter: ((DeadLetter) -> Bool)? = nil
     ) async throws(StreamStoreError) -> RedriveReport {
-        if let limit, limit < 0 { throw StreamStoreError(.invalidConfig, "limit must not be negative, not \(limit).") }
+        if let limit, limit < 0 { throw StreamStoreError(.invalidArgument, "limit must not be negative, not \(limit).") }
         let origin = try topic(topicName)
         let group = try self.group(groupName)
         let name = DeadLetter.topicName(for: topicName)
@@ -62,7 +62,7 @@ extension Store {
         defer { coordinator.leave(member) }
         guard coordinator.sync(member).owned.count == dlq.partitionCount else {
             throw StreamStoreError(
-                .groupActive, "Group \(groupName) is already reading \(name) in this process (another redrive, or a consumer); wait for it to finish.",
+                .groupActive, "Group \(quoted(groupName)) is already reading \(quoted(name)) in this process (another redrive, or a consumer); wait for it to finish.",
                 topic: name)
         }
         try await run.read(dlq, group: group)
@@ -121,7 +121,7 @@ private struct Redrive {
             letter = try DeadLetter(record)
             guard letter.originTopic == origin.name else {
                 throw StreamStoreError(
-                    .invalidDeadLetter, "The record at offset \(record.offset) is a dead letter of topic \(letter.originTopic), not of \(origin.name).",
+                    .invalidDeadLetter, "The record at offset \(record.offset) is a dead letter of topic \(quoted(letter.originTopic)), not of \(quoted(origin.name)).",
                     partition: record.partition, offset: record.offset)
             }
         } catch {

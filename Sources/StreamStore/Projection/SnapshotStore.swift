@@ -54,12 +54,12 @@ struct SnapshotStore {
         do {
             json = try JSONEncoder().encode(payload)
         } catch {
-            throw StreamStoreError(.corruptSnapshot, "The state of projection \(payload.projection) cannot be encoded: \(error).")
+            throw StreamStoreError(.projectionFailed, "The state of projection \(quoted(payload.projection)) cannot be encoded: \(error).")
         }
         var bytes = Self.magic + [UInt8(Self.version >> 8), UInt8(Self.version & 0xff), 0, 0]
-        withUnsafeBytes(of: UInt64(json.count).bigEndian) { bytes += $0 }
+        BigEndian.append(UInt64(json.count), to: &bytes)
         let body = [UInt8](json)
-        withUnsafeBytes(of: body.withUnsafeBytes { CRC32C.checksum($0) }.bigEndian) { bytes += $0 }
+        BigEndian.append(CRC32C.checksum(body), to: &bytes)
         bytes += body
         try directory.writeAtomically(bytes, to: path(sequence), folder: folder)
         for old in try sequences().dropFirst(Self.keptSnapshots) { try directory.remove(path(old)) }
@@ -69,23 +69,23 @@ struct SnapshotStore {
     /// Loads one snapshot, checking its header, checksum and identity.
     func load<State: Codable>(_ sequence: Int64, as type: State.Type) throws(StreamStoreError) -> Payload<State> {
         let path = path(sequence)
-        guard let bytes = try Directory(fileSystem: fileSystem).readWhole(path, limitBytes: 1 << 30) else {
-            throw StreamStoreError(.corruptSnapshot, "The snapshot is gone.", path: path)
+        guard let bytes = try Directory(fileSystem: fileSystem).readWhole(path, limitBytes: Limits.maxProjectionSnapshotBytes) else {
+            throw StreamStoreError(.io(errno: ENOENT), "The snapshot is gone.", path: path)
         }
         guard bytes.count >= Self.headerBytes, Array(bytes[0..<4]) == Self.magic else {
             throw StreamStoreError(.corruptSnapshot, "not a snapshot file (bad header)", path: path)
         }
         let version = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
         guard version == Self.version else {
-            throw StreamStoreError(.corruptSnapshot, "snapshot format version \(version), this build reads \(Self.version)", path: path)
+            throw StreamStoreError(.unsupportedFormatVersion, "snapshot format version \(version), this build reads \(Self.version)", path: path)
         }
-        let length = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let crc = bytes[16..<20].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let length = BigEndian.load(UInt64.self, from: bytes, at: 8)
+        let crc = BigEndian.load(UInt32.self, from: bytes, at: 16)
         guard length == UInt64(bytes.count - Self.headerBytes) else {
             throw StreamStoreError(.corruptSnapshot, "the file is \(bytes.count) bytes but its header promises \(length + UInt64(Self.headerBytes))", path: path)
         }
         let body = Array(bytes[Self.headerBytes...])
-        guard body.withUnsafeBytes({ CRC32C.checksum($0) }) == crc else {
+        guard CRC32C.checksum(body) == crc else {
             throw StreamStoreError(.corruptSnapshot, "the checksum does not match (the file is damaged)", path: path)
         }
         do {

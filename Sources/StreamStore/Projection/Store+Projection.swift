@@ -11,7 +11,7 @@ extension Store {
     /// start at offset 0, the records still kept are folded (the report's offsets tell).
     public func rebuild<P: Projection>(_ projection: P, from topicName: String, saveSnapshot: Bool = true) async throws(StreamStoreError) -> ProjectionResult<P.State> {
         guard FileNames.isValidTopicName(projection.name) else {
-            throw StreamStoreError(.invalidConfig, "\"\(projection.name)\" is not a valid projection name: use 1 to 249 of a-z A-Z 0-9 . _ -.")
+            throw StreamStoreError(.invalidProjectionName, "\"\(quoted(projection.name))\" is not a valid projection name: use 1 to 249 of a-z A-Z 0-9 . _ -.")
         }
         let topic = try self.topic(topicName)
         let snapshots = snapshotStore(projection: projection.name, topic: topicName)
@@ -22,7 +22,7 @@ extension Store {
             do throws(StreamStoreError) {
                 let payload = try snapshots.load(sequence, as: P.State.self)
                 guard payload.projection == projection.name, payload.topic == topicName else {
-                    throw StreamStoreError(.corruptSnapshot, "it belongs to projection \(payload.projection) of topic \(payload.topic)")
+                    throw StreamStoreError(.corruptSnapshot, "it belongs to projection \(quoted(payload.projection)) of topic \(quoted(payload.topic))")
                 }
                 guard payload.projectionVersion == projection.version else {
                     throw StreamStoreError(.corruptSnapshot, "it was made by projection version \(payload.projectionVersion), not \(projection.version)")
@@ -33,7 +33,7 @@ extension Store {
                 for (partition, offset) in payload.offsets {
                     let end = try topic.logEndOffset(partition: partition)
                     guard offset >= 0, offset <= end else {
-                        throw StreamStoreError(.corruptSnapshot, "it includes \(topicName)[\(partition)] up to offset \(offset), past the log end \(end) (the log lost its tail after it was made)")
+                        throw StreamStoreError(.corruptSnapshot, "it includes \(quoted(topicName))[\(partition)] up to offset \(offset), past the log end \(end) (the log lost its tail after it was made)")
                     }
                 }
                 state = payload.state
@@ -57,7 +57,7 @@ extension Store {
                         try projection.apply(record, to: &state)
                     } catch {
                         throw StreamStoreError(
-                            .projectionFailed, "Projection \(projection.name) failed on \(topicName)[\(partition)] offset \(record.offset): \(error)",
+                            .projectionFailed, "Projection \(quoted(projection.name)) failed on \(quoted(topicName))[\(partition)] offset \(record.offset): \(error)",
                             topic: topicName, partition: partition, offset: record.offset)
                     }
                     report.replayedRecords += 1
@@ -84,10 +84,8 @@ extension Store {
     private func storedRecords(of batch: StoredBatch, topic: String) throws(StreamStoreError) -> [StoredRecord] {
         do {
             return try batch.storedRecords()
-        } catch let error as StreamStoreError {
-            throw error.with(topic: topic, partition: batch.partition)
         } catch {
-            throw StreamStoreError(.corruptBatch, "\(error)", topic: topic, partition: batch.partition, offset: batch.baseOffset)
+            throw error.with(topic: topic, partition: batch.partition)
         }
     }
 }

@@ -41,7 +41,7 @@ final class PartitionCursor {
                 : "is past the log end offset \(logEnd)"
             throw StreamStoreError(
                 .offsetOutOfRange,
-                "Offset \(position) of \(partition.topic)[\(partition.id)] \(reason); start from the beginning or the end, or use reset policy .earliest or .latest.",
+                "Offset \(position) of \(quoted(partition.topic))[\(partition.id)] \(reason); start from the beginning or the end, or use reset policy .earliest or .latest.",
                 topic: partition.topic, partition: partition.id, offset: position)
         }
     }
@@ -51,7 +51,7 @@ final class PartitionCursor {
     func read(maxBytes: Int) throws(StreamStoreError) -> [StoredBatch] {
         guard !isFinished else { return [] }
         guard partition.isOpen else {
-            throw StreamStoreError(.storeClosed, "The store was closed while reading \(partition.topic)[\(partition.id)].", topic: partition.topic, partition: partition.id)
+            throw StreamStoreError(.storeClosed, "The store was closed while reading \(quoted(partition.topic))[\(partition.id)].", topic: partition.topic, partition: partition.id)
         }
         var batches: [StoredBatch]
         do throws(StreamStoreError) {
@@ -86,7 +86,7 @@ final class PartitionCursor {
                 if record.timestamp > time && found == batch.nextOffset { found = record.offset }
             }
         } catch {
-            throw StreamStoreError(.corruptBatch, "\(error)", topic: partition.topic, partition: partition.id, offset: batch.baseOffset)
+            throw error.with(topic: partition.topic, partition: partition.id)
         }
         return found
     }

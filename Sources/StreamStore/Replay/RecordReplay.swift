@@ -25,6 +25,14 @@ public struct RecordReplay: AsyncSequence, Sendable {
         private let partitions: [Int]
         private let options: ReplayOptions
         private(set) var engine: ReplayEngine?
+
+        /// The replay's engine, made on the first read.
+        private mutating func currentEngine() throws(StreamStoreError) -> ReplayEngine {
+            if let engine { return engine }
+            let made = try topic.makeReplayEngine(partitions: partitions, options: options)
+            engine = made
+            return made
+        }
         // The records of the last read and the next to hand out: visible to the inlined fast
         // path of `next`, so a replay loop pays no call per record (measured: 2x on 100-byte
         // records), only per read.
@@ -55,20 +63,16 @@ public struct RecordReplay: AsyncSequence, Sendable {
         @usableFromInline
         nonisolated(nonsending) mutating func nextAfterRead() async throws(StreamStoreError) -> StoredRecord? {
             while index == records.count {
-                if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
+                let engine = try currentEngine()
                 // Drop the records handed out before reading: they share the reader's buffers,
                 // and a buffer still shared is copied before it is written (ReadBuffers).
                 records.removeAll()
                 index = 0
-                guard let batches = try await engine!.next() else { return nil }
+                guard let batches = try await engine.next() else { return nil }
                 let (decoded, failure) = StoredBatch.records(of: batches, from: 0)
                 // The records before a malformed batch stay for a retry of next().
                 records = decoded
-                if let (index, error) = failure {
-                    let batch = batches[index]
-                    if let error = error as? StreamStoreError { throw error.with(topic: topic.name, partition: batch.partition) }
-                    throw StreamStoreError(.corruptBatch, "\(error)", topic: topic.name, partition: batch.partition, offset: batch.baseOffset)
-                }
+                if let (index, error) = failure { throw error.with(topic: topic.name, partition: batches[index].partition) }
             }
             defer { index += 1 }
             return records[index]
@@ -101,6 +105,14 @@ public struct BatchReplay: AsyncSequence, Sendable {
         private let partitions: [Int]
         private let options: ReplayOptions
         private(set) var engine: ReplayEngine?
+
+        /// The replay's engine, made on the first read.
+        private mutating func currentEngine() throws(StreamStoreError) -> ReplayEngine {
+            if let engine { return engine }
+            let made = try topic.makeReplayEngine(partitions: partitions, options: options)
+            engine = made
+            return made
+        }
         private var batches: [StoredBatch] = []
         private var index = 0
 
@@ -112,8 +124,8 @@ public struct BatchReplay: AsyncSequence, Sendable {
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredBatch? {
             while index == batches.count {
-                if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
-                guard let next = try await engine!.next() else { return nil }
+                let engine = try currentEngine()
+                guard let next = try await engine.next() else { return nil }
                 batches = next
                 index = 0
             }

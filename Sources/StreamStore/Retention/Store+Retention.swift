@@ -14,7 +14,7 @@ extension Store {
         if let name {
             topics = [try topic(name)]
         } else {
-            topics = try withOpenState { state in state.topics.keys.sorted().map { state.topics[$0]! } }
+            topics = try withOpenState { state in state.topics.sorted { $0.key < $1.key }.map(\.value) }
         }
         let now = options.clock.nowMilliseconds()
         var reports: [PartitionRetention] = []

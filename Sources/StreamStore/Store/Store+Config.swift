@@ -26,7 +26,7 @@ extension Store {
                 ("maxIndexBytes", new.maxIndexBytes != old.maxIndexBytes),
             ] where changed {
                 throw StreamStoreError(
-                    .invalidConfig, "The \(setting) of topic \(name) is fixed at creation; create a new topic and copy the records to change it.",
+                    .invalidConfig, "The \(setting) of topic \(quoted(name)) is fixed at creation; create a new topic and copy the records to change it.",
                     topic: name)
             }
             guard new != old else { return old }

@@ -5,7 +5,7 @@ extension Store {
     /// `createIfMissing: false` an unknown group is `.unknownGroup`.
     public func group(_ name: String, createIfMissing: Bool = true) throws(StreamStoreError) -> ConsumerGroup {
         guard FileNames.isValidTopicName(name) else {
-            throw StreamStoreError(.invalidGroupName, "\"\(name)\" is not a valid group name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..).")
+            throw StreamStoreError(.invalidGroupName, "\"\(quoted(name))\" is not a valid group name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..).")
         }
         let group = try withOpenState { (state) throws(StreamStoreError) -> ConsumerGroup in
             if let existing = state.groups[name] { return existing }
@@ -15,7 +15,7 @@ extension Store {
         }
         let known = try groupNames().contains(name)
         if !createIfMissing && !group.exists && !known {
-            throw StreamStoreError(.unknownGroup, "There is no consumer group \(name); `stream-tool groups list` shows the groups that committed offsets.")
+            throw StreamStoreError(.unknownGroup, "There is no consumer group \(quoted(name)); a group exists once it has committed offsets.")
         }
         return group
     }

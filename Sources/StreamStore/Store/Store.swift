@@ -117,7 +117,7 @@ public final class Store: Sendable {
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
         if !directory.exists(path) {
             guard options.createIfMissing else {
-                throw StreamStoreError(.notAStore, "There is no store there; create one by producing to it, or point --store at a store folder.", path: path)
+                throw StreamStoreError(.notAStore, "There is no store there, and createIfMissing is off.", path: path)
             }
             try directory.create(path)
         }
@@ -134,7 +134,7 @@ public final class Store: Sendable {
         for name in try directory.list(path) where name.hasSuffix(FileNames.temporarySuffix) {
             try directory.remove(FileNames.join(path, name))
         }
-        if let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) {
+        if let bytes = try directory.readWhole(manifestPath, limitBytes: Limits.maxManifestBytes) {
             let manifest = try JSONFiles.decode(StoreManifest.self, from: bytes, path: manifestPath)
             guard manifest.formatVersion <= StoreManifest.currentFormatVersion else {
                 throw StreamStoreError(
@@ -144,7 +144,7 @@ public final class Store: Sendable {
         } else {
             let existing = try directory.list(path).filter { $0 != FileNames.lock }
             guard existing.isEmpty else {
-                throw StreamStoreError(.notAStore, "The folder is not empty and has no \(FileNames.storeManifest): it is not a store. Point --store at a store folder or an empty one.", path: path)
+                throw StreamStoreError(.notAStore, "The folder is not empty and has no \(FileNames.storeManifest): it is not a store. Open a store folder, or an empty one to make a store in it.", path: path)
             }
             let manifest = StoreManifest(formatVersion: StoreManifest.currentFormatVersion, createdMilliseconds: options.clock.nowMilliseconds())
             try directory.writeAtomically(try manifest.encoded(), to: manifestPath, folder: path)
@@ -168,12 +168,17 @@ public final class Store: Sendable {
             let topicFolder = FileNames.join(path, name)
             // A symbolic link could lead out of the store: topics are real folders only.
             guard directory.isDirectory(topicFolder) else { continue }
-            guard let bytes = try directory.readWhole(FileNames.join(topicFolder, FileNames.topicConfig), limitBytes: 64 * 1024) else { continue }
+            guard let bytes = try directory.readWhole(FileNames.join(topicFolder, FileNames.topicConfig), limitBytes: Limits.maxManifestBytes) else { continue }
             let manifestPath = FileNames.join(topicFolder, FileNames.topicConfig)
             let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: manifestPath)
-            guard manifest.name == name, manifest.formatVersion <= StoreManifest.currentFormatVersion else {
+            guard manifest.name == name else {
                 throw StreamStoreError(
-                    .corruptCheckpoint, "\(manifestPath) names topic \(manifest.name) (format \(manifest.formatVersion)) but lies in folder \(name); restore the folder's own topic.json.",
+                    .topicConfigMismatch, "The \(FileNames.topicConfig) of folder \(quoted(name)) names topic \(quoted(manifest.name)); restore the folder's own \(FileNames.topicConfig).",
+                    path: manifestPath)
+            }
+            guard manifest.formatVersion <= StoreManifest.currentFormatVersion else {
+                throw StreamStoreError(
+                    .unsupportedFormatVersion, "Topic \(quoted(name)) has format version \(manifest.formatVersion); this build reads up to \(StoreManifest.currentFormatVersion). Upgrade StreamStore.",
                     path: manifestPath)
             }
             try manifest.config.validate()
@@ -228,7 +233,7 @@ public final class Store: Sendable {
         try state.withLock { (state) throws(StreamStoreError) -> Topic in
             guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
             guard let topic = state.topics[name] else {
-                throw StreamStoreError(.unknownTopic, "There is no topic \(name); create it first (stream-tool create \(name)).", topic: name)
+                throw StreamStoreError(.unknownTopic, "There is no topic \(quoted(name)); create it first.", topic: name)
             }
             return topic
         }
@@ -239,7 +244,7 @@ public final class Store: Sendable {
     public func createTopic(_ name: String, config: TopicConfig = TopicConfig()) throws(StreamStoreError) -> Topic {
         guard FileNames.isValidTopicName(name), !name.hasPrefix(FileNames.internalPrefix) else {
             throw StreamStoreError(
-                .invalidTopicName, "\"\(name)\" is not a valid topic name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or .., not starting with __).",
+                .invalidTopicName, "\"\(quoted(name))\" is not a valid topic name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or .., not starting with __).",
                 topic: name)
         }
         try config.validate()
@@ -248,7 +253,7 @@ public final class Store: Sendable {
             if let existing = state.topics[name] {
                 guard existing.config == config else {
                     let differences = existing.config.differences(from: config).joined(separator: ", ")
-                    throw StreamStoreError(.topicExists, "Topic \(name) exists with a different config: \(differences).", topic: name)
+                    throw StreamStoreError(.topicExists, "Topic \(quoted(name)) exists with a different config: \(differences).", topic: name)
                 }
                 return existing
             }

@@ -37,7 +37,7 @@ package enum JSONFiles {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {
             throw StreamStoreError(
-                .corruptCheckpoint, "\(path) is not valid: \(error). Restore it from a backup, or recreate the topic.", path: path)
+                .corruptManifest, "The file is not valid: \(error). Restore it from a backup, or recreate the topic.", path: path)
         }
     }
 }

@@ -45,7 +45,7 @@ extension Topic {
                 guard let id else { continue }
                 if checks, let original = window.lookup(id) {
                     duplicates.append(DuplicateRecord(
-                        index: index, reason: .messageID(String(decoding: values[index]!, as: UTF8.self)),
+                        index: index, reason: .messageID(String(decoding: values[index] ?? [], as: UTF8.self)),
                         originalPartition: original.partition, originalOffset: original.offset))
                     dropped[index] = true
                     droppedCount += 1
@@ -76,7 +76,7 @@ extension Topic {
             }
             for repeated in repeatsInBatch {
                 duplicates.append(DuplicateRecord(
-                    index: repeated.index, reason: .messageID(String(decoding: values[repeated.index]!, as: UTF8.self)),
+                    index: repeated.index, reason: .messageID(String(decoding: values[repeated.index] ?? [], as: UTF8.self)),
                     originalPartition: partition.id, originalOffset: base + Int64(repeated.first - droppedBefore[repeated.first])))
             }
             return (written, duplicates)

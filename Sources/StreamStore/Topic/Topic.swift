@@ -43,7 +43,7 @@ public final class Topic: Sendable {
     package func partition(_ index: Int) throws(StreamStoreError) -> Partition {
         guard partitions.indices.contains(index) else {
             throw StreamStoreError(
-                .partitionOutOfRange, "Topic \(name) has partitions 0...\(partitions.count - 1); there is no partition \(index).",
+                .partitionOutOfRange, "Topic \(quoted(name)) has partitions 0...\(partitions.count - 1); there is no partition \(index).",
                 topic: name, partition: index)
         }
         return partitions[index]
@@ -103,8 +103,8 @@ public final class Topic: Sendable {
             try batches[index, default: RecordBatch()].append(record)
         }
         var receipts: [AppendReceipt] = []
-        for index in batches.keys.sorted() {
-            receipts.append(try await append(batches[index]!, partition: index))
+        for (index, batch) in batches.sorted(by: { $0.key < $1.key }) {
+            receipts.append(try await append(batch, partition: index))
         }
         return receipts
     }

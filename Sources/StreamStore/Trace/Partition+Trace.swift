@@ -70,7 +70,7 @@ extension Partition {
         let log = try segment.openFiles().log
         let (outcome, built) = try withBytes(id) { (wanted) throws(StreamStoreError) in
             try segment.scanCorrelations(log: log, to: end, decompressor: decompressor, building: rebuilding, lookingFor: wanted) { record in
-                guard record.layout.offset >= logStart, Self.same(record.id, wanted) else { return }
+                guard record.layout.offset >= logStart, record.id.hasSameBytes(as: wanted) else { return }
                 found.append(TracedRecord(
                     topic: topic, partition: partition, offset: record.layout.offset, timestamp: record.layout.timestamp, key: record.key,
                     headers: record.headers, valueByteCount: record.valueByteCount))
@@ -86,11 +86,5 @@ extension Partition {
         } catch {
             context.logger.warning("Could not write the correlation filter \(segment.correlationFilterPath): \(error). Traces keep scanning the segment.")
         }
-    }
-
-    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let left = a.baseAddress, let right = b.baseAddress else { return true }
-        return memcmp(left, right, a.count) == 0
     }
 }

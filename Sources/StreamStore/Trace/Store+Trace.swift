@@ -43,10 +43,10 @@ extension Store {
         if let names {
             topics = try names.map { (name) throws(StreamStoreError) in try topic(name) }
         } else {
-            topics = try withOpenState { state in state.topics.keys.sorted().map { state.topics[$0]! } }
+            topics = try withOpenState { state in state.topics.sorted { $0.key < $1.key }.map(\.value) }
         }
         let id = Array(correlationID.utf8)
-        let hash = id.withUnsafeBytes { CorrelationFilter.hash($0) }
+        let hash = CorrelationFilter.hash(id)
         var report = TraceReport(correlationID: correlationID, records: [], statistics: TraceStatistics(), problems: [])
         for found in try Self.trace(topics.flatMap(\.partitions), id: id, hash: hash) {
             report.records += found.records

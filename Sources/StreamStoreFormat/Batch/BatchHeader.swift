@@ -80,6 +80,15 @@ package struct BatchHeader: Sendable, Equatable {
         recordCount = BigEndian.load(Int32.self, base, Field.recordCount)
     }
 
+    /// Reads the header fields at the start of `buffer`, which holds at least ``size`` bytes.
+    /// No validation.
+    package init(loadingFrom buffer: UnsafeRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count >= BatchHeader.size else {
+            preconditionFailure("a batch header is read from \(BatchHeader.size) bytes, not \(buffer.count)")
+        }
+        self.init(loadingFrom: base)
+    }
+
     init(
         baseOffset: Int64, batchLength: Int32, partitionLeaderEpoch: Int32 = 0, crc: UInt32 = 0,
         attributes: Int16, lastOffsetDelta: Int32, baseTimestamp: Int64, maxTimestamp: Int64,
@@ -173,5 +182,15 @@ extension BatchHeader {
     private static func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+}
+
+extension BatchHeader {
+    /// Writes every field at the start of `buffer`, which has room for ``size`` bytes.
+    package func store(to buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count >= BatchHeader.size else {
+            preconditionFailure("a batch header is written to \(BatchHeader.size) bytes, not \(buffer.count)")
+        }
+        store(to: base)
     }
 }

@@ -17,8 +17,8 @@ extension RecordBatch {
         values.reserveCapacity(count)
         var name = key
         name.withUTF8 { wanted in
-            withRecordBytes { records in
-                let buffer = UnsafeRawBufferPointer(start: records.baseAddress! - BatchHeader.size, count: records.count + BatchHeader.size)
+            withExtendedLifetime(storage) {
+                let buffer = headerAndRecordBytes
                 let decoder = RecordDecoder(buffer: buffer, records: BatchHeader.size..<buffer.count, header: walkHeader)
                 // The batch encoded these records itself, so they always decode.
                 try? decoder.forEach { layout in
@@ -39,8 +39,8 @@ extension RecordBatch {
         kept.producerEpoch = producerEpoch
         kept.baseSequence = baseSequence
         let appendTime = usesAppendTime
-        withRecordBytes { records in
-            let buffer = UnsafeRawBufferPointer(start: records.baseAddress! - BatchHeader.size, count: records.count + BatchHeader.size)
+        withExtendedLifetime(storage) {
+            let buffer = headerAndRecordBytes
             let decoder = RecordDecoder(buffer: buffer, records: BatchHeader.size..<buffer.count, header: walkHeader)
             var index = 0
             try? decoder.forEach { layout in

@@ -83,7 +83,7 @@ public struct RecordBatch: Sendable {
         for header in headers {
             let keyBytes = header.key.utf8.count
             guard keyBytes <= Limits.maxHeaderKeyBytes else {
-                throw StreamStoreError(.invalidConfig, "Header key of \(keyBytes) bytes is longer than \(Limits.maxHeaderKeyBytes).")
+                throw StreamStoreError(.headerKeyTooLong, "Header key of \(keyBytes) bytes is longer than \(Limits.maxHeaderKeyBytes).")
             }
             let valueBytes = header.value.map { Int64($0.count) } ?? -1
             bodySize += Varint.size(Int64(keyBytes)) + keyBytes + Varint.size(valueBytes) + max(0, Int(valueBytes))
@@ -218,9 +218,8 @@ public struct RecordBatch: Sendable {
             producerId: producerId, producerEpoch: producerEpoch, baseSequence: baseSequence,
             recordCount: Int32(count))
         header.crc = withUnsafeTemporaryAllocation(byteCount: BatchHeader.size, alignment: 8) { scratch in
-            let base = scratch.baseAddress!
-            header.store(to: base)
-            let covered = UnsafeRawBufferPointer(start: base + BatchHeader.Field.attributes, count: BatchHeader.size - BatchHeader.Field.attributes)
+            header.store(to: scratch)
+            let covered = UnsafeRawBufferPointer(rebasing: scratch[BatchHeader.Field.attributes...])
             return CRC32C.checksum(body, continuing: CRC32C.checksum(covered))
         }
         return header
@@ -229,6 +228,12 @@ public struct RecordBatch: Sendable {
     /// The encoded records, after the header's reserved space.
     var recordBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: storage.bytes + BatchHeader.size, count: storage.count - BatchHeader.size)
+    }
+
+    /// The header's reserved space and the encoded records after it, for walking the records
+    /// with a ``RecordDecoder`` (whose positions count from the batch's start).
+    var headerAndRecordBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage.bytes, count: storage.count)
     }
 
     /// Keeps the storage alive while `body` uses ``recordBytes``.
@@ -285,7 +290,7 @@ extension RecordBatch {
         header.baseOffset = baseOffset
         header.partitionLeaderEpoch = partitionLeaderEpoch
         var bytes = [UInt8](repeating: 0, count: BatchHeader.size)
-        bytes.withUnsafeMutableBytes { header.store(to: $0.baseAddress!) }
+        bytes.withUnsafeMutableBytes { header.store(to: $0) }
         withRecordBytes { bytes.append(contentsOf: $0) }
         return bytes
     }

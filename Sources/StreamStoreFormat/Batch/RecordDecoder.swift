@@ -41,7 +41,7 @@ package struct RecordDecoder {
 
     /// Calls `body` with each record in order. Stops early when `body` returns false.
     @inline(__always)
-    package func forEach(_ body: (RecordLayout) throws -> Bool) throws {
+    package func forEach(_ body: (RecordLayout) throws(StreamStoreError) -> Bool) throws(StreamStoreError) {
         var layouts = makeIterator()
         while let layout = try layouts.next() {
             if try !body(layout) { return }
@@ -130,7 +130,7 @@ package struct RecordDecoder {
                 case .some(let value) = reader.readBytesRange(maxBytes: Limits.maxRecordBytes)
             else { return nil }
             let nameBytes = UnsafeRawBufferPointer(rebasing: buffer[name])
-            if nameBytes.count == key.count && (key.count == 0 || memcmp(nameBytes.baseAddress!, key.baseAddress!, key.count) == 0) {
+            if nameBytes.hasSameBytes(as: key) {
                 return .some(value.map { UnsafeRawBufferPointer(rebasing: buffer[$0]) })
             }
         }
@@ -139,5 +139,15 @@ package struct RecordDecoder {
 
     fileprivate func corrupt(_ reason: String) -> StreamStoreError {
         StreamStoreError(.corruptBatch, "Batch at offset \(header.baseOffset) is malformed: \(reason).", offset: header.baseOffset)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether both buffers hold the same bytes (empty buffers may have no address).
+    @inline(__always)
+    package func hasSameBytes(as other: UnsafeRawBufferPointer) -> Bool {
+        guard count == other.count else { return false }
+        guard let left = baseAddress, let right = other.baseAddress else { return count == 0 }
+        return memcmp(left, right, count) == 0
     }
 }

@@ -50,8 +50,12 @@ struct ByteReader {
     var position: Int
 
     init(_ buffer: UnsafeRawBufferPointer, position: Int = 0) {
-        // An empty buffer may have a nil base address; any non-nil pointer serves, since end is 0.
-        self.base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        // An empty buffer may have a nil base address; any non-null pointer serves, since end is 0
+        // and nothing is read through it.
+        guard let base = buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1) else {
+            preconditionFailure("a non-zero bit pattern always makes a pointer")
+        }
+        self.base = base
         self.end = buffer.count
         self.position = position
     }
@@ -108,18 +112,5 @@ struct ByteReader {
         let start = position
         position += Int(length)
         return .some(start..<position)
-    }
-}
-
-/// Big-endian field access for batch headers (docs/FORMAT.md, "Batch header").
-package enum BigEndian {
-    @inline(__always)
-    package static func load<T: FixedWidthInteger>(_ type: T.Type, _ base: UnsafeRawPointer, _ offset: Int) -> T {
-        T(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-
-    @inline(__always)
-    package static func store<T: FixedWidthInteger>(_ value: T, _ base: UnsafeMutableRawPointer, _ offset: Int) {
-        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
     }
 }

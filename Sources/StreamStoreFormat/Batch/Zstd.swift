@@ -37,7 +37,7 @@ package final class ZstdCompressor {
         }
         let written = ZSTD_compress2(context, output, capacity, input.baseAddress, input.count)
         if ZSTD_isError(written) != 0 {
-            throw StreamStoreError(.invalidConfig, "zstd could not compress a batch: \(String(cString: ZSTD_getErrorName(written))).")
+            throw StreamStoreError(.compressionFailed, "zstd could not compress a batch: \(String(cString: ZSTD_getErrorName(written))).")
         }
         return UnsafeRawBufferPointer(start: output, count: written)
     }
@@ -80,7 +80,8 @@ package final class ZstdDecompressor {
         var inBuffer = ZSTD_inBuffer(src: source, size: input.count, pos: 0)
         while true {
             let (remaining, position): (Int, Int) = output.withUnsafeMutableBytes { raw in
-                var outBuffer = ZSTD_outBuffer(dst: raw.baseAddress! + produced, size: raw.count - produced, pos: 0)
+                let free = UnsafeMutableRawBufferPointer(rebasing: raw[produced...])
+                var outBuffer = ZSTD_outBuffer(dst: free.baseAddress, size: free.count, pos: 0)
                 let remaining = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
                 return (remaining, outBuffer.pos)
             }

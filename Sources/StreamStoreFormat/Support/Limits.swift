@@ -76,4 +76,29 @@ public enum Limits {
     /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
+
+    // MARK: Read caps
+    //
+    // Files the store reads whole into memory, and how large each may be. A larger file is not
+    // one of ours (or was damaged past use), and the cap keeps a stray file from exhausting memory.
+
+    /// `store.json` and `topic.json` hold a few hundred bytes of settings; 64 KiB leaves room for
+    /// any config while keeping a store's open cheap.
+    package static let maxManifestBytes = 64 * 1024
+
+    /// A partition's checkpoint file is 44 bytes; 4 KiB (one page) bounds what is read before the
+    /// file's own checks reject it.
+    package static let maxCheckpointBytes = 4096
+
+    /// A consumer group's offset log is replayed whole when the group opens; compaction keeps it
+    /// near the size of its live offsets, and its frames are addressed with 32-bit lengths.
+    package static let maxGroupOffsetLogBytes = Int(Int32.max)
+
+    /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection
+    /// should keep in memory, and still loads on a small machine.
+    package static let maxProjectionSnapshotBytes = 1 << 30
+
+    /// Longest user-supplied name or path an error message quotes, in characters; a longer one
+    /// is cut and ends in "…", so a message stays one readable line.
+    package static let maxQuotedCharacters = 120
 }

@@ -39,7 +39,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case partitionNotAssigned
         /// A corrupt snapshot, or one that no longer matches its projection.
         case corruptSnapshot
-        /// A projection's `apply` threw.
+        /// A projection's `apply` threw, or its state could not be encoded for a snapshot.
         case projectionFailed
         /// An append stated an `expectedNextOffset` that another append had already taken.
         case offsetConflict
@@ -52,6 +52,24 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
+        /// A `store.json` or `topic.json` that does not decode.
+        case corruptManifest
+        /// A `topic.json` that names another topic than the folder it lies in.
+        case topicConfigMismatch
+        /// A partition folder with no segment to append to, after recovery or at a roll.
+        case missingActiveSegment
+        /// A consumer group's offset log that does not start with its header.
+        case corruptGroupOffsets
+        /// A file the store reads whole is larger than any it writes there (see ``Limits``).
+        case fileTooLarge
+        /// A record header key longer than ``Limits/maxHeaderKeyBytes``.
+        case headerKeyTooLong
+        /// The compressor refused a batch.
+        case compressionFailed
+        /// An argument outside its range (a negative limit).
+        case invalidArgument
+        /// A projection name that is not a valid folder name.
+        case invalidProjectionName
 
         public var description: String {
             switch self {
@@ -85,6 +103,15 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .outOfOrderSequence: return "outOfOrderSequence"
             case .invalidDeadLetter: return "invalidDeadLetter"
             case .invalidMessageID: return "invalidMessageID"
+            case .corruptManifest: return "corruptManifest"
+            case .topicConfigMismatch: return "topicConfigMismatch"
+            case .missingActiveSegment: return "missingActiveSegment"
+            case .corruptGroupOffsets: return "corruptGroupOffsets"
+            case .fileTooLarge: return "fileTooLarge"
+            case .headerKeyTooLong: return "headerKeyTooLong"
+            case .compressionFailed: return "compressionFailed"
+            case .invalidArgument: return "invalidArgument"
+            case .invalidProjectionName: return "invalidProjectionName"
             }
         }
     }
@@ -111,10 +138,10 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
 
     public var description: String {
         var context: [String] = []
-        if let topic { context.append("topic \(topic)") }
+        if let topic { context.append("topic \(quoted(topic))") }
         if let partition { context.append("partition \(partition)") }
         if let offset { context.append("offset \(offset)") }
-        if let path { context.append(path) }
+        if let path { context.append(quoted(path)) }
         return context.isEmpty ? message : "\(message) [\(context.joined(separator: ", "))]"
     }
 

@@ -67,18 +67,16 @@ package struct IndexFileInspection: Sendable {
             slots += 1
         }
         preallocatedSlots = slots
-        let entryBytes = Array(bytes[0..<whole * size])
+        let wholeEntries = Array(bytes[0..<whole * size])
         let base = file.baseOffset
-        entries = entryBytes.withUnsafeBytes { raw in
-            (0..<whole).map { index in
-                let at = raw.baseAddress! + index * size
-                if file.kind == .timeIndex {
-                    let relative = BigEndian.load(UInt32.self, at, 8)
-                    return Entry(relativeOffset: relative, offset: base &+ Int64(relative), position: nil, timestamp: BigEndian.load(Int64.self, at, 0))
-                }
-                let relative = BigEndian.load(UInt32.self, at, 0)
-                return Entry(relativeOffset: relative, offset: base &+ Int64(relative), position: Int64(BigEndian.load(UInt32.self, at, 4)), timestamp: nil)
+        entries = (0..<whole).map { index in
+            let at = index * size
+            if file.kind == .timeIndex {
+                let relative = BigEndian.load(UInt32.self, from: bytes, at: at + 8)
+                return Entry(relativeOffset: relative, offset: base &+ Int64(relative), position: nil, timestamp: BigEndian.load(Int64.self, from: bytes, at: at))
             }
+            let relative = BigEndian.load(UInt32.self, from: bytes, at: at)
+            return Entry(relativeOffset: relative, offset: base &+ Int64(relative), position: Int64(BigEndian.load(UInt32.self, from: bytes, at: at + 4)), timestamp: nil)
         }
         var problems: [String] = []
         if trailingBytes > 0 {
@@ -86,8 +84,8 @@ package struct IndexFileInspection: Sendable {
         }
         let reason =
             file.kind == .timeIndex
-            ? TimeIndex.validate(entryBytes, segmentEntries: nil)
-            : OffsetIndex.validate(entryBytes, logBytes: Int64.max, segmentEntries: nil)
+            ? TimeIndex.validate(wholeEntries, segmentEntries: nil)
+            : OffsetIndex.validate(wholeEntries, logBytes: Int64.max, segmentEntries: nil)
         if let reason { problems.append(reason) }
         self.problems = problems
     }

@@ -74,7 +74,7 @@ package struct SegmentFilePath: Sendable, Equatable {
         let topicFolder = FileNames.join(folder, "..")
         let manifestPath = FileNames.join(topicFolder, FileNames.topicConfig)
         let directory = Directory(fileSystem: PosixFileSystem.shared)
-        guard let bytes = try? directory.readWhole(manifestPath, limitBytes: 64 * 1024),
+        guard let bytes = try? directory.readWhole(manifestPath, limitBytes: Limits.maxManifestBytes),
             let manifest = try? JSONFiles.decode(TopicManifest.self, from: bytes, path: manifestPath)
         else { return nil }
         return manifest.config

@@ -52,6 +52,11 @@ package final class File: @unchecked Sendable {
         }
     }
 
+    /// Writes all of `bytes` at `position`.
+    package func write(_ bytes: [UInt8], at position: Int64) throws(StreamStoreError) {
+        try withBytes(bytes) { (buffer) throws(StreamStoreError) in try write(buffer, at: position) }
+    }
+
     /// Writes `header` then `body` at `position` with one system call when it can (pwritev).
     func write(header: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, at position: Int64) throws(StreamStoreError) {
         let total = header.count + body.count
@@ -150,14 +155,14 @@ package struct Directory {
         let temporary = path + FileNames.temporarySuffix
         let file = try File.open(temporary, create: true, fileSystem: fileSystem)
         try file.truncate(to: 0)
-        try withBytes(bytes) { (buffer) throws(StreamStoreError) in try file.write(buffer, at: 0) }
+        try file.write(bytes, at: 0)
         try file.sync()
         try rename(temporary, to: path)
         try sync(folder)
     }
 
     /// The whole content of a small file, or nil when it does not exist.
-    package func readWhole(_ path: String, limitBytes: Int = 1 << 20) throws(StreamStoreError) -> [UInt8]? {
+    package func readWhole(_ path: String, limitBytes: Int) throws(StreamStoreError) -> [UInt8]? {
         let fd = fileSystem.open(path, flags: O_RDONLY | O_NOFOLLOW | O_CLOEXEC, mode: 0)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -167,7 +172,7 @@ package struct Directory {
         let size = fileSystem.fileSize(fd)
         guard size >= 0 else { throw .io("fstat", path: path, errno: errno) }
         guard size <= limitBytes else {
-            throw StreamStoreError(.corruptCheckpoint, "File is \(size) bytes, more than the \(limitBytes) expected; it is not one of ours.", path: path)
+            throw StreamStoreError(.fileTooLarge, "File is \(size) bytes, more than the \(limitBytes) expected; it is not one of ours.", path: path)
         }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         let count = bytes.withUnsafeMutableBytes { fileSystem.pread(fd, $0, 0) }

@@ -77,6 +77,8 @@ package struct CorrelationFilter: Equatable {
     /// The hash a key goes in with.
     package static func hash(_ id: UnsafeRawBufferPointer) -> UInt64 { XXHash64.hash(id) }
 
+    package static func hash(_ id: [UInt8]) -> UInt64 { XXHash64.hash(id) }
+
     /// The block of `hash` among `blockCount`: its upper 32 bits scaled to the count. With an
     /// even count, block `i` of a filter is block `i / 2` of the filter folded to half, which is
     /// what makes ``shrink()`` exact.
@@ -149,18 +151,17 @@ package struct CorrelationFilter: Equatable {
     func encoded() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: byteCount)
         bytes.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!
-            for (index, byte) in Self.magic.enumerated() { base.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
-            BigEndian.store(Self.version, base, 4)
-            base.storeBytes(of: Self.hashXXH64, toByteOffset: 6, as: UInt8.self)
-            BigEndian.store(binding.baseOffset, base, 8)
-            BigEndian.store(binding.nextOffset, base, 16)
-            BigEndian.store(binding.logBytes, base, 24)
-            BigEndian.store(idCount, base, 32)
-            BigEndian.store(UInt32(blockCount), base, 40)
-            for (index, word) in words.enumerated() { BigEndian.store(word, base, Self.headerBytes + index * 4) }
+            for (index, byte) in Self.magic.enumerated() { raw.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
+            BigEndian.store(Self.version, raw, 4)
+            raw.storeBytes(of: Self.hashXXH64, toByteOffset: 6, as: UInt8.self)
+            BigEndian.store(binding.baseOffset, raw, 8)
+            BigEndian.store(binding.nextOffset, raw, 16)
+            BigEndian.store(binding.logBytes, raw, 24)
+            BigEndian.store(idCount, raw, 32)
+            BigEndian.store(UInt32(blockCount), raw, 40)
+            for (index, word) in words.enumerated() { BigEndian.store(word, raw, Self.headerBytes + index * 4) }
             let covered = byteCount - Self.checksumBytes
-            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: covered)), base, covered)
+            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<covered])), raw, covered)
         }
         return bytes
     }
@@ -171,29 +172,28 @@ package struct CorrelationFilter: Equatable {
             throw Invalid(reason: "the file is \(bytes.count) bytes, too short for a filter")
         }
         let decoded: Result<CorrelationFilter, Invalid> = bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
             guard Array(raw[0..<4]) == magic else { return .failure(Invalid(reason: "it does not start with SSCF")) }
-            let version = BigEndian.load(UInt16.self, base, 4)
+            let version = BigEndian.load(UInt16.self, raw, 4)
             guard version == Self.version else {
                 return .failure(Invalid(reason: "it has format version \(version); this build reads \(Self.version)"))
             }
             guard raw[6] == hashXXH64 else { return .failure(Invalid(reason: "it names hash function \(raw[6]), not 1 (XXH64)")) }
-            let blocks = Int(BigEndian.load(UInt32.self, base, 40))
+            let blocks = Int(BigEndian.load(UInt32.self, raw, 40))
             guard blocks >= 1, blocks <= maxBlockCount, bytes.count == headerBytes + blocks * blockBytes + checksumBytes else {
                 return .failure(Invalid(reason: "it claims \(blocks) blocks but holds \(bytes.count) bytes"))
             }
             let covered = bytes.count - checksumBytes
-            guard BigEndian.load(UInt32.self, base, covered) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<covered])) else {
+            guard BigEndian.load(UInt32.self, raw, covered) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<covered])) else {
                 return .failure(Invalid(reason: "its CRC32C does not match"))
             }
             let binding = Binding(
-                baseOffset: BigEndian.load(Int64.self, base, 8), nextOffset: BigEndian.load(Int64.self, base, 16),
-                logBytes: BigEndian.load(Int64.self, base, 24))
-            let idCount = BigEndian.load(Int64.self, base, 32)
+                baseOffset: BigEndian.load(Int64.self, raw, 8), nextOffset: BigEndian.load(Int64.self, raw, 16),
+                logBytes: BigEndian.load(Int64.self, raw, 24))
+            let idCount = BigEndian.load(Int64.self, raw, 32)
             guard binding.baseOffset >= 0, binding.nextOffset >= binding.baseOffset, binding.logBytes >= 0, idCount >= 0 else {
                 return .failure(Invalid(reason: "its offsets, size or count are out of range"))
             }
-            let words = (0..<(blocks * wordsPerBlock)).map { BigEndian.load(UInt32.self, base, headerBytes + $0 * 4) }
+            let words = (0..<(blocks * wordsPerBlock)).map { BigEndian.load(UInt32.self, raw, headerBytes + $0 * 4) }
             return .success(CorrelationFilter(binding: binding, idCount: idCount, words: words))
         }
         return try decoded.get()

@@ -26,15 +26,14 @@ struct Checkpoint: Equatable {
     func encoded() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Checkpoint.byteCount)
         bytes.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!
-            for (index, byte) in Checkpoint.magic.enumerated() { base.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
-            BigEndian.store(Checkpoint.version, base, 4)
-            BigEndian.store(UInt16(0), base, 6)
-            BigEndian.store(logStartOffset, base, 8)
-            BigEndian.store(recoveryPoint, base, 16)
-            BigEndian.store(cleanLogEndOffset, base, 24)
-            BigEndian.store(cleanActiveLogBytes, base, 32)
-            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: 40)), base, 40)
+            for (index, byte) in Checkpoint.magic.enumerated() { raw.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
+            BigEndian.store(Checkpoint.version, raw, 4)
+            BigEndian.store(UInt16(0), raw, 6)
+            BigEndian.store(logStartOffset, raw, 8)
+            BigEndian.store(recoveryPoint, raw, 16)
+            BigEndian.store(cleanLogEndOffset, raw, 24)
+            BigEndian.store(cleanActiveLogBytes, raw, 32)
+            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<40])), raw, 40)
         }
         return bytes
     }
@@ -43,16 +42,15 @@ struct Checkpoint: Equatable {
     static func decode(_ bytes: [UInt8]) -> Checkpoint? {
         guard bytes.count == byteCount else { return nil }
         return bytes.withUnsafeBytes { raw -> Checkpoint? in
-            let base = raw.baseAddress!
-            guard Array(raw[0..<4]) == magic, BigEndian.load(UInt16.self, base, 4) == version else { return nil }
-            guard BigEndian.load(UInt32.self, base, 40) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<40])) else {
+            guard Array(raw[0..<4]) == magic, BigEndian.load(UInt16.self, raw, 4) == version else { return nil }
+            guard BigEndian.load(UInt32.self, raw, 40) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<40])) else {
                 return nil
             }
             let checkpoint = Checkpoint(
-                logStartOffset: BigEndian.load(Int64.self, base, 8),
-                recoveryPoint: BigEndian.load(Int64.self, base, 16),
-                cleanLogEndOffset: BigEndian.load(Int64.self, base, 24),
-                cleanActiveLogBytes: BigEndian.load(Int64.self, base, 32))
+                logStartOffset: BigEndian.load(Int64.self, raw, 8),
+                recoveryPoint: BigEndian.load(Int64.self, raw, 16),
+                cleanLogEndOffset: BigEndian.load(Int64.self, raw, 24),
+                cleanActiveLogBytes: BigEndian.load(Int64.self, raw, 32))
             guard checkpoint.logStartOffset >= 0, checkpoint.recoveryPoint >= checkpoint.logStartOffset else { return nil }
             return checkpoint
         }

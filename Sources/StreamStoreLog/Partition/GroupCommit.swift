@@ -100,8 +100,9 @@ package final class GroupCommit: @unchecked Sendable {
                     try partition.context.syncLog(file)
                     failure = partition.markDurable(end)
                 } catch {
-                    failure = error.with(topic: partition.topic, partition: partition.id)
-                    partition.markFailed(failure!)
+                    let fenced = error.with(topic: partition.topic, partition: partition.id)
+                    failure = fenced
+                    partition.markFailed(fenced)
                 }
             }
             let (ready, again): ([CheckedContinuation<Void, any Error>], Bool) = lock.withLock {

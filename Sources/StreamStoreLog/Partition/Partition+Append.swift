@@ -124,8 +124,9 @@ extension Partition {
         } catch {
             // The log holds the batch but an index could not grow: refuse further appends rather
             // than leave an index that disagrees with the log; reopening rebuilds it.
-            failure = error.with(topic: topic, partition: id)
-            throw failure!
+            let fenced = error.with(topic: topic, partition: id)
+            failure = fenced
+            throw fenced
         }
         cadence.recordBatch(byteCount: Int(batchBytes), maxTimestamp: header.maxTimestamp)
         activeSizeBytes = position + batchBytes
@@ -142,11 +143,11 @@ extension Partition {
         case .everyAppend:
             return Written(receipt: receipt, durableEnd: receipt.lastOffset + 1)
         case .interval(let milliseconds):
-            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
+            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: activeFiles.offsetIndex.baseOffset, position: activeSizeBytes))
             groupCommit.scheduleFlush(afterMilliseconds: milliseconds)
             return Written(receipt: receipt, durableEnd: nil)
         case .never:
-            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
+            publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: activeFiles.offsetIndex.baseOffset, position: activeSizeBytes))
             return Written(receipt: receipt, durableEnd: nil)
         }
     }
@@ -171,13 +172,15 @@ extension Partition {
         {
             return true
         }
-        return nextOffset + recordCount - 1 - segments.last!.baseOffset > Limits.maxRelativeOffset
+        return nextOffset + recordCount - 1 - activeFiles.offsetIndex.baseOffset > Limits.maxRelativeOffset
     }
 
     /// Seals the active segment (durable, indexes trimmed, final time entry) and starts a new one
     /// at the log end (lock held).
     func roll(now: Int64) throws(StreamStoreError) {
-        let sealing = segments.last!
+        guard let sealing = segments.last else {
+            throw StreamStoreError(.missingActiveSegment, "The partition has no active segment to roll.", topic: topic, partition: id)
+        }
         do {
             if cadence.maxTimestamp > Int64.min {
                 _ = try activeFiles.timeIndex.append(timestamp: cadence.maxTimestamp, offset: nextOffset)
@@ -212,8 +215,9 @@ extension Partition {
             publish(VisibleEnd(offset: nextOffset, segmentBaseOffset: fresh.segment.baseOffset, position: 0))
             context.logger.debug("Rolled to a new segment at offset \(nextOffset).")
         } catch {
-            failure = error.with(topic: topic, partition: id)
-            throw failure!
+            let fenced = error.with(topic: topic, partition: id)
+            failure = fenced
+            throw fenced
         }
     }
 }

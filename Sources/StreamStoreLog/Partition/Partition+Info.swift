@@ -59,7 +59,7 @@ extension Partition {
         while position < limit {
             let got = try withMutableBytes(&buffer) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
             guard got >= BatchHeader.size else { break }
-            let header = buffer.withUnsafeBytes { BatchHeader(loadingFrom: $0.baseAddress!) }
+            let header = buffer.withUnsafeBytes { BatchHeader(loadingFrom: $0) }
             let size = Int64(header.totalBytes)
             guard header.batchLength > 0, position + size <= limit else { break }
             if header.compressionCodec == Int(Compression.zstdCodecID) {

@@ -282,7 +282,7 @@ extension Partition {
 
     private func corruption(_ reason: String, segment: Segment, position: Int64) -> StreamStoreError {
         StreamStoreError(
-            .corruptBatch, "The log is corrupt at byte \(position): \(reason). Run `stream-tool verify`; reopening the store after an unclean shutdown truncates a corrupt tail.",
+            .corruptBatch, "The log is corrupt at byte \(position): \(reason). Reopening the store after an unclean shutdown truncates a corrupt tail.",
             path: segment.logPath, topic: topic, partition: id)
     }
 }

@@ -25,7 +25,7 @@ extension Partition {
             }
             let activeNewest = cadence.maxTimestamp > Int64.min ? cadence.maxTimestamp : nil
             judged.append(SegmentRetention(
-                baseOffset: segments.last!.baseOffset, nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: activeNewest, reason: ""))
+                baseOffset: activeFiles.offsetIndex.baseOffset, nextOffset: nextOffset, sizeBytes: activeSizeBytes, maxTimestamp: activeNewest, reason: ""))
             let before = judged.reduce(0) { $0 + $1.sizeBytes }
 
             // Time: the expired prefix. The active segment counts when everything before it went.
@@ -72,8 +72,9 @@ extension Partition {
             do throws(StreamStoreError) {
                 try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: recoveryPoint))
             } catch {
-                failure = error.with(topic: topic, partition: id)
-                throw failure!
+                let fenced = error.with(topic: topic, partition: id)
+                failure = fenced
+                throw fenced
             }
             // Tailing readers below the new start move per their reset policy.
             for wakeup in tailWaiters.takeAll() { wakeup.signal() }

@@ -59,7 +59,7 @@ package enum PartitionLoader {
             if let base, !baseSet.contains(base) { try directory.remove(FileNames.join(folder, name)) }
         }
         let checkpointPath = FileNames.join(folder, FileNames.checkpoints)
-        let checkpointBytes = try directory.readWhole(checkpointPath, limitBytes: 4096)
+        let checkpointBytes = try directory.readWhole(checkpointPath, limitBytes: Limits.maxCheckpointBytes)
         let checkpoint = checkpointBytes.flatMap(Checkpoint.decode)
         if checkpointBytes != nil && checkpoint == nil {
             context.logger.warning("The checkpoint file is not valid; recovering the partition from its first segment.")

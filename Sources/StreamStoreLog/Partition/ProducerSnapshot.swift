@@ -45,12 +45,11 @@ package struct ProducerSnapshot: Equatable {
             }
         }
         bytes.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress!
-            for (index, byte) in Self.magic.enumerated() { base.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
-            BigEndian.store(Self.version, base, 4)
-            BigEndian.store(snapshotOffset, base, 16)
-            BigEndian.store(UInt32(table.producers.count), base, 24)
-            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[12...])), base, 8)
+            for (index, byte) in Self.magic.enumerated() { raw.storeBytes(of: byte, toByteOffset: index, as: UInt8.self) }
+            BigEndian.store(Self.version, raw, 4)
+            BigEndian.store(snapshotOffset, raw, 16)
+            BigEndian.store(UInt32(table.producers.count), raw, 24)
+            BigEndian.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[12...])), raw, 8)
         }
         return bytes
     }
@@ -59,21 +58,20 @@ package struct ProducerSnapshot: Equatable {
     static func decode(_ bytes: [UInt8], capacity: Int = Limits.maxProducersPerPartition) -> ProducerSnapshot? {
         guard bytes.count >= headerBytes else { return nil }
         return bytes.withUnsafeBytes { raw -> ProducerSnapshot? in
-            let base = raw.baseAddress!
-            guard Array(raw[0..<4]) == magic, BigEndian.load(UInt16.self, base, 4) == version, BigEndian.load(UInt16.self, base, 6) == 0,
-                BigEndian.load(UInt32.self, base, 8) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[12...]))
+            guard Array(raw[0..<4]) == magic, BigEndian.load(UInt16.self, raw, 4) == version, BigEndian.load(UInt16.self, raw, 6) == 0,
+                BigEndian.load(UInt32.self, raw, 8) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[12...]))
             else { return nil }
-            let snapshotOffset = BigEndian.load(Int64.self, base, 16)
-            let count = Int(BigEndian.load(UInt32.self, base, 24))
+            let snapshotOffset = BigEndian.load(Int64.self, raw, 16)
+            let count = Int(BigEndian.load(UInt32.self, raw, 24))
             guard snapshotOffset >= 0, count <= capacity else { return nil }
             var table = ProducerStateTable(capacity: capacity)
             var position = headerBytes
             for _ in 0..<count {
                 guard position + entryFixedBytes <= raw.count else { return nil }
-                let producerId = BigEndian.load(Int64.self, base, position)
-                let epoch = BigEndian.load(Int16.self, base, position + 8)
+                let producerId = BigEndian.load(Int64.self, raw, position)
+                let epoch = BigEndian.load(Int16.self, raw, position + 8)
                 let batchCount = Int(raw[position + 10])
-                let lastAppend = BigEndian.load(Int64.self, base, position + 12)
+                let lastAppend = BigEndian.load(Int64.self, raw, position + 12)
                 position += entryFixedBytes
                 guard producerId >= 0, epoch >= 0, (1...ProducerStateTable.batchesKept).contains(batchCount),
                     position + batchCount * batchBytes <= raw.count
@@ -81,10 +79,10 @@ package struct ProducerSnapshot: Equatable {
                 var batches: [ProducerStateTable.Batch] = []
                 for _ in 0..<batchCount {
                     let batch = ProducerStateTable.Batch(
-                        firstSequence: BigEndian.load(Int32.self, base, position),
-                        lastSequence: BigEndian.load(Int32.self, base, position + 4),
-                        baseOffset: BigEndian.load(Int64.self, base, position + 8),
-                        lastOffset: BigEndian.load(Int64.self, base, position + 16))
+                        firstSequence: BigEndian.load(Int32.self, raw, position),
+                        lastSequence: BigEndian.load(Int32.self, raw, position + 4),
+                        baseOffset: BigEndian.load(Int64.self, raw, position + 8),
+                        lastOffset: BigEndian.load(Int64.self, raw, position + 16))
                     guard batch.firstSequence >= 0, batch.lastSequence >= 0, batch.baseOffset >= 0, batch.lastOffset >= batch.baseOffset,
                         batch.lastOffset < snapshotOffset
                     else { return nil }

@@ -78,7 +78,7 @@ func benchOrderEvent(_ index: Int, using generator: inout SystemRandomNumberGene
     return """
         {"type":"\(types[index % 3])","orderId":"o-\(100_000 + index)","customerId":"customer-\(Int.random(in: 0...4_999, using: &generator))",\
         "amountCents":\(Int.random(in: 100...99_999, using: &generator)),"currency":"EUR","items":\(Int.random(in: 1...8, using: &generator)),\
-        "city":"\(cities.randomElement(using: &generator)!)","placedAt":"2026-11-29T\(hour):\(minute):00Z",\
+        "city":"\(cities[Int.random(in: 0..<cities.count, using: &generator)])","placedAt":"2026-11-29T\(hour):\(minute):00Z",\
         "correlationId":"c-\(index / 3)","sku":"SKU-\(Int.random(in: 0...999_999, using: &generator))","channel":"web",\
         "email":"shopper\(Int.random(in: 0...99_999, using: &generator))@example.com","street":"\(Int.random(in: 1...400, using: &generator)) Harbour Road"}
         """

@@ -96,9 +96,8 @@ extension StreamTool.Demo {
             sinceCommit = 0
         }
         for try await record in consumer.records {
-            let target = billing.targets[record.partition]!
             // Records past the target are left for the next run (the consumer reads ahead).
-            guard record.offset < target else { continue }
+            guard let target = billing.targets[record.partition], record.offset < target else { continue }
             if record.header("event-type")?.value == paymentSettled,
                 let cents = record.value?.withUnsafeBytes({ RevenuePerCustomer.amountCents(in: $0) })
             {

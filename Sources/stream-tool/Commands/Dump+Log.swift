@@ -159,10 +159,8 @@ struct LogDump {
                 first = false
             }
             return nil
-        } catch let error as StreamStoreError {
-            return error.message
         } catch {
-            return String(describing: error)
+            return error.message
         }
     }
 

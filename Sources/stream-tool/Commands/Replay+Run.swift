@@ -114,26 +114,31 @@ struct ReplayRun {
         return end
     }
 
+    /// Where the session reads `partition` next; `start(topic:group:)` set one for each.
+    private func position(of partition: Int) -> Int64 {
+        guard let position = positions[partition] else { preconditionFailure("partition \(partition) was read before start placed it") }
+        return position
+    }
+
     private mutating func read(_ store: Store, budgetMilliseconds: Int64?) async throws -> SessionEnd {
         let topic = try store.topic(plan.topic)
         // Only --commit makes a group; reading a group's offsets needs one that exists.
         let group = try plan.group.map { (name) throws(StreamStoreError) in try store.group(name, createIfMissing: plan.commit) }
         if partitions.isEmpty { try start(topic: topic, group: group) }
         // Up to the log end as it is now: a session has an end even while appends go on.
-        var ends: [Int: Int64] = [:]
+        var ends: [(partition: Int, endOffset: Int64)] = []
         for partition in partitions {
-            ends[partition] = min(try topic.logEndOffset(partition: partition), plan.untilOffset ?? Int64.max)
+            ends.append((partition, min(try topic.logEndOffset(partition: partition), plan.untilOffset ?? Int64.max)))
         }
-        let total = partitions.reduce(Int64(0)) { $0 + max(0, ends[$1]! - positions[$1]!) }
+        let total = ends.reduce(Int64(0)) { $0 + max(0, $1.endOffset - position(of: $1.partition)) }
         let sessionClock = Stopwatch()
         var end = SessionEnd.caughtUp
         do {
-            partitionLoop: for partition in partitions where !finished.contains(partition) {
-                let endOffset = ends[partition]!
-                if positions[partition]! < endOffset {
-                    let options = ReplayOptions(from: .offset(positions[partition]!), until: .offset(endOffset))
+            partitionLoop: for (partition, endOffset) in ends where !finished.contains(partition) {
+                if position(of: partition) < endOffset {
+                    let options = ReplayOptions(from: .offset(position(of: partition)), until: .offset(endOffset))
                     for try await batch in topic.replayBatches(partitions: [partition], options: options) {
-                        let progress = try printer.write(batch, partition: partition, from: positions[partition]!, below: endOffset)
+                        let progress = try printer.write(batch, partition: partition, from: position(of: partition), below: endOffset)
                         positions[partition] = progress.nextOffset
                         if progress.reachedUntilTime { finished.insert(partition) }
                         if progress.reachedUntilTime || printer.limitReached { break }
@@ -145,7 +150,7 @@ struct ReplayRun {
                         }
                     }
                 }
-                if let untilOffset = plan.untilOffset, positions[partition]! >= untilOffset { finished.insert(partition) }
+                if let untilOffset = plan.untilOffset, position(of: partition) >= untilOffset { finished.insert(partition) }
                 if printer.limitReached { break }
             }
         } catch {
