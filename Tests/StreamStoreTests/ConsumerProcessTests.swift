@@ -251,16 +251,19 @@ import Testing
         second.0.close()
     }
 
-    @Test func anInvalidPolicyOrLimitIsInvalidConfig() async throws {
+    @Test func anInvalidPolicyIsInvalidConfigAndANegativeLimitAnInvalidArgument() async throws {
         let fixture = try StoreFixture()
         _ = try fixture.topic("orders")
         let consumer = try fixture.store!.consumer(group: "g", topic: "orders")
-        for (policy, limit) in [(RetryPolicy(maxAttempts: 0), 1), (RetryPolicy(jitterFraction: 1.5), 1), (RetryPolicy(), -1)] {
+        let cases: [(RetryPolicy, Int, StreamStoreError.Code)] = [
+            (RetryPolicy(maxAttempts: 0), 1, .invalidConfig), (RetryPolicy(jitterFraction: 1.5), 1, .invalidConfig), (RetryPolicy(), -1, .invalidArgument),
+        ]
+        for (policy, limit, code) in cases {
             do {
                 _ = try await consumer.process(retry: policy, maxRecords: limit) { _ in }
-                Issue.record("expected .invalidConfig for \(policy), maxRecords \(limit)")
+                Issue.record("expected .\(code) for \(policy), maxRecords \(limit)")
             } catch {
-                #expect(error.code == .invalidConfig)
+                #expect(error.code == code)
             }
         }
     }

@@ -110,7 +110,7 @@ import Testing
         let zero = try await store.redriveDeadLetters(topic: "orders", group: "zero", limit: 0)
         #expect(zero.redriven.isEmpty && zero.partitions.isEmpty)
         let error = await #expect(throws: StreamStoreError.self) { try await store.redriveDeadLetters(topic: "orders", limit: -1) }
-        #expect(error?.code == .invalidConfig)
+        #expect(error?.code == .invalidArgument)
     }
 
     @Test func recordsThatAreNotDeadLettersOfTheTopicAreSkippedAndReported() async throws {

@@ -10,7 +10,8 @@ import StreamStoreLog
 /// `.never`.
 public final class ConsumerGroup: Sendable {
     public let name: String
-    private weak let store: Store?
+    /// The store's topics, held weakly: a group never keeps its store alive.
+    private let directory: WeakTopicDirectory
     private let state: Locked<State>
     private let folder: String
     private let path: String
@@ -22,24 +23,24 @@ public final class ConsumerGroup: Sendable {
         var isClosed = false
     }
 
-    init(name: String, store: Store, folder: String) {
+    init(name: String, directory: any TopicDirectory, folder: String) {
         self.name = name
-        self.store = store
+        self.directory = WeakTopicDirectory(directory)
         self.folder = folder
         path = FileNames.join(folder, name + FileNames.groupOffsetsSuffix)
         state = Locked(State())
     }
 
     /// True once the group has a file on disk (it committed at least once).
-    var exists: Bool { Directory(fileSystem: (store?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
+    var exists: Bool { Directory(fileSystem: (directory.current?.options.fileSystem) ?? PosixFileSystem.shared).exists(path) }
 
-    func liveStore() throws(StreamStoreError) -> Store {
-        guard let store, !store.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
-        return store
+    /// The store's topics while it is open; `.storeClosed` once it is closed or dropped.
+    func liveStore() throws(StreamStoreError) -> any TopicDirectory {
+        try directory.open()
     }
 
     /// The offset log, opened on first use (lock held).
-    private func log(_ state: inout State, store: Store) throws(StreamStoreError) -> GroupOffsetLog {
+    private func log(_ state: inout State, store: any TopicDirectory) throws(StreamStoreError) -> GroupOffsetLog {
         guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
         if let log = state.log { return log }
         let directory = Directory(fileSystem: store.options.fileSystem)
@@ -172,7 +173,8 @@ public final class ConsumerGroup: Sendable {
     public func lag() throws(StreamStoreError) -> [PartitionLag] {
         let store = try liveStore()
         var result: [PartitionLag] = []
-        for topic in try topics() where store.topicNames.contains(topic) { result += try lag(topic: topic) }
+        let known = Set(try store.allTopics().map(\.name))
+        for topic in try topics() where known.contains(topic) { result += try lag(topic: topic) }
         return result
     }
 

@@ -10,6 +10,13 @@ extension Store {
     /// When retention removed records a snapshot had not yet folded, or a full replay cannot
     /// start at offset 0, the records still kept are folded (the report's offsets tell).
     public func rebuild<P: Projection>(_ projection: P, from topicName: String, saveSnapshot: Bool = true) async throws(StreamStoreError) -> ProjectionResult<P.State> {
+        try await rebuildProjection(projection, from: topicName, saveSnapshot: saveSnapshot)
+    }
+}
+
+extension TopicDirectory {
+    /// ``Store/rebuild(_:from:saveSnapshot:)`` over the store's topics.
+    func rebuildProjection<P: Projection>(_ projection: P, from topicName: String, saveSnapshot: Bool) async throws(StreamStoreError) -> ProjectionResult<P.State> {
         guard FileNames.isValidTopicName(projection.name) else {
             throw StreamStoreError(.invalidProjectionName, "\"\(quoted(projection.name))\" is not a valid projection name: use 1 to 249 of a-z A-Z 0-9 . _ -.")
         }

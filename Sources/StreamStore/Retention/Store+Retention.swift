@@ -10,12 +10,14 @@ extension Store {
     /// file, and the next read moves to the new log start per the reader's reset policy.
     @discardableResult
     public func enforceRetention(topic name: String? = nil, dryRun: Bool = false) throws(StreamStoreError) -> [PartitionRetention] {
-        let topics: [Topic]
-        if let name {
-            topics = [try topic(name)]
-        } else {
-            topics = try withOpenState { state in state.topics.sorted { $0.key < $1.key }.map(\.value) }
-        }
+        try applyRetention(topics: name.map { [$0] }, dryRun: dryRun)
+    }
+}
+
+extension TopicDirectory {
+    /// Retention of `names` (every topic when nil), partition by partition, at the time now.
+    func applyRetention(topics names: [String]?, dryRun: Bool) throws(StreamStoreError) -> [PartitionRetention] {
+        let topics = try topics(named: names)
         let now = options.clock.nowMilliseconds()
         var reports: [PartitionRetention] = []
         for topic in topics {

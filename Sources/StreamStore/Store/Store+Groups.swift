@@ -9,7 +9,7 @@ extension Store {
         }
         let group = try withOpenState { (state) throws(StreamStoreError) -> ConsumerGroup in
             if let existing = state.groups[name] { return existing }
-            let group = ConsumerGroup(name: name, store: self, folder: FileNames.join(path, FileNames.groupsFolder))
+            let group = ConsumerGroup(name: name, directory: self, folder: FileNames.join(path, FileNames.groupsFolder))
             state.groups[name] = group
             return group
         }

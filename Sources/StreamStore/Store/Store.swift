@@ -192,7 +192,7 @@ public final class Store: Sendable {
             path: path, options: options, metrics: metrics, lockFile: lockFile, cache: cache, correlationFilters: correlationFilters, topics: topics,
             recoveries: recoveries, clean: clean)
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
-            let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
+            let timer = RetentionTimer(intervalMilliseconds: interval, directory: store)
             store.state.withLock { $0.retentionTimer = timer }
         }
         return store
@@ -220,7 +220,7 @@ public final class Store: Sendable {
                 throw error.with(topic: name, partition: index)
             }
         }
-        let topic = Topic(name: name, settings: settings, partitions: partitions, metrics: metrics.topic(name))
+        let topic = Topic(name: name, settings: settings, partitions: partitions, metrics: metrics.topic(name), clock: options.clock)
         if config.dedupeWindowMilliseconds != nil { topic.rebuildDedupeWindow(now: options.clock.nowMilliseconds()) }
         return (topic, recoveries)
     }
@@ -233,7 +233,7 @@ public final class Store: Sendable {
         try state.withLock { (state) throws(StreamStoreError) -> Topic in
             guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
             guard let topic = state.topics[name] else {
-                throw StreamStoreError(.unknownTopic, "There is no topic \(quoted(name)); create it first.", topic: name)
+                throw StreamStoreError(.unknownTopic, "There is no topic \(quoted(name)).", topic: name)
             }
             return topic
         }

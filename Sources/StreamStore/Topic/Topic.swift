@@ -30,12 +30,15 @@ public final class Topic: Sendable {
     /// lock is taken before any partition's.
     let dedupe = Locked(DedupeWindow.inactive)
     let metrics: TopicMetrics
+    /// The store's clock, for the batches the topic builds itself.
+    let clock: any StoreClock
 
-    init(name: String, settings: Locked<TopicConfig>, partitions: [Partition], metrics: TopicMetrics) {
+    init(name: String, settings: Locked<TopicConfig>, partitions: [Partition], metrics: TopicMetrics, clock: any StoreClock) {
         self.name = name
         self.settings = settings
         self.partitions = partitions
         self.metrics = metrics
+        self.clock = clock
     }
 
     public var partitionCount: Int { partitions.count }
@@ -83,7 +86,7 @@ public final class Topic: Sendable {
 
     /// Appends records to one partition as one batch (see ``append(_:partition:expectedNextOffset:)``).
     public func append(_ records: [Record], partition index: Int, expectedNextOffset: Int64? = nil) async throws(StreamStoreError) -> AppendReceipt {
-        var batch = RecordBatch()
+        var batch = RecordBatch(clock: clock)
         for record in records { try batch.append(record) }
         return try await append(batch, partition: index, expectedNextOffset: expectedNextOffset)
     }
@@ -100,7 +103,7 @@ public final class Topic: Sendable {
         }
         for record in records {
             let index = record.key.map { partition(forKey: $0) } ?? keyless
-            try batches[index, default: RecordBatch()].append(record)
+            try batches[index, default: RecordBatch(clock: clock)].append(record)
         }
         var receipts: [AppendReceipt] = []
         for (index, batch) in batches.sorted(by: { $0.key < $1.key }) {

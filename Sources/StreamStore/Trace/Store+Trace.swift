@@ -39,12 +39,7 @@ extension Store {
     public func trace(correlationID: String, topics names: [String]? = nil) throws(StreamStoreError) -> TraceReport {
         let clock = ContinuousClock()
         let start = clock.now
-        let topics: [Topic]
-        if let names {
-            topics = try names.map { (name) throws(StreamStoreError) in try topic(name) }
-        } else {
-            topics = try withOpenState { state in state.topics.sorted { $0.key < $1.key }.map(\.value) }
-        }
+        let topics = try topics(named: names)
         let id = Array(correlationID.utf8)
         let hash = CorrelationFilter.hash(id)
         var report = TraceReport(correlationID: correlationID, records: [], statistics: TraceStatistics(), problems: [])

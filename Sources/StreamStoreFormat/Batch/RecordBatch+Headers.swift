@@ -34,7 +34,7 @@ extension RecordBatch {
     /// A copy of this batch without the records at `indexes`, re-encoded (offset deltas are
     /// renumbered); timestamps, producer fields and record contents are kept.
     package func removing(recordsAt indexes: Set<Int>) -> RecordBatch {
-        var kept = RecordBatch(capacityBytes: byteCount)
+        var kept = RecordBatch(capacityBytes: byteCount, clock: clock)
         kept.producerId = producerId
         kept.producerEpoch = producerEpoch
         kept.baseSequence = baseSequence

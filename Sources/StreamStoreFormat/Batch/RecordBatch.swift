@@ -23,7 +23,7 @@ import Darwin
 ///
 /// Timestamps: records appended without one get the append time, stamped by the partition
 /// (Kafka's LogAppendTime). Once a record carries its own timestamp the batch uses create
-/// time, and records without one get the time they were added to the batch.
+/// time, and records without one get the time they were added to the batch, read from `clock`.
 public struct RecordBatch: Sendable {
     @usableFromInline
     var storage: BatchStorage
@@ -36,14 +36,19 @@ public struct RecordBatch: Sendable {
     /// True while every record so far asked for append time.
     var usesAppendTime: Bool { timestamps.usesAppendTime }
 
+    /// Where records added without a timestamp to a create-time batch get their time.
+    let clock: any StoreClock
+
     /// Kafka idempotent-producer fields, carried in the header; -1 means none.
     public var producerId: Int64 = -1
     public var producerEpoch: Int16 = -1
     public var baseSequence: Int32 = -1
 
-    /// A batch whose buffer starts with room for `capacityBytes`.
-    public init(capacityBytes: Int = 16 * 1024) {
+    /// A batch whose buffer starts with room for `capacityBytes`, stamping records that come
+    /// without a timestamp (once another record has one) with the time `clock` tells.
+    public init(capacityBytes: Int = 16 * 1024, clock: any StoreClock = SystemClock()) {
         storage = BatchStorage(capacity: max(capacityBytes, BatchHeader.size + 64))
+        self.clock = clock
     }
 
     /// Encoded size so far, the 61-byte header included.
@@ -181,13 +186,13 @@ public struct RecordBatch: Sendable {
             guard let timestamp else { return (0, state) }
             // The first record with a timestamp of its own switches the batch to create time;
             // the records before it take the current time, their delta of 0 from it.
-            let now = count == 0 ? timestamp : SystemClock.milliseconds()
+            let now = count == 0 ? timestamp : clock.nowMilliseconds()
             state.usesAppendTime = false
             state.firstTimestamp = now
             state.maxTimestamp = max(now, timestamp)
             return (timestamp &- state.firstTimestamp, state)
         }
-        let value = timestamp ?? SystemClock.milliseconds()
+        let value = timestamp ?? clock.nowMilliseconds()
         state.maxTimestamp = max(state.maxTimestamp, value)
         return (value &- state.firstTimestamp, state)
     }

@@ -26,7 +26,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     } catch is OutputClosed {
         throw ExitCode.success
     } catch let error as StreamStoreError {
-        reportError(error.description)
+        reportError(error.description + (commandHint(for: error).map { " " + $0 } ?? ""))
         throw ExitCode.failure
     } catch let error as ToolError {
         reportError(error.message)
@@ -41,4 +41,16 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 func reportError(_ message: String) {
     let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
     StandardError.line(Colours.standardError.failure("error:") + " " + oneLine)
+}
+
+/// What to do about a store error with this tool: the library's messages speak of the library
+/// only, so the commands and flags that help are named here, by error code.
+func commandHint(for error: StreamStoreError) -> String? {
+    switch error.code {
+    case .notAStore: return "Point --store at a store folder (create and produce make one in a new or empty folder)."
+    case .unknownTopic: return "Create it first: stream-tool create \(quoted(error.topic ?? "TOPIC"))"
+    case .unknownGroup: return "`stream-tool groups list` shows the groups that committed offsets."
+    case .corruptBatch: return "Run `stream-tool verify` to find every damaged batch."
+    default: return nil
+    }
 }
