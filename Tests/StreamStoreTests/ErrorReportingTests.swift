@@ -40,12 +40,17 @@ import Testing
         #expect(notAStore?.message == "There is no store there, and createIfMissing is off.")
     }
 
-    @Test func aTopicConfigNamingAnotherTopicIsAMismatchNotACorruptCheckpoint() throws {
+    /// A closed store with topic `orders`, and the path of that topic's `topic.json`.
+    private func closedStoreWithOrders() throws -> (fixture: StoreFixture, manifest: String) {
         let fixture = try StoreFixture()
         _ = try fixture.topic("orders")
         try fixture.store?.close()
         fixture.store = nil
-        let manifest = FileNames.join(FileNames.join(fixture.path, "orders"), FileNames.topicConfig)
+        return (fixture, FileNames.join(FileNames.join(fixture.path, "orders"), FileNames.topicConfig))
+    }
+
+    @Test func aTopicConfigNamingAnotherTopicIsAMismatchNotACorruptCheckpoint() throws {
+        let (fixture, manifest) = try closedStoreWithOrders()
         let text = try String(contentsOfFile: manifest, encoding: .utf8)
         try text.replacingOccurrences(of: "\"orders\"", with: "\"payments\"").write(toFile: manifest, atomically: true, encoding: .utf8)
         let error = #expect(throws: StreamStoreError.self) { try fixture.open() }
@@ -54,11 +59,7 @@ import Testing
     }
 
     @Test func anUnreadableTopicConfigIsACorruptManifest() throws {
-        let fixture = try StoreFixture()
-        _ = try fixture.topic("orders")
-        try fixture.store?.close()
-        fixture.store = nil
-        let manifest = FileNames.join(FileNames.join(fixture.path, "orders"), FileNames.topicConfig)
+        let (fixture, manifest) = try closedStoreWithOrders()
         try "{ not json".write(toFile: manifest, atomically: true, encoding: .utf8)
         let error = #expect(throws: StreamStoreError.self) { try fixture.open() }
         #expect(error?.code == .corruptManifest)

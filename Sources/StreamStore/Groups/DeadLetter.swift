@@ -86,13 +86,13 @@ public struct DeadLetter: Sendable, Hashable {
         func number(_ name: HeaderName, atLeast minimum: Int64 = .min) throws(StreamStoreError) -> Int64 {
             let value = try text(name)
             guard let number = Int64(value), number >= minimum else {
-                throw invalid("its \(name) header is \"\(value)\", not " + (minimum == .min ? "a number" : "a number of at least \(minimum)"))
+                throw invalid("its \(name) header is \"\(quoted(value))\", not " + (minimum == .min ? "a number" : "a number of at least \(minimum)"))
             }
             return number
         }
         self.record = record
         originTopic = try text(.deadLetterOriginTopic)
-        guard FileNames.isValidTopicName(originTopic) else { throw invalid("its \(HeaderName.deadLetterOriginTopic) header \"\(originTopic)\" is not a topic name") }
+        guard FileNames.isValidTopicName(originTopic) else { throw invalid("its \(HeaderName.deadLetterOriginTopic) header \"\(quoted(originTopic))\" is not a topic name") }
         originPartition = Int(try number(.deadLetterOriginPartition, atLeast: 0))
         originOffset = try number(.deadLetterOriginOffset, atLeast: 0)
         attempts = Int(try number(.deadLetterAttempts, atLeast: 1))
@@ -102,7 +102,7 @@ public struct DeadLetter: Sendable, Hashable {
         group = record.headerString(.deadLetterGroup)
         if let count = record.header(HeaderName.redriveCount.rawValue) {
             guard let parsed = HeaderName.redriveCount(count.value) else {
-                throw invalid("its \(HeaderName.redriveCount) header is \"\(count.stringValue ?? "null")\", not a positive number")
+                throw invalid("its \(HeaderName.redriveCount) header is \"\(quoted(count.stringValue ?? "null"))\", not a positive number")
             }
             redriveCount = parsed
         } else {

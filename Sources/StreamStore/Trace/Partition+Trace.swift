@@ -1,11 +1,5 @@
 import StreamStoreFormat
 import StreamStoreLog
-import StreamStoreFormat
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What tracing one partition found (groups are added by the store).
 struct PartitionTrace {

@@ -9,7 +9,7 @@ extension ConfigSpelled {
     public init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(String.self)
         guard let parsed = Self(configValue: value) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(value) is not a valid \(Self.self)"))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(quoted(value)) is not a valid \(Self.self)"))
         }
         self = parsed
     }

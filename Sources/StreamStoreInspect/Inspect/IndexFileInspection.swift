@@ -55,7 +55,7 @@ package struct IndexFileInspection: Sendable {
         let directory = Directory(fileSystem: PosixFileSystem.shared)
         // Twice the largest index: a preallocated file is never larger, and a corrupt giant is refused.
         guard let bytes = try directory.readWhole(file.path, limitBytes: Limits.maxIndexBytes * 2) else {
-            throw StreamStoreError(.io(errno: ENOENT), "There is no file \(file.path).", path: file.path)
+            throw StreamStoreError(.io(errno: ENOENT), "There is no such file.", path: file.path)
         }
         fileBytes = Int64(bytes.count)
         let size = Self.entryBytes(file.kind)
