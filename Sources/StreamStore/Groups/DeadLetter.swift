@@ -1,6 +1,6 @@
 import StreamStoreFormat
 import StreamStoreLog
-/// The headers a dead letter carries about its failure (DESIGN section 9). All start with
+/// The headers a dead letter carries about its failure. All start with
 /// ``DeadLetter/headerPrefix``; redrive removes every header that does.
 extension HeaderName {
     /// The topic the record failed in.

@@ -1,7 +1,7 @@
 import StreamStoreFormat
 import StreamStoreLog
 /// State rebuilt from a topic by folding its records, with snapshots so a restart replays only
-/// the tail (DESIGN section 7).
+/// the tail (docs/FORMAT.md, "Projection snapshots").
 ///
 /// ```swift
 /// struct TotalsPerCustomer: Projection {

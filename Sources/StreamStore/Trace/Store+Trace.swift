@@ -6,7 +6,7 @@ import Foundation
 extension Store {
     /// Every record whose `correlation-id` header is `correlationID`, across topics, oldest
     /// first, and for each consumer group that consumes a record's topic whether it has
-    /// processed the record (DESIGN section 9, "Tracing").
+    /// processed the record (docs/FORMAT.md, "Correlation filter", says how segments are skipped).
     ///
     /// ```swift
     /// let report = try store.trace(correlationID: "order-4711")

@@ -245,7 +245,7 @@ public struct RecordBatch: Sendable {
 final class BatchStorage: @unchecked Sendable {
     // Safe to send: only mutated through RecordBatch, which copies it first unless it holds the
     // only reference (copy on write). The same reason makes dynamic exclusivity checks redundant,
-    // and they cost about a fifth of the encode time on the per-record path (SWIFT-NOTES).
+    // and they cost about a fifth of the encode time on the per-record path.
     @exclusivity(unchecked) var bytes: UnsafeMutableRawPointer
     @exclusivity(unchecked) var capacity: Int
     @exclusivity(unchecked) var count: Int

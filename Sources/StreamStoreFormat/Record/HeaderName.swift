@@ -1,6 +1,6 @@
 import Foundation
 
-/// The name of a header with an agreed meaning (DESIGN section 9). Header keys are plain strings
+/// The name of a header with an agreed meaning. Header keys are plain strings
 /// on disk, so these are conventions, readable by any Kafka client.
 public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStringLiteral, CustomStringConvertible {
     public var rawValue: String

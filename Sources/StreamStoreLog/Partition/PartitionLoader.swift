@@ -40,7 +40,7 @@ public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Opens a partition folder: cleans up leftovers, trusts a clean shutdown's checkpoint, or
-/// recovers by scanning from the recovery point (DESIGN section 6, docs/FORMAT.md "Recovery").
+/// recovers by scanning from the recovery point (docs/FORMAT.md, "Durability and recovery").
 package enum PartitionLoader {
     package static func open(context: PartitionContext, storeWasClean: Bool) throws(StreamStoreError) -> OpenedLog {
         let directory = Directory(fileSystem: context.fileSystem)
