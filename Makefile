@@ -5,7 +5,7 @@ SWIFT ?= swift
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: run test deps deps-kafka-check kafka-check build release demo sanitize crash-test clean help
+.PHONY: run test deps deps-kafka-check kafka-check build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
@@ -14,6 +14,7 @@ help:
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
 	@echo "make release     release build of stream-tool"
+	@echo "make docs        API documentation (DocC) of StreamStore, StreamStoreLog, StreamStoreFormat into .build/docs"
 	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
 	@echo "make bench-smoke every benchmark at tiny sizes, a few iterations (checks they run)"
 	@echo "make fuzz        the libFuzzer targets, FUZZ_SECONDS (60) each (Fuzz/README.md)"
@@ -76,6 +77,16 @@ sanitize: deps
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${CRASH_ITERATIONS:-40} $(SWIFT) test --filter CrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
+
+# API documentation: one DocC archive holding the three library modules (each module's catalog
+# is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved
+# symbol link, say) fails the build. Serve it with `python3 -m http.server -d .build/docs` and
+# open /documentation/streamstore.
+DOCS_DIR ?= .build/docs
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
+		--target StreamStoreFormat --target StreamStoreLog --target StreamStore \
+		--enable-experimental-combined-documentation --output-path $(DOCS_DIR) --warnings-as-errors
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come
 # from STREAMSTORE_BENCH_SCALE (full or smoke). Extra plugin options: BENCH_ARGS="--filter replay.*".

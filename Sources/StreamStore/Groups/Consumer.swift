@@ -25,8 +25,8 @@ public struct ConsumerOptions: Sendable, Equatable {
 /// }
 /// ```
 /// Several consumers of the same group and topic share its partitions: each partition is read
-/// by one member at a time, and members joining or leaving move partitions between them (see
-/// ``GroupCoordinator``). A member starts each partition at the group's committed offset, so
+/// by one member at a time, and members joining or leaving move partitions between them,
+/// only between records. A member starts each partition at the group's committed offset, so
 /// records handled but not committed before a crash or a reassignment are delivered again:
 /// at-least-once. Make handlers idempotent.
 ///

@@ -79,8 +79,8 @@ public struct RecordReplay: AsyncSequence, Sendable {
 /// Batches of one or more partitions as an `AsyncSequence`, from
 /// ``Topic/replayBatches(partitions:options:)``: the fast way to replay, with no object per
 /// record. A batch may hold records outside the replay's range (its first batch can begin before
-/// the start offset); ``StoredBatch/forEachRecord(from:_:)`` and
-/// ``StoredBatch/storedRecords(from:)`` visit only the records in range.
+/// the start offset); ``/StreamStoreFormat/StoredBatch/forEachRecord(from:_:)`` and
+/// ``/StreamStoreFormat/StoredBatch/storedRecords(from:)`` visit only the records in range.
 public struct BatchReplay: AsyncSequence, Sendable {
     public typealias Element = StoredBatch
     public typealias Failure = StreamStoreError

@@ -8,7 +8,7 @@ public enum OffsetResetPolicy: Sendable, Equatable, Hashable {
     case earliest
     /// Continue from the log end offset: only records appended from now on.
     case latest
-    /// Throw ``StreamStoreError/Code/offsetOutOfRange`` and let the caller decide.
+    /// Throw ``/StreamStoreFormat/StreamStoreError/Code/offsetOutOfRange`` and let the caller decide.
     case fail
 }
 

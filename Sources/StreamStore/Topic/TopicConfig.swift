@@ -27,7 +27,7 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     public var retentionBytes: Int64?
     /// Producer de-duplication: a record whose `message-id` header was appended to this topic
     /// less than this long ago is not appended again; the append reports it as a duplicate with
-    /// the original's offset (``AppendReceipt/duplicates``). Nil (the default) turns it off.
+    /// the original's offset (``/StreamStoreLog/AppendReceipt/duplicates``). Nil (the default) turns it off.
     /// The window is rebuilt from the log when the store opens. See ``dedupeMaxMessageIDs``.
     /// A record redriven from the dead-letter topic is a new delivery of its message: its
     /// `redrive-count` header is part of what the window compares, so each redrive is written

@@ -31,7 +31,7 @@ public struct TracedRecord: Sendable, Equatable, HeaderCarrying {
     public var timestamp: Int64
     /// The key, or nil for a null key.
     public var key: [UInt8]?
-    /// Every header, in order; ``HeaderCarrying`` reads the well-known ones (``eventType``,
+    /// Every header, in order; ``/StreamStoreFormat/HeaderCarrying`` reads the well-known ones (``eventType``,
     /// ``messageID``, ``causationID``, …).
     public var headers: [RecordHeader]
     /// Size of the value in bytes, or nil for a null value (a tombstone).

@@ -11,10 +11,10 @@ public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStr
     public var description: String { rawValue }
 
     /// Unique per logical message, stable across retries: the key of producer de-duplication
-    /// (``TopicConfig/dedupeWindowMilliseconds``) and of idempotent consumers.
+    /// (`TopicConfig.dedupeWindowMilliseconds`) and of idempotent consumers.
     public static let messageID: HeaderName = "message-id"
     /// Shared by every message of one business flow (an order, a request), so its path through
-    /// topics and groups can be traced (``Store/trace(correlationID:topics:)``).
+    /// topics and groups can be traced (`Store.trace(correlationID:topics:)`).
     public static let correlationID: HeaderName = "correlation-id"
     /// The message id of the message whose handling produced this one.
     public static let causationID: HeaderName = "causation-id"
@@ -25,9 +25,9 @@ public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStr
     /// The value's media type, e.g. `application/json`.
     public static let contentType: HeaderName = "content-type"
     /// How many times the record was redriven from its topic's dead-letter topic back into the
-    /// topic (``Store/redriveDeadLetters(topic:group:limit:dryRun:filter:)``), in decimal; absent
+    /// topic (`Store.redriveDeadLetters(topic:group:limit:dryRun:filter:)`), in decimal; absent
     /// on a record that never was. A de-duplicated topic tells redrives of one message apart by
-    /// it (``TopicConfig/dedupeWindowMilliseconds``).
+    /// it (`TopicConfig.dedupeWindowMilliseconds`).
     public static let redriveCount: HeaderName = "redrive-count"
 }
 

@@ -6,7 +6,7 @@ import Darwin
 
 /// Where the store reads the time: wall-clock milliseconds since the Unix epoch.
 ///
-/// Injected through ``Store/Options`` so tests of time-based behaviour (segment rolling,
+/// Injected through `Store.Options` so tests of time-based behaviour (segment rolling,
 /// timestamp limits, retention) never sleep.
 public protocol StoreClock: Sendable {
     func nowMilliseconds() -> Int64

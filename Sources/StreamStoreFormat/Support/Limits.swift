@@ -64,7 +64,7 @@ public enum Limits {
 
     /// Largest `message-id` the de-duplication window keeps, in bytes: longer ids are refused
     /// (`.invalidConfig`) on de-duplicated topics, so the window's memory stays bounded by
-    /// ``TopicConfig/dedupeMaxMessageIDs`` times this.
+    /// `TopicConfig.dedupeMaxMessageIDs` times this.
     public static let maxMessageIDBytes = 256
 
     /// Longest error text a dead letter keeps in its `dlq-error` header, in UTF-8 bytes; a

@@ -51,7 +51,7 @@ public struct DuplicateRecord: Sendable, Equatable, Hashable {
     /// Why the record counts as a duplicate.
     public enum Reason: Sendable, Equatable, Hashable {
         /// Its `message-id` header was appended to the topic within the de-duplication window
-        /// (``TopicConfig/dedupeWindowMilliseconds``).
+        /// (`TopicConfig.dedupeWindowMilliseconds`).
         case messageID(String)
         /// Its batch repeats an idempotent producer's batch (same producer id, epoch and
         /// sequence range) that is already in the partition.
