@@ -9,6 +9,7 @@ import StreamStoreLog
 /// returning under `.everyAppend`, at most one interval later under `.interval`, at close under
 /// `.never`.
 public final class ConsumerGroup: Sendable {
+    /// The group's name, which names its offset file.
     public let name: String
     private weak let store: Store?
     private let state: Locked<State>

@@ -37,6 +37,7 @@ public struct ReplayOptions: Sendable, Equatable {
     /// is always read). Larger reads mean fewer calls; smaller ones less memory.
     public var maxBytesPerRead: Int
 
+    /// Options for a replay; the defaults replay everything kept, once, from the log start.
     public init(
         from: StartPosition = .beginning, until: ReplayStop? = nil, follow: Bool = false,
         resetPolicy: OffsetResetPolicy = .earliest, maxBytesPerRead: Int = 1 << 20

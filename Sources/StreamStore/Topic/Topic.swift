@@ -19,6 +19,7 @@ public enum StartPosition: Sendable, Equatable, Hashable {
 /// Safe to use from many tasks at once: appends to one partition are serialised, appends to
 /// different partitions run in parallel, and reads never wait for appends.
 public final class Topic: Sendable {
+    /// The topic's name, which is also its folder's name.
     public let name: String
     /// The topic's settings as they are now.
     public var config: TopicConfig { settings.withLock { $0 } }
@@ -38,6 +39,7 @@ public final class Topic: Sendable {
         self.metrics = metrics
     }
 
+    /// How many partitions the topic has; fixed when it is created.
     public var partitionCount: Int { partitions.count }
 
     package func partition(_ index: Int) throws(StreamStoreError) -> Partition {

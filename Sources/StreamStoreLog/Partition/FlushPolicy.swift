@@ -27,6 +27,7 @@ extension FlushPolicy: ConfigSpelled {
         }
     }
 
+    /// Parses the spelling of ``configValue``; nil for any other text.
     public init?(configValue: String) {
         switch configValue {
         case "everyAppend": self = .everyAppend

@@ -15,7 +15,9 @@ package struct OpenedLog {
 
 /// What recovery did to one partition after an unclean shutdown.
 public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
+    /// The topic of the partition.
     public var topic: String
+    /// The partition's number.
     public var partition: Int
     /// Bytes of log read and checked past the recovery point.
     public var scannedBytes: Int64
@@ -28,6 +30,7 @@ public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
     /// Base offsets of whole segments removed because they followed the invalid bytes.
     public var deletedSegments: [Int64]
 
+    /// One line for logs: what was scanned and the log end, and what was cut and why, if anything.
     public var description: String {
         var text = "\(topic)/\(partition): scanned \(scannedBytes) bytes, log end offset \(logEndOffset)"
         if truncatedBytes > 0 || !deletedSegments.isEmpty {
