@@ -187,8 +187,9 @@ actor KafkaGroupCoordinator {
         return response
     }
 
-    /// Whether an OffsetCommit from this member and generation may commit now: a member of
-    /// the current generation, or anyone (generation -1) while the group has no members.
+    /// Why an OffsetCommit from this member and generation may not commit now, if it may not:
+    /// it must come from a member of the current generation, or from anyone (generation -1)
+    /// while the group has no members.
     func commitRefusal(groupId: String, memberId: String, generationId: Int32) -> KafkaErrorCode? {
         guard let group = groups[groupId], !group.members.isEmpty else {
             return generationId < 0 ? nil : .unknownMemberId
@@ -196,7 +197,10 @@ actor KafkaGroupCoordinator {
         if generationId < 0 && memberId.isEmpty { return .rebalanceInProgress }
         guard let index = group.index(of: memberId) else { return .unknownMemberId }
         guard generationId == group.generation else { return .illegalGeneration }
-        if group.state == .preparingRebalance { return .rebalanceInProgress }
+        // As Kafka's coordinator: members of the generation may still commit while the group
+        // prepares a rebalance (what they processed before giving partitions up), but not
+        // once the new generation's assignment is being handed out.
+        if group.state == .completingRebalance { return .rebalanceInProgress }
         groups[groupId]?.members[index].lastSeen = .now
         return nil
     }
