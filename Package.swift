@@ -99,6 +99,14 @@ let package = Package(
             resources: [.copy("Vectors")]
         ),
         .testTarget(
+            name: "StreamStoreKafkaTests",
+            dependencies: [
+                "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "StreamToolTests",
             dependencies: ["stream-tool", "StreamStore"],
             // Golden help texts, read from the source tree by HelpTextTests.
