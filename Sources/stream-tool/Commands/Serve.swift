@@ -67,6 +67,10 @@ extension StreamTool {
         func run() async throws {
             try await reportingErrors {
                 let (host, port) = try Self.hostAndPort(listen)
+                // Refused before the store is opened (or created) for nothing.
+                guard KafkaServerConfiguration.isLoopback(host) || insecureAllowPlaintextOnNetwork else {
+                    throw ToolError(KafkaServerError.plaintextOnNetwork(host: host).description)
+                }
                 let advertised = try advertise.map { try Self.hostAndPort($0) }
                 let metricsServer = try metrics.startServing()
                 defer { metricsServer?.stop() }
