@@ -20,15 +20,7 @@ public struct FetchRequest: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public struct ForgottenTopic: KafkaStruct {
         public var name = ""
@@ -105,15 +97,7 @@ public struct FetchResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var throttleTimeMilliseconds: Int32 = 0
     public var errorCode: Int16 = 0

@@ -18,15 +18,7 @@ public struct OffsetCommitRequest: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var groupId = ""
     public var generationId: Int32 = -1
@@ -60,15 +52,7 @@ public struct OffsetCommitResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var throttleTimeMilliseconds: Int32 = 0
     public var topics: [Topic] = []
@@ -126,15 +110,7 @@ public struct OffsetFetchResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var throttleTimeMilliseconds: Int32 = 0
     public var topics: [Topic] = []

@@ -19,15 +19,7 @@ public struct ListOffsetsRequest: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var replicaId: Int32 = -1
     public var isolationLevel: Int8 = 0
@@ -61,15 +53,7 @@ public struct ListOffsetsResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var throttleTimeMilliseconds: Int32 = 0
     public var topics: [Topic] = []

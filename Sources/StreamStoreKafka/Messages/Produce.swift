@@ -14,15 +14,7 @@ public struct ProduceRequest: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var transactionalId: String? = nil
     /// 0: no answer; 1: once written; -1: once durable under the topic's flush policy.
@@ -75,15 +67,7 @@ public struct ProduceResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Partition] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
-            try coder.string(&name)
-            try coder.array(&partitions, version: version)
-        }
-    }
+    public typealias Topic = TopicEntry<Partition>
 
     public var topics: [Topic] = []
     public var throttleTimeMilliseconds: Int32 = 0
