@@ -64,7 +64,7 @@ extension Partition {
                 }
                 guard sane else {
                     throw StreamStoreError(
-                        .corruptBatch, "The log holds no whole batch at byte \(position + Int64(cursor)); run `stream-tool verify`.",
+                        .corruptBatch, "The log holds no whole batch at byte \(position + Int64(cursor)).",
                         path: segment.logPath, topic: topic, partition: id)
                 }
                 if header.nextOffset <= current {
@@ -84,7 +84,7 @@ extension Partition {
             if cursor < 0 { continue }
             guard cursor > 0 else {
                 throw StreamStoreError(
-                    .corruptBatch, "The log ends inside a batch header at byte \(position); run `stream-tool verify`.",
+                    .corruptBatch, "The log ends inside a batch header at byte \(position).",
                     path: segment.logPath, topic: topic, partition: id)
             }
             position += Int64(cursor)
