@@ -76,4 +76,12 @@ public enum Limits {
     /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
+
+    /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:
+    /// bounds how late it notices a writer that appeared, restarted or exited without a publish.
+    public static let liveWaitSliceMilliseconds: Int64 = 100
+
+    /// A reader process copies the writer's active index again once the writer has written
+    /// this much past the copy: lookups scan at most about that far, and copies stay rare.
+    public static let readerIndexRefreshBytes: Int64 = 4 * 1024 * 1024
 }

@@ -25,6 +25,9 @@ extension Partition {
     /// Assigns offsets and writes the batch to the active segment, after the write-side guards:
     /// the timestamp limit, the idempotent producer's sequence, and the expected offset.
     package func write(_ batch: RecordBatch, expectedNextOffset: Int64? = nil) throws(StreamStoreError) -> Written {
+        guard !context.isReadOnly else {
+            throw StreamStoreError(.readOnly, "Cannot append: the store was opened read-only; only the process that opens it for writing may append.", topic: topic, partition: id)
+        }
         guard !batch.isEmpty else {
             throw StreamStoreError(.emptyBatch, "A batch needs at least one record.", topic: topic, partition: id)
         }
@@ -203,6 +206,7 @@ extension Partition {
             // Opening after a crash then scans only the new segment's headers for producer state.
             try writeProducerSnapshot()
             segments.append(fresh.segment)
+            segmentListVersion &+= 1
             activeFiles = fresh.files
             activeSizeBytes = 0
             cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)
