@@ -19,7 +19,9 @@ struct LiveFilesTests {
     }
 
     private func end(_ offset: Int64, generation: UInt64 = 1) -> PublishedEnd {
-        PublishedEnd(offset: offset, segmentBaseOffset: offset / 100 * 100, position: offset * 7, logStartOffset: 3, segmentListVersion: UInt64(offset / 100), writerGeneration: generation)
+        PublishedEnd(
+            offset: offset, segmentBaseOffset: offset / 100 * 100, position: offset * 7, logStartOffset: 3, segmentListVersion: UInt64(offset / 100),
+            writerGeneration: generation, activeMaxTimestamp: 1_700_000_000_000 + offset)
     }
 
     @Test func aReaderSeesNothingBeforeTheFirstPublishAndTheNewestAfter() throws {
@@ -54,10 +56,11 @@ struct LiveFilesTests {
         writer.publish(end(10))  // slot 1
         writer.publish(end(20))  // slot 0
         // A writer killed inside its next write (to slot 1) leaves that slot's sequence odd.
+        let slot = PublishedEndFile.slotOffsets[1]
         let raw = try LiveMapping.openForWriting(folder + "/published", magic: PublishedEndFile.magic, mode: 0o600, fileSystem: fileSystem)
-        let sequence = raw.load(at: 128)
-        raw.store(sequence + 1, at: 128)
-        raw.store(UInt64(bitPattern: 999), at: 128 + 16)
+        let sequence = raw.load(at: slot)
+        raw.store(sequence + 1, at: slot)
+        raw.store(UInt64(bitPattern: 999), at: slot + 16)
         let reader = try #require(try PublishedEndFile.openForReading(folder: folder, fileSystem: fileSystem))
         #expect(reader.read() == end(20))
     }

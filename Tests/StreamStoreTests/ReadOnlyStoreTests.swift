@@ -111,13 +111,17 @@ struct ReadOnlyStoreTests {
         #expect(try await tail.value == (0..<8).map { "value-\($0)" })
     }
 
-    /// Every file in the store folder with its size and modification time.
+    /// Every file in the store folder with its inode (a replaced file gets a new one), its
+    /// modification time to the nanosecond, and its bytes.
     private func snapshotOfFolder() throws -> [String: String] {
         var result: [String: String] = [:]
         let enumerator = FileManager.default.enumerator(atPath: fixture.path)
         while let name = enumerator?.nextObject() as? String {
-            let attributes = try FileManager.default.attributesOfItem(atPath: fixture.path + "/" + name)
-            result[name] = "\(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
+            let path = fixture.path + "/" + name
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            let bytes = (info.st_mode & S_IFMT) == S_IFREG ? (FileManager.default.contents(atPath: path) ?? Data()) : Data()
+            result[name] = "\(info.st_ino) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(bytes.base64EncodedString())"
         }
         return result
     }

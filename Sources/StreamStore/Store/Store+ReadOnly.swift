@@ -11,8 +11,11 @@ extension Store {
         let fileSystem = options.fileSystem
         let directory = Directory(fileSystem: fileSystem)
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
-        guard directory.exists(path), let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) else {
-            throw StreamStoreError(.notAStore, "There is no store there (no \(FileNames.storeManifest)); a read-only open never creates one.", path: path)
+        guard directory.exists(path) else {
+            throw StreamStoreError(.notAStore, "There is no store there; a read-only open never creates one.", path: path)
+        }
+        guard let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) else {
+            throw StreamStoreError(.notAStore, "The folder has no \(FileNames.storeManifest): it is not a store.", path: path)
         }
         let manifest = try JSONFiles.decode(StoreManifest.self, from: bytes, path: manifestPath)
         guard manifest.formatVersion <= StoreManifest.currentFormatVersion else {
@@ -24,8 +27,9 @@ extension Store {
         let live = try LiveStoreFile.openForReading(storeFolder: path, fileSystem: fileSystem)
         let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
         let metrics = StoreMetrics(factory: options.metricsFactory)
-        // A reader builds no correlation filters: they are files of the store.
-        let correlationFilters = CorrelationFilterQueue(isEnabled: false)
+        // A reader uses the correlation filters the writer built, and builds none itself (it
+        // never seals a segment; a trace in a reader writes no filter).
+        let correlationFilters = CorrelationFilterQueue(isEnabled: options.usesCorrelationFilters)
         var topics: [String: Topic] = [:]
         let topicsVersion = live?.topicsVersion ?? 0
         let watcher = LiveWatcher()

@@ -209,6 +209,9 @@ public final class Store: Sendable {
         let store = Store(
             path: path, options: options, metrics: metrics, lockFile: lockFile, live: live, cache: cache, correlationFilters: correlationFilters,
             topics: topics, recoveries: recoveries, clean: clean)
+        for topic in topics.values {
+            for partition in topic.partitions { partition.scheduleMissingCorrelationFilters() }
+        }
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
             let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
             store.state.withLock { $0.retentionTimer = timer }

@@ -26,8 +26,16 @@ package struct PublishedEnd: Sendable, Equatable {
     package var segmentListVersion: UInt64
     /// The writer generation that published this (``LiveStoreFile/writerGeneration``).
     package var writerGeneration: UInt64
+    /// The largest record timestamp of the segment the end lies in (ms), or `Int64.min` while it
+    /// holds none: what timestamp lookups and `describe` need of the active segment, which a
+    /// reader could otherwise learn only by reading its batches.
+    package var activeMaxTimestamp: Int64
 
-    package init(offset: Int64, segmentBaseOffset: Int64, position: Int64, logStartOffset: Int64, segmentListVersion: UInt64, writerGeneration: UInt64) {
+    package init(
+        offset: Int64, segmentBaseOffset: Int64, position: Int64, logStartOffset: Int64, segmentListVersion: UInt64, writerGeneration: UInt64,
+        activeMaxTimestamp: Int64 = Int64.min
+    ) {
+        self.activeMaxTimestamp = activeMaxTimestamp
         self.offset = offset
         self.segmentBaseOffset = segmentBaseOffset
         self.position = position
@@ -43,14 +51,14 @@ package struct PublishedEnd: Sendable, Equatable {
 /// ```
 /// 0   magic "SSPUBEND"       8  version (1)
 /// 64  slot 0: sequence, count, offset, segmentBaseOffset, position, logStartOffset,
-///             segmentListVersion, writerGeneration    (eight 8-byte words)
-/// 128 slot 1: the same
+///             segmentListVersion, writerGeneration, activeMaxTimestamp   (nine 8-byte words)
+/// 192 slot 1: the same
 /// ```
 /// `count` numbers the writes; a reader takes the consistent slot with the larger count.
 package final class PublishedEndFile: @unchecked Sendable {
     package static let magic: UInt64 = 0x444E_4542_5550_5353  // "SSPUBEND" in little-endian bytes
-    private static let slotOffsets = [64, 128]
-    private static let valueCount = 7
+    package static let slotOffsets = [64, 192]
+    private static let valueCount = 8
 
     private let mapping: LiveMapping
     /// Writer only, under the partition's lock: how many writes so far.
@@ -90,6 +98,7 @@ package final class PublishedEndFile: @unchecked Sendable {
             values[4] = UInt64(bitPattern: end.logStartOffset)
             values[5] = end.segmentListVersion
             values[6] = end.writerGeneration
+            values[7] = UInt64(bitPattern: end.activeMaxTimestamp)
             ss_slot_write(base + slot, values.baseAddress, Int32(Self.valueCount))
         }
     }
@@ -111,7 +120,7 @@ package final class PublishedEndFile: @unchecked Sendable {
                         PublishedEnd(
                             offset: Int64(bitPattern: values[1]), segmentBaseOffset: Int64(bitPattern: values[2]),
                             position: Int64(bitPattern: values[3]), logStartOffset: Int64(bitPattern: values[4]),
-                            segmentListVersion: values[5], writerGeneration: values[6])
+                            segmentListVersion: values[5], writerGeneration: values[6], activeMaxTimestamp: Int64(bitPattern: values[7]))
                     )
                 }
                 if let best { return best.end }

@@ -21,7 +21,7 @@ extension Partition {
         guard let end = lock.withLock({ published })?.read() else { return }
         let waiters: [Wakeup] = lock.withLock {
             let unchanged = end.offset == visible.offset && end.logStartOffset == logStartOffset && end.segmentListVersion == segmentListVersion
-                && end.segmentBaseOffset == visible.segmentBaseOffset
+                && end.segmentBaseOffset == visible.segmentBaseOffset && end.activeMaxTimestamp == cadence.maxTimestamp
             if unchanged { return [] }
             do throws(StreamStoreError) {
                 try follow(end)
@@ -70,6 +70,7 @@ extension Partition {
             readerIndexedPosition = end.position
         }
         visible = VisibleEnd(offset: end.offset, segmentBaseOffset: end.segmentBaseOffset, position: end.position)
+        cadence.restore(bytesSinceLastEntry: 0, maxTimestamp: end.activeMaxTimestamp, lastTimeEntryTimestamp: end.activeMaxTimestamp)
         activeSizeBytes = end.position
         nextOffset = end.offset
         logStartOffset = end.logStartOffset

@@ -117,7 +117,8 @@ package final class Partition: @unchecked Sendable {
             published.publish(
                 PublishedEnd(
                     offset: end.offset, segmentBaseOffset: end.segmentBaseOffset, position: end.position, logStartOffset: logStartOffset,
-                    segmentListVersion: segmentListVersion, writerGeneration: live.writerGeneration))
+                    segmentListVersion: segmentListVersion, writerGeneration: live.writerGeneration,
+                    activeMaxTimestamp: cadence.maxTimestamp))
             live.signal()
         }
         for wakeup in tailWaiters.takeAll() { wakeup.signal() }
@@ -204,6 +205,14 @@ package final class Partition: @unchecked Sendable {
             isClosed = true
             for wakeup in tailWaiters.takeAll() { wakeup.signal() }
             if let failure { throw failure }
+            // A reader changes no file of the log: it only lets go of its segments.
+            if context.isReadOnly {
+                for segment in segments.dropLast() {
+                    context.cache.forget(segment)
+                    segment.closeFiles()
+                }
+                return
+            }
             try context.syncLog(activeFiles.log)
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()

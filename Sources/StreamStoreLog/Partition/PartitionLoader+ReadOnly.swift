@@ -21,10 +21,11 @@ extension PartitionLoader {
         }
         let files = try readerFiles(of: active, end: end, context: context)
         active.activate(files)
+        var cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)
+        cadence.restore(bytesSinceLastEntry: 0, maxTimestamp: end.activeMaxTimestamp, lastTimeEntryTimestamp: end.activeMaxTimestamp)
         return OpenedLog(
             segments: segments, activeFiles: files, activeSizeBytes: end.position, nextOffset: end.offset, logStartOffset: end.logStartOffset,
-            cadence: IndexCadence(intervalBytes: context.config.indexIntervalBytes), activeFirstAppendMilliseconds: nil, recovery: nil,
-            checkpoint: nil)
+            cadence: cadence, activeFirstAppendMilliseconds: nil, recovery: nil, checkpoint: nil)
     }
 
     /// The segments a reader sees at `end`: from the one holding the log start to the one the end
@@ -63,6 +64,6 @@ extension PartitionLoader {
         let scan = try IndexBuilder.scan(log: log, logBytes: try log.size(), baseOffset: last, intervalBytes: context.config.indexIntervalBytes)
         return PublishedEnd(
             offset: scan.nextOffset, segmentBaseOffset: last, position: scan.validBytes, logStartOffset: min(logStart, scan.nextOffset),
-            segmentListVersion: 0, writerGeneration: 0)
+            segmentListVersion: 0, writerGeneration: 0, activeMaxTimestamp: scan.maxTimestamp)
     }
 }
