@@ -10,7 +10,8 @@ extension Store {
     /// file, and the next read moves to the new log start per the reader's reset policy.
     @discardableResult
     public func enforceRetention(topic name: String? = nil, dryRun: Bool = false) throws(StreamStoreError) -> [PartitionRetention] {
-        try applyRetention(topics: name.map { [$0] }, dryRun: dryRun)
+        if !dryRun { try requireWriter("enforce retention") }
+        return try applyRetention(topics: name.map { [$0] }, dryRun: dryRun)
     }
 }
 

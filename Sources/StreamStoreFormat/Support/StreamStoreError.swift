@@ -78,6 +78,9 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
+        /// A write through a store opened read-only (``Store/Options/mode``): only the process
+        /// that opened the store for writing may change it.
+        case readOnly
         /// A `store.json` or `topic.json` that does not decode.
         case corruptManifest
         /// A `topic.json` that names another topic than the folder it lies in.
@@ -130,6 +133,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .outOfOrderSequence: return "outOfOrderSequence"
             case .invalidDeadLetter: return "invalidDeadLetter"
             case .invalidMessageID: return "invalidMessageID"
+            case .readOnly: return "readOnly"
             case .corruptManifest: return "corruptManifest"
             case .topicConfigMismatch: return "topicConfigMismatch"
             case .missingActiveSegment: return "missingActiveSegment"
