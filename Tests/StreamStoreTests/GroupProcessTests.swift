@@ -9,7 +9,8 @@ import Testing
 /// appends to it as the writer; one member is SIGKILLed mid-stream. Checked from what the
 /// children print (stream-crash-child `member` mode): every record is handled, committed offsets
 /// never go back, no partition is owned (so handled) by two live members at once, and the killed
-/// member's partitions reach the survivors promptly.
+/// member's partitions reach the survivors promptly; `stream-tool groups lag`, a third process,
+/// sees the commits.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct GroupProcessTests {
     static let partitionCount = 6
@@ -64,17 +65,23 @@ struct GroupProcessTests {
         let fixture = try StoreFixture()
         let topic = try fixture.topic("shared", config: TopicConfig(partitionCount: Self.partitionCount, flush: .everyAppend))
         try await appendRound(topic, fixture, round: 0)
-        let children = try (0..<3).map { _ in try ChildProcess(arguments: ["member", fixture.path, "workers"]) }
-        defer { for child in children { child.kill() } }
-        for child in children { try await waitUntil(seconds: 30) { child.isReady } }
+        let children = try (0..<3).map { _ in try ChildProcess("stream-crash-child", ["member", fixture.path, "workers"]) }
+        var alive = children
+        defer {
+            for child in alive { child.kill() }
+            for child in alive { child.waitForExit() }
+        }
+        for child in children { #expect(child.waitFor(seconds: 30) { $0.contains("ready") }, "a member did not start") }
         try await appendRound(topic, fixture, round: 1)
 
         let victim = children[0]
-        try await waitUntil(seconds: 30) { victim.count(of: "handled") >= 40 }
+        #expect(victim.waitFor(seconds: 30) { $0.count { $0.hasPrefix("handled ") } >= 40 }, "the victim handled too little")
         // From here the victim is no longer a live member; its lease goes when the kernel has
         // closed its files, before `kill` returns.
         let killedAt = DispatchTime.now().uptimeNanoseconds
         victim.kill()
+        victim.waitForExit()
+        alive.removeFirst()
         try await appendRound(topic, fixture, round: 2)
 
         // The writer's view of the group, polled: it must never go back.
@@ -90,11 +97,16 @@ struct GroupProcessTests {
             }
             return (0..<Self.partitionCount).allSatisfy { now[$0] == total }
         }
-        for child in children.dropFirst() { child.kill() }
+        // A third process, beside the writer and the members, sees every commit.
+        let lag = try groupLagFromAnotherProcess(store: fixture.path, group: "workers")
+        #expect(lag.count == Self.partitionCount && lag.allSatisfy { $0.committed == total && $0.lagRecords == 0 }, "stream-tool groups lag: \(lag)")
+        for child in alive { child.kill() }
+        for child in alive { child.waitForExit() }
+        alive.removeAll()
         let endAt = DispatchTime.now().uptimeNanoseconds
         #expect(wentBack.isEmpty, "\(wentBack.prefix(5))")
 
-        let events = children.map { Self.events($0.lines) }
+        let events = children.map { Self.events($0.output.map { Substring($0) }) }
         var spans: [Span] = []
         for (member, memberEvents) in events.enumerated() {
             spans += Self.spans(member: member, memberEvents, goneAt: member == 0 ? killedAt : endAt)
@@ -121,6 +133,18 @@ struct GroupProcessTests {
         // here because the machine running the tests is shared.
         #expect(failoverMilliseconds.allSatisfy { $0 < 5_000 }, "failover took \(failoverMilliseconds) ms")
         #expect(spans.contains { $0.member == 1 } && spans.contains { $0.member == 2 }, "every survivor owned partitions")
+    }
+
+    /// `stream-tool groups lag GROUP --json` run as its own process: committed offset and lag
+    /// per partition.
+    private func groupLagFromAnotherProcess(store: String, group: String) throws -> [(committed: Int64?, lagRecords: Int64)] {
+        let tool = try ChildProcess("stream-tool", ["groups", "lag", group, "--store", store, "--json"])
+        #expect(tool.waitForExit() == 0, "stream-tool groups lag failed beside a live writer")
+        let json = try JSONSerialization.jsonObject(with: Data(tool.output.joined(separator: "\n").utf8)) as? [String: Any]
+        let groups = json?["groups"] as? [[String: Any]] ?? []
+        let topics = groups.first?["topics"] as? [[String: Any]] ?? []
+        let partitions = topics.first?["partitions"] as? [[String: Any]] ?? []
+        return partitions.map { (($0["committedOffset"] as? NSNumber)?.int64Value, ($0["lagRecords"] as? NSNumber)?.int64Value ?? -1) }
     }
 
     private func expectNoPartitionHadTwoOwners(_ spans: [Span]) {

@@ -30,8 +30,11 @@ public struct ConsumerOptions: Sendable, Equatable {
 /// records handled but not committed before a crash or a reassignment are delivered again:
 /// at-least-once. Make handlers idempotent.
 ///
+/// Members in other processes share the partitions too (each process's members are one member
+/// of the group on disk, README "Consumer groups across processes").
+///
 /// ``records`` waits for new records at the log end (live tailing); it ends when the task is
-/// cancelled or the consumer is closed. Iterate it from one task only.
+/// cancelled, the consumer is closed or its store closes. Iterate it from one task only.
 public final class Consumer: Sendable {
     public let group: ConsumerGroup
     public let topic: Topic

@@ -53,6 +53,13 @@ final class GroupCoordinator: @unchecked Sendable {
         share = membership == nil ? Array(0..<partitionCount) : []
     }
 
+    /// A coordinator dropped with members still in (its store dropped without a close) leaves
+    /// the group as a dead process would, only sooner.
+    deinit {
+        ticker?.stop()
+        membership?.leave()
+    }
+
     /// Adds a member; the first one makes this process a member of the group across processes.
     func join() throws(StreamStoreError) -> MemberID {
         try lock.withLock { () throws(StreamStoreError) -> MemberID in

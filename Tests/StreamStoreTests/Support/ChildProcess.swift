@@ -1,57 +1,69 @@
 import Foundation
 
-@testable import StreamStoreFormat
-
-/// A running `stream-crash-child` whose output is collected as it comes (a thread drains the
-/// pipe, so a chatty child never blocks on a full one), to be killed when the test says so.
+/// A child process whose standard output is collected line by line as it arrives, so a test can
+/// wait for the lines it needs (woken by each arriving chunk, with a deadline) instead of sleeping.
 final class ChildProcess: @unchecked Sendable {
-    private let process = Process()
-    private let output = Locked(Data())
-    private let drained = DispatchSemaphore(value: 0)
-    private let killed = Locked(false)
+    let process = Process()
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var buffer = Data()
+    private var lines: [String] = []
+    private var ended = false
 
-    init(arguments: [String]) throws {
-        process.executableURL = try productURL("stream-crash-child")
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = try productURL(executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            self?.receive(chunk)
+            if chunk.isEmpty { handle.readabilityHandler = nil }
+        }
         try process.run()
-        let reader = pipe.fileHandleForReading
-        Thread.detachNewThread { [output, drained] in
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                output.withLock { $0 += chunk }
+    }
+
+    private func receive(_ chunk: Data) {
+        condition.withLock {
+            if chunk.isEmpty {
+                ended = true
+            } else {
+                buffer += chunk
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
             }
-            drained.signal()
+            condition.broadcast()
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    /// Every whole line printed so far.
+    var output: [String] { condition.withLock { lines } }
 
-    /// The whole lines printed so far.
-    var lines: [Substring] {
-        let text = output.withLock { String(decoding: $0, as: UTF8.self) }
-        let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]
-        return complete.split(separator: "\n")
+    /// Waits until `satisfied` holds for the lines printed so far, the output ends, or
+    /// `seconds` pass; returns whether it holds.
+    @discardableResult
+    func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        return condition.withLock {
+            while !satisfied(lines) {
+                if ended || !condition.wait(until: deadline) { return satisfied(lines) }
+            }
+            return true
+        }
     }
 
-    /// How many lines start with `word`.
-    func count(of word: String) -> Int { lines.filter { $0.hasPrefix(word + " ") }.count }
+    func kill(_ signal: Int32 = SIGKILL) {
+        Foundation.kill(process.processIdentifier, signal)
+    }
 
-    var isReady: Bool { lines.contains("ready") }
-
-    /// SIGKILLs the child and waits until it is gone (its descriptors closed, its locks
-    /// released) and its output read to the end. Once only: later calls return at once.
-    func kill() {
-        let first = killed.withLock { killed in
-            defer { killed = true }
-            return !killed
-        }
-        guard first else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+    /// Waits for the process to exit and for the last of its output; returns its status.
+    @discardableResult
+    func waitForExit() -> Int32 {
         process.waitUntilExit()
-        drained.wait()
+        waitFor(seconds: 10) { _ in false }
+        return process.terminationStatus
     }
 }
