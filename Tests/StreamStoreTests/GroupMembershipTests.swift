@@ -53,17 +53,22 @@ final class GroupMembershipTests {
         }
     }
 
-    private func committedEverything(_ store: Store) -> Bool {
-        ((try? store.group("g").committedOffsets(topic: "events")) ?? [:]) == [0: 50, 1: 50, 2: 50, 3: 50]
-    }
-
-    @Test func membersOfTwoProcessesSplitThePartitionsAndHandOverWhenOneLeaves() async throws {
+    /// A consumer of group "g" in the writer and one in the reader, consuming and committing.
+    private func startMembersInBothStores() throws -> (Consumer, Consumer, Owners, [Task<Void, any Error>]) {
         let owners = Owners()
         let first = try writer.consumer(group: "g", topic: "events")
         owners.watch(first, as: "writer")
         let second = try reader.consumer(group: "g", topic: "events")
         owners.watch(second, as: "reader")
-        let tasks = [run(first), run(second)]
+        return (first, second, owners, [run(first), run(second)])
+    }
+
+    private func committedEverything(_ store: Store) -> Bool {
+        ((try? store.group("g").committedOffsets(topic: "events")) ?? [:]) == [0: 50, 1: 50, 2: 50, 3: 50]
+    }
+
+    @Test func membersOfTwoProcessesSplitThePartitionsAndHandOverWhenOneLeaves() async throws {
+        let (_, second, owners, tasks) = try startMembersInBothStores()
         // The sorted member ids decide who gets which half; both see the same.
         try await waitUntil { owners.owned(by: "writer").count == 2 && owners.owned(by: "reader").count == 2 }
         #expect(Set(owners.owned(by: "writer") + owners.owned(by: "reader")) == [0, 1, 2, 3])
@@ -77,12 +82,7 @@ final class GroupMembershipTests {
     }
 
     @Test func aCommitForAPartitionOwnedInAnotherProcessIsRefused() async throws {
-        let owners = Owners()
-        let first = try writer.consumer(group: "g", topic: "events")
-        owners.watch(first, as: "writer")
-        let second = try reader.consumer(group: "g", topic: "events")
-        owners.watch(second, as: "reader")
-        let tasks = [run(first), run(second)]
+        let (first, _, owners, tasks) = try startMembersInBothStores()
         try await waitUntil { committedEverything(writer) && owners.owned(by: "reader").count == 2 }
         let theirs = try #require(owners.owned(by: "reader").first)
         let refused = await #expect(throws: StreamStoreError.self) { try await first.commit(partition: theirs, nextOffset: 3) }
@@ -117,7 +117,7 @@ final class GroupMembershipTests {
         let folder = GroupMembership.folder(groupsFolder: fixture.path + "/__groups", group: "g", topic: "events")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // A member that died: its file is there, but nobody holds its lock.
-        FileManager.default.createFile(atPath: folder + "/1-dead.member", contents: nil)
+        #expect(FileManager.default.createFile(atPath: folder + "/1-dead.member", contents: nil))
         // A lease still held (its owner is letting go of it, say).
         let lease = try #require(try FileLock.open(folder + "/0.lease", create: true, fileSystem: PosixFileSystem.shared))
         try lease.lock(.exclusive, wait: true)

@@ -114,12 +114,14 @@ final class GroupMembership {
         return live.sorted()
     }
 
-    /// True when a live process holds the lock on the file at `path`; else removes the file.
-    /// The probe is a shared lock, so two members probing at once both see a dead file as dead.
+    /// True when a live process holds the lock on the file at `path`; else removes the file
+    /// where this process may (a dead member's file left behind changes nothing but the time
+    /// the next look takes). The probe is a shared lock, so two members probing at once both see
+    /// a dead file as dead.
     private static func isHeld(_ path: String, fileSystem: FileSystem) throws(StreamStoreError) -> Bool {
         guard let probe = try FileLock.open(path, create: false, fileSystem: fileSystem) else { return false }
         guard try probe.lock(.shared, wait: false) else { return true }
-        try Directory(fileSystem: fileSystem).remove(path)
+        try? Directory(fileSystem: fileSystem).remove(path)
         return false
     }
 
