@@ -48,6 +48,10 @@ public final class Store: Sendable {
         /// Whether this process writes the store or only reads it (default: writes). Any number
         /// of processes may open a store ``AccessMode/readOnly`` beside the one writer.
         public var mode: AccessMode
+        /// Who may read what this process creates in the store (default: its owner only). With
+        /// ``Permissions/groupReadable``, reader processes running as other users of the store
+        /// folder's group can open it read-only.
+        public var permissions: Permissions
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         /// Options with the defaults: no logging, the system clock, a folder created when missing,
@@ -57,9 +61,10 @@ public final class Store: Sendable {
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
             openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
             retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil, usesCorrelationFilters: Bool = true,
-            mode: AccessMode = .readWrite
+            mode: AccessMode = .readWrite, permissions: Permissions = .ownerOnly
         ) {
             self.mode = mode
+            self.permissions = permissions
             self.logger = logger
             self.clock = clock
             self.createIfMissing = createIfMissing
@@ -68,6 +73,17 @@ public final class Store: Sendable {
             self.metricsFactory = metricsFactory
             self.usesCorrelationFilters = usesCorrelationFilters
         }
+    }
+
+    /// The permissions of the folders and files a store creates (narrowed by the umask).
+    public enum Permissions: Sendable, Equatable {
+        /// Folders 0700, files 0600: only the owner reads the store. Events carry business data,
+        /// so this is the default.
+        case ownerOnly
+        /// Folders 0750, files 0640: the folder's group may read (not write) the store. Give the
+        /// store folder that group, and the setgid bit (`chmod 2750`), so what is created in it
+        /// inherits the group.
+        case groupReadable
     }
 
     /// How a process may use a store it opens.
@@ -146,6 +162,10 @@ public final class Store: Sendable {
     /// Opens the store in `path`, creating it if allowed and missing, and recovers it if the
     /// last process did not close it cleanly.
     public static func open(at path: String, options: Options = Options()) throws(StreamStoreError) -> Store {
+        var options = options
+        if options.permissions == .groupReadable, options.fileSystem === PosixFileSystem.shared {
+            options.fileSystem = PosixFileSystem.groupReadable
+        }
         if options.mode == .readOnly { return try openReadOnly(at: path, options: options) }
         let fileSystem = options.fileSystem
         let directory = Directory(fileSystem: fileSystem)

@@ -105,6 +105,16 @@ public enum Limits {
     /// this much past the copy: lookups scan at most about that far, and copies stay rare.
     public static let readerIndexRefreshBytes: Int64 = 4 * 1024 * 1024
 
+    /// How often a consumer group member looks at the other processes' members of its group:
+    /// it notices one that joined, left or died (its lock released by the kernel) at most this
+    /// late. A dead member's partitions reach the survivors within about this time, plus the
+    /// time a survivor takes to finish the record it is handling.
+    public static let groupMembershipCheckMilliseconds: Int64 = 100
+
+    /// Member ids a process tries before it gives up joining a group's members (a try fails
+    /// only when another member, cleaning up, removed the file in the moment it was made).
+    package static let groupJoinAttempts = 16
+
     // MARK: Read caps
     //
     // Files the store reads whole into memory, and how large each may be. A larger file is not
@@ -118,8 +128,9 @@ public enum Limits {
     /// file's own checks reject it.
     package static let maxCheckpointBytes = 4096
 
-    /// A consumer group's offset log is replayed whole when the group opens; compaction keeps it
-    /// near the size of its live offsets, and its frames are addressed with 32-bit lengths.
+    /// A consumer group's offset log is read whole when a process first uses the group (then its
+    /// new tail); compaction keeps it near the size of its live offsets, and its frames are
+    /// addressed with 32-bit lengths.
     package static let maxGroupOffsetLogBytes = Int(Int32.max)
 
     /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection

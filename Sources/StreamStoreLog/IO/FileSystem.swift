@@ -60,10 +60,19 @@ package enum FileType: Equatable {
 
 /// The real file system.
 package final class PosixFileSystem: FileSystem {
-    package static let shared = PosixFileSystem()
+    /// Owner-only: folders 0700, files 0600 (the default).
+    package static let shared = PosixFileSystem(groupReadable: false)
+    /// Folders 0750 and files 0640, so a reader running as another user of the store's group can
+    /// open it read-only.
+    package static let groupReadable = PosixFileSystem(groupReadable: true)
+
+    /// Adds group read (and, for folders, search) permission to every file and folder created.
+    let isGroupReadable: Bool
+
+    init(groupReadable: Bool) { isGroupReadable = groupReadable }
 
     package func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 {
-        Glibc.open(path, flags | O_CLOEXEC, mode)
+        Glibc.open(path, flags | O_CLOEXEC, isGroupReadable ? mode | ((mode & 0o400) >> 3) : mode)
     }
 
     package func close(_ fd: Int32) -> Int32 { Glibc.close(fd) }
@@ -105,7 +114,9 @@ package final class PosixFileSystem: FileSystem {
 
     package func unlink(_ path: String) -> Int32 { Glibc.unlink(path) }
 
-    package func mkdir(_ path: String, mode: mode_t) -> Int32 { Glibc.mkdir(path, mode) }
+    package func mkdir(_ path: String, mode: mode_t) -> Int32 {
+        Glibc.mkdir(path, isGroupReadable ? mode | ((mode & 0o500) >> 3) : mode)
+    }
 
     package func lockExclusive(_ fd: Int32) -> Int32 { ss_flock(fd, 1) }
 

@@ -16,8 +16,8 @@ extension StreamTool {
 
                 --follow then keeps waiting for new records, also those another process (like \
                 stream-tool produce) appends, until interrupted: Ctrl-C or SIGTERM ends it with \
-                exit status 0 once what was printed is flushed (and committed). It reads in short \
-                sessions and leaves the store free in between, so other commands can open it.
+                exit status 0 once what was printed is flushed (and committed). It opens the store \
+                read-only, beside the process that writes it, and sleeps until that process appends.
 
                 --group G starts each partition at the offset consumer group G committed; \
                 partitions G never committed start where --from-* says (default: the \

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import StreamStore
 import Synchronization
 
 /// Turns SIGINT (Ctrl-C) and SIGTERM into cancellation of a piece of work, so a long-running
@@ -36,7 +37,9 @@ enum Interruption {
     static func cancellingOnSignals<T: Sendable>(
         _ received: Received, _ work: sending @escaping () async throws -> T
     ) async throws -> T {
-        let task = Task { try await work() }
+        // The handlers go in before the work starts: a signal that came while the work ran but
+        // before they were in would end the process with the default action.
+        let started = Locked<Task<T, any Error>?>(nil)
         var sources: [any DispatchSourceSignal] = []
         for number in handledSignals {
             // Dispatch sees a signal only when its default action (ending the process) is off.
@@ -44,11 +47,15 @@ enum Interruption {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 received.record(number)
-                task.cancel()
+                started.withLock { $0 }?.cancel()
             }
             source.resume()
             sources.append(source)
         }
+        let task = Task { try await work() }
+        started.withLock { $0 = task }
+        // A signal between the handlers and the task: nothing cancelled it yet.
+        if received.signal != nil { task.cancel() }
         defer {
             for source in sources { source.cancel() }
             for number in handledSignals { signal(number, SIG_DFL) }
