@@ -17,8 +17,6 @@ extension Partition {
     /// Compressed batches count with their decompressed size and come back decompressed.
     /// A reader that passes its `buffers` gets them reused (see ``ReadBuffers``).
     package func readBatches(from offset: Int64, maxBytes requestedBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
-        // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
-        let maxBytes = max(requestedBytes, 0)
         let view = readView()
         guard offset >= view.logStart else {
             throw StreamStoreError(
@@ -32,108 +30,93 @@ extension Partition {
         }
         guard offset < view.visible.offset else { return [] }
         defer { buffers?.endRead() }
-
-        var result: [StoredBatch] = []
-        // Where each compressed batch of `result` lies, for decompression after the scan.
-        var compressed: [CompressedBatch] = []
-        var takenBytes = 0
-        var current = offset
+        // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
+        var picked = PickedBatches(nextOffset: offset, maxBytes: max(requestedBytes, 0))
         var segmentIndex = view.segments.lastIndex { $0.baseOffset <= offset } ?? 0
-        scan: while segmentIndex < view.segments.count, current < view.visible.offset {
+        while !picked.isDone, picked.nextOffset < view.visible.offset, segmentIndex < view.segments.count {
             let segment = view.segments[segmentIndex]
             guard segment.baseOffset <= view.visible.segmentBaseOffset else { break }
-            let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
-            let files = try segment.openFiles()
-            var position = files.offsetIndex.position(floorOf: current)
-            // The offset index only says where to start looking; an index that passed validation
-            // can still be damaged. Until the bytes there prove to be a batch boundary at or before
-            // the wanted offset (offsets are dense: a batch past it means the one holding it lies
-            // further back), a misplaced start means reading the segment from its beginning
-            // instead, never skipping records (found by FuzzIndexValidation).
-            var trustingIndex = position > 0
-            while position < limit {
-                let budget = max(maxBytes - takenBytes, 0)
-                if budget == 0 && !result.isEmpty { break scan }
-                // Read past the budget by one index interval: the index points up to that far
-                // before the wanted offset.
-                // A reader that knows how much its batches expand (zstd) reads about the log
-                // bytes its budget needs, not the budget itself; too little means another read.
-                // Saturating, since a budget of Int.max means "everything".
-                let interval = context.config.indexIntervalBytes
-                let logBudget = buffers.map { Int(min(Double(budget) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budget
-                let padded = logBudget > Int.max - interval ? Int.max : logBudget + interval
-                var want = Int(min(limit - position, Int64(padded)))
-                want = max(want, min(Int(limit - position), BatchHeader.size))
-                var (buffer, filled) = try read(files.log, at: position, count: want, buffers: buffers)
-                var parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
-                if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
-                    // One batch larger than the budget: read it whole.
-                    guard position + Int64(needed) <= limit else {
-                        if trustingIndex {
-                            (position, trustingIndex) = (0, false)
-                            continue
-                        }
-                        throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
-                    }
-                    (buffer, filled) = try read(files.log, at: position, count: needed, buffers: buffers)
-                    parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
-                }
-                if trustingIndex {
-                    trustingIndex = false
-                    let landed = parsed.batches.first { $0.nextOffset > current }
-                    if (parsed.batches.isEmpty && parsed.corruption != nil) || (landed.map { $0.baseOffset > current } ?? false) {
-                        position = 0
-                        continue
-                    }
-                }
-                if let reason = parsed.corruption, parsed.batches.isEmpty {
-                    // A whole, checksummed batch this reader cannot decode (a codec it does not
-                    // read) that ends before the wanted offset is passed over, not reported: the
-                    // reader wants none of it (found by FuzzSegmentRecovery).
-                    let skipped = buffer.withUnsafeBytes { BatchHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), at: parsed.consumedBytes) }
-                    if case .valid(let header) = skipped, header.nextOffset <= current {
-                        position += Int64(parsed.consumedBytes + header.totalBytes)
-                        continue
-                    }
-                    // Hand out the good batches first; the next read meets the corruption.
-                    if !result.isEmpty { break scan }
-                    throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
-                }
-                guard !parsed.batches.isEmpty else {
-                    throw corruption("no whole batch at byte \(position)", segment: segment, position: position)
-                }
-                for batch in parsed.batches where batch.nextOffset > current {
-                    let plainBytes = batch.declaredPlainBytes
-                    let cost = plainBytes ?? batch.byteCount
-                    if !result.isEmpty && takenBytes + cost > maxBytes { break scan }
-                    if batch.isCompressed {
-                        let filePosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
-                        compressed.append(CompressedBatch(index: result.count, plainBytes: plainBytes, segment: segment, filePosition: filePosition))
-                    }
-                    result.append(batch)
-                    takenBytes += cost
-                    current = batch.nextOffset
-                }
-                position += Int64(parsed.consumedBytes)
-            }
+            let end = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
+            try pick(from: segment, end: end, into: &picked, buffers: buffers)
             segmentIndex += 1
         }
-        if let buffers, takenBytes > 0 {
-            let logBytes = result.reduce(0) { $0 + $1.byteCount }
-            buffers.plainBytesPerLogByte = max(1, Double(takenBytes) / Double(max(logBytes, 1)))
+        if let buffers, picked.takenBytes > 0 {
+            let logBytes = picked.batches.reduce(0) { $0 + $1.byteCount }
+            buffers.plainBytesPerLogByte = max(1, Double(picked.takenBytes) / Double(max(logBytes, 1)))
         }
-        if !compressed.isEmpty { try decompress(compressed, of: &result, buffers: buffers) }
+        var result = picked.batches
+        if !picked.compressed.isEmpty { try decompress(picked.compressed, of: &result, buffers: buffers) }
         for index in result.indices { result[index].partition = id }
         return result
     }
 
-    /// A compressed batch picked by a read, still to be decompressed.
-    private struct CompressedBatch {
-        var index: Int
-        var plainBytes: Int?
-        var segment: Segment
-        var filePosition: Int64
-        var description: String { "\(segment.logPath), byte \(filePosition)" }
+    /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
+    /// segment's end as readers see it).
+    private func pick(from segment: Segment, end: Int64, into picked: inout PickedBatches, buffers: ReadBuffers?) throws(StreamStoreError) {
+        let files = try segment.openFiles()
+        // The offset index only says where to start looking; an index that passed validation
+        // can still be damaged. Until the bytes there prove to be a batch boundary at or before
+        // the wanted offset (offsets are dense: a batch past it means the one holding it lies
+        // further back), a misplaced start means reading the segment from its beginning
+        // instead, never skipping records (found by FuzzIndexValidation).
+        let indexed = files.offsetIndex.position(floorOf: picked.nextOffset)
+        let chunkBytes = readChunkBytes(budgetBytes: max(picked.maxBytes - picked.takenBytes, 0), buffers: buffers)
+        var reader = LogReader(file: files.log, from: indexed, to: end, chunkBytes: chunkBytes, buffers: buffers)
+        if try pick(with: &reader, segment: segment, trustingIndex: indexed > 0, into: &picked) { return }
+        reader = LogReader(file: files.log, from: 0, to: end, chunkBytes: chunkBytes, buffers: buffers)
+        _ = try pick(with: &reader, segment: segment, trustingIndex: false, into: &picked)
+    }
+
+    /// Picks batches from where `reader` is until the budget is spent or the segment ends.
+    /// False, having picked nothing, when the reader started where the offset index said and
+    /// that proved wrong.
+    private func pick(with reader: inout LogReader, segment: Segment, trustingIndex: Bool, into picked: inout PickedBatches) throws(StreamStoreError) -> Bool {
+        var trustingIndex = trustingIndex
+        while !picked.isDone, let batch = try nextBatch(of: &reader) {
+            let header = batch.header
+            if trustingIndex && header.nextOffset > picked.nextOffset {
+                trustingIndex = false
+                if header.baseOffset > picked.nextOffset { return false }
+            }
+            // A whole, checksummed batch this reader cannot decode (a codec it does not read)
+            // that ends before the wanted offset is passed over, not reported: the reader wants
+            // none of it (found by FuzzSegmentRecovery).
+            guard header.nextOffset > picked.nextOffset else { continue }
+            if let reason = header.unreadableCodecReason {
+                try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
+                return true
+            }
+            picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
+        }
+        switch reader.stop {
+        case .corrupt, .torn: if trustingIndex { return false }
+        default: break
+        }
+        if case .corrupt(let position, let reason) = reader.stop {
+            try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: position))
+        } else if case .torn(let position, _, _) = reader.stop {
+            try picked.endBeforeBadBatch(corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position))
+        }
+        return true
+    }
+
+    private func nextBatch(of reader: inout LogReader) throws(StreamStoreError) -> LogReader.Batch? {
+        do throws(StreamStoreError) {
+            return try reader.next()
+        } catch {
+            throw error.with(topic: topic, partition: id)
+        }
+    }
+
+    /// Log bytes to read for a budget of `budgetBytes`: past the budget by one index interval,
+    /// since the index points up to that far before the wanted offset. A reader that knows how
+    /// much its batches expand (zstd) reads about the log bytes its budget needs, not the budget
+    /// itself; too little means another read. Saturating, since a budget of Int.max means
+    /// "everything".
+    private func readChunkBytes(budgetBytes: Int, buffers: ReadBuffers?) -> Int {
+        let interval = context.config.indexIntervalBytes
+        let logBudget = buffers.map { Int(min(Double(budgetBytes) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budgetBytes
+        return logBudget > Int.max - interval ? Int.max : logBudget + interval
     }
 
     /// Decompresses the picked batches: those whose frames declare their size one after the
@@ -148,8 +131,9 @@ extension Partition {
         var placed: [Range<Int>] = []
         var total = 0
         for entry in sized {
-            placed.append(total..<(total + entry.plainBytes!))
-            total += entry.plainBytes! + 1
+            let plainBytes = entry.plainBytes ?? 0
+            placed.append(total..<(total + plainBytes))
+            total += plainBytes + 1
         }
         // The first batch that failed, and why.
         var failure: (index: Int, error: StreamStoreError)?
@@ -227,7 +211,7 @@ extension Partition {
             var current = max(files.timeIndex.scanStart(forTimestamp: timestamp), view.logStart, segment.baseOffset)
             while current < view.visible.offset {
                 let batches = try readBatches(from: current, maxBytes: 1 << 20)
-                guard !batches.isEmpty else { break }
+                guard let last = batches.last else { break }
                 for batch in batches where batch.maxTimestamp >= timestamp {
                     var found: Int64?
                     do {
@@ -239,7 +223,7 @@ extension Partition {
                     }
                     if let found { return found }
                 }
-                current = batches.last!.nextOffset
+                current = last.nextOffset
             }
         }
         return view.visible.offset
@@ -256,33 +240,62 @@ extension Partition {
         }
     }
 
-    /// Reads `count` bytes at `position` into the reader's buffer, or a fresh one.
-    private func read(_ file: File, at position: Int64, count: Int, buffers: ReadBuffers?) throws(StreamStoreError) -> (bytes: [UInt8], filled: Int) {
-        do throws(StreamStoreError) {
-            if let buffers {
-                return try buffers.fillRaw(count: count) { (raw) throws(StreamStoreError) -> Int in try file.read(into: raw, at: position) }
-            }
-            var filled = 0
-            var failure: StreamStoreError?
-            let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
-                do throws(StreamStoreError) {
-                    initialized = try file.read(into: UnsafeMutableRawBufferPointer(raw), at: position)
-                } catch {
-                    failure = error
-                    initialized = 0
-                }
-                filled = initialized
-            }
-            if let failure { throw failure }
-            return (buffer, filled)
-        } catch {
-            throw error.with(topic: topic, partition: id)
-        }
-    }
-
     private func corruption(_ reason: String, segment: Segment, position: Int64) -> StreamStoreError {
         StreamStoreError(
             .corruptBatch, "The log is corrupt at byte \(position): \(reason). Run `stream-tool verify`; reopening the store after an unclean shutdown truncates a corrupt tail.",
             path: segment.logPath, topic: topic, partition: id)
+    }
+}
+
+/// A compressed batch picked by a read, still to be decompressed.
+private struct CompressedBatch {
+    var index: Int
+    var plainBytes: Int?
+    var segment: Segment
+    var filePosition: Int64
+    var description: String { "\(segment.logPath), byte \(filePosition)" }
+}
+
+/// The batches one read has picked so far, and what they cost against its budget.
+private struct PickedBatches {
+    var batches: [StoredBatch] = []
+    /// Where each compressed batch of `batches` lies, for decompression after the scan.
+    var compressed: [CompressedBatch] = []
+    /// What the batches count against the budget: a compressed batch's declared plain size.
+    var takenBytes = 0
+    /// The offset the next batch picked must hold.
+    var nextOffset: Int64
+    let maxBytes: Int
+    /// Set once the budget is spent or a bad batch follows the picked ones: the read ends.
+    var isDone = false
+
+    init(nextOffset: Int64, maxBytes: Int) {
+        self.nextOffset = nextOffset
+        self.maxBytes = maxBytes
+    }
+
+    /// Adds `batch`, which holds the next offset, unless it does not fit the budget (the first
+    /// batch always does).
+    mutating func take(_ batch: StoredBatch, segment: Segment, position: Int64) {
+        let plainBytes = batch.declaredPlainBytes
+        let cost = plainBytes ?? batch.byteCount
+        guard batches.isEmpty || takenBytes + cost <= maxBytes else {
+            isDone = true
+            return
+        }
+        if batch.isCompressed {
+            compressed.append(CompressedBatch(index: batches.count, plainBytes: plainBytes, segment: segment, filePosition: position))
+        }
+        batches.append(batch)
+        takenBytes += cost
+        nextOffset = batch.nextOffset
+        if takenBytes >= maxBytes { isDone = true }
+    }
+
+    /// A bad batch holds the next offset: the good batches before it are handed out first and
+    /// the next read meets `error`, which is thrown when there are none.
+    mutating func endBeforeBadBatch(_ error: StreamStoreError) throws(StreamStoreError) {
+        guard !batches.isEmpty else { throw error }
+        isDone = true
     }
 }

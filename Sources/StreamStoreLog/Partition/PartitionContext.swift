@@ -17,6 +17,8 @@ package final class PartitionContext: Sendable {
     package let clock: StoreClock
     package let logger: Logger
     let metrics: PartitionMetrics
+    /// What this partition's segments may use of it.
+    let segmentEnvironment: SegmentEnvironment
 
     package init(
         topic: String, partition: Int, folder: String, currentConfig: @escaping @Sendable () -> LogConfig, fileSystem: FileSystem, cache: SegmentFileCache,
@@ -35,6 +37,8 @@ package final class PartitionContext: Sendable {
         logger[metadataKey: "partition"] = "\(partition)"
         self.logger = logger
         self.metrics = metrics
+        segmentEnvironment = SegmentEnvironment(
+            fileSystem: fileSystem, cache: cache, logger: logger, currentIndexSizes: { currentConfig().indexSizes })
     }
 
     /// fsyncs one of the partition's segment logs, counted and timed in ``metrics`` (failed

@@ -12,7 +12,7 @@ package final class Segment: @unchecked Sendable {
     let offsetIndexPath: String
     let timeIndexPath: String
     package let correlationFilterPath: String
-    let context: PartitionContext
+    let environment: SegmentEnvironment
     private let lock = Lock()
     private var files: SegmentFiles?
     /// True while this is the partition's active segment: its files are pinned open.
@@ -26,10 +26,10 @@ package final class Segment: @unchecked Sendable {
     /// Set while a correlation filter is being written (``writingCorrelationFilter(_:)``).
     private var isWritingCorrelationFilter = false
 
-    init(baseOffset: Int64, folder: String, context: PartitionContext) {
+    init(baseOffset: Int64, folder: String, environment: SegmentEnvironment) {
         self.baseOffset = baseOffset
         self.folder = folder
-        self.context = context
+        self.environment = environment
         logPath = FileNames.logFile(folder: folder, baseOffset: baseOffset)
         offsetIndexPath = FileNames.offsetIndexFile(folder: folder, baseOffset: baseOffset)
         timeIndexPath = FileNames.timeIndexFile(folder: folder, baseOffset: baseOffset)
@@ -42,7 +42,7 @@ package final class Segment: @unchecked Sendable {
             self.files = files
             pinned = true
         }
-        context.cache.forget(self)
+        environment.cache.forget(self)
     }
 
     /// Turns the active segment into a sealed one whose facts are now fixed.
@@ -53,7 +53,7 @@ package final class Segment: @unchecked Sendable {
             sealedSizeBytes = sizeBytes
             sealedMaxTimestampValue = maxTimestamp
         }
-        context.cache.touch(self)
+        environment.cache.touch(self)
     }
 
     /// Deletes a sealed segment's files (retention). Readers that hold its open files keep
@@ -64,8 +64,8 @@ package final class Segment: @unchecked Sendable {
             isDeleted = true
             files = nil
         }
-        context.cache.forget(self)
-        let directory = Directory(fileSystem: context.fileSystem)
+        environment.cache.forget(self)
+        let directory = Directory(fileSystem: environment.fileSystem)
         try directory.remove(logPath)
         try directory.remove(offsetIndexPath)
         try directory.remove(timeIndexPath)
@@ -87,7 +87,7 @@ package final class Segment: @unchecked Sendable {
         defer { lock.withLock { isWritingCorrelationFilter = false } }
         try write()
         guard !lock.withLock({ isDeleted }) else {
-            try Directory(fileSystem: context.fileSystem).remove(correlationFilterPath)
+            try Directory(fileSystem: environment.fileSystem).remove(correlationFilterPath)
             return false
         }
         return true
@@ -115,7 +115,7 @@ package final class Segment: @unchecked Sendable {
             files = opened
             return (opened, false)
         }
-        if !isPinned { context.cache.touch(self) }
+        if !isPinned { environment.cache.touch(self) }
         return opened
     }
 
@@ -132,7 +132,7 @@ package final class Segment: @unchecked Sendable {
         let (known, deleted) = lock.withLock { (sealedSizeBytes, isDeleted) }
         if let known { return known }
         guard !deleted else { return try openFiles().log.size() }
-        let size = try File.open(logPath, create: false, readOnly: true, fileSystem: context.fileSystem).size()
+        let size = try File.open(logPath, create: false, readOnly: true, fileSystem: environment.fileSystem).size()
         lock.withLock { sealedSizeBytes = size }
         return size
     }
@@ -149,7 +149,7 @@ package final class Segment: @unchecked Sendable {
     /// Opens a sealed segment: its log read-only in spirit, its indexes validated against the
     /// log and rebuilt from it (temporary file, then rename) when in doubt.
     private func openSealedFiles() throws(StreamStoreError) -> SegmentFiles {
-        let fileSystem = context.fileSystem
+        let fileSystem = environment.fileSystem
         let log = try File.open(logPath, create: false, fileSystem: fileSystem)
         let logBytes = try log.size()
         sealedSizeBytes = logBytes
@@ -167,16 +167,16 @@ package final class Segment: @unchecked Sendable {
             doubt = "an index file is missing"
         }
         if let doubt {
-            context.logger.warning("Rebuilding the indexes of \(logPath): \(doubt).")
-            try IndexBuilder.rebuild(segment: self, log: log, logBytes: logBytes, sealed: true, context: context)
+            environment.logger.warning("Rebuilding the indexes of \(logPath): \(doubt).")
+            try IndexBuilder.rebuild(segment: self, log: log, logBytes: logBytes, sealed: true)
         }
         return try openIndexes(log: log)
     }
 
     /// Opens both index files over their current contents.
     func openIndexes(log: File) throws(StreamStoreError) -> SegmentFiles {
-        let fileSystem = context.fileSystem
-        let maxIndexBytes = context.config.maxIndexBytes
+        let fileSystem = environment.fileSystem
+        let maxIndexBytes = environment.currentIndexSizes().maxIndexBytes
         let offsetCount = try fileEntryCount(offsetIndexPath, entryBytes: OffsetIndex.entryBytes)
         let timeCount = try fileEntryCount(timeIndexPath, entryBytes: TimeIndex.entryBytes)
         let offsetFile = try IndexFile(
@@ -191,7 +191,7 @@ package final class Segment: @unchecked Sendable {
     }
 
     private func fileEntryCount(_ path: String, entryBytes: Int) throws(StreamStoreError) -> Int {
-        let file = try File.open(path, create: true, fileSystem: context.fileSystem)
+        let file = try File.open(path, create: true, fileSystem: environment.fileSystem)
         return Int(try file.size()) / entryBytes
     }
 }
