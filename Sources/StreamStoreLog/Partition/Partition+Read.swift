@@ -60,7 +60,7 @@ extension Partition {
         // further back), a misplaced start means reading the segment from its beginning
         // instead, never skipping records (found by FuzzIndexValidation).
         let indexed = files.offsetIndex.position(floorOf: picked.nextOffset)
-        let chunkBytes = readChunkBytes(budgetBytes: max(picked.maxBytes - picked.takenBytes, 0), buffers: buffers)
+        let chunkBytes = readChunkBytes(budgetBytes: picked.remainingBytes, buffers: buffers)
         var reader = LogReader(file: files.log, from: indexed, to: end, chunkBytes: chunkBytes, buffers: buffers)
         if try pick(with: &reader, segment: segment, trustingIndex: indexed > 0, into: &picked) { return }
         reader = LogReader(file: files.log, from: 0, to: end, chunkBytes: chunkBytes, buffers: buffers)
@@ -87,15 +87,17 @@ extension Partition {
                 return true
             }
             picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
+            reader.chunkBytes = readChunkBytes(budgetBytes: picked.remainingBytes, buffers: reader.buffers)
         }
         switch reader.stop {
-        case .corrupt, .torn: if trustingIndex { return false }
-        default: break
-        }
-        if case .corrupt(let position, let reason) = reader.stop {
+        case .corrupt(let position, let reason)?:
+            if trustingIndex { return false }
             try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: position))
-        } else if case .torn(let position, _, _) = reader.stop {
+        case .torn(let position, _, _)?:
+            if trustingIndex { return false }
             try picked.endBeforeBadBatch(corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position))
+        case .end?, .stopped?, nil:
+            break
         }
         return true
     }
@@ -268,6 +270,9 @@ private struct PickedBatches {
     let maxBytes: Int
     /// Set once the budget is spent or a bad batch follows the picked ones: the read ends.
     var isDone = false
+
+    /// What is left of the budget.
+    var remainingBytes: Int { max(maxBytes - takenBytes, 0) }
 
     init(nextOffset: Int64, maxBytes: Int) {
         self.nextOffset = nextOffset

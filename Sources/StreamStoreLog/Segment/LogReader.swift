@@ -89,10 +89,14 @@ package struct LogReader {
     private let file: File
     /// Where the walk ends: a sealed log's size, or the active segment's visible end.
     package let endPosition: Int64
-    private let chunkBytes: Int
+    /// Bytes the next read of the file asks for (or the whole batch, when it is larger). A
+    /// reader with a budget shrinks it as the budget is spent, so it never reads far past it.
+    package var chunkBytes: Int {
+        didSet { chunkBytes = max(chunkBytes, BatchHeader.size) }
+    }
     private let policy: CorruptionPolicy
     private let requiresReadableCodec: Bool
-    private let buffers: ReadBuffers?
+    let buffers: ReadBuffers?
     private let checksOffsets: Bool
     /// The base offset the next batch must have; nil when any will do.
     private var expectedOffset: Int64?
