@@ -5,10 +5,11 @@ import StreamStoreLog
 /// the store: the file is read with `pread`, never mapped, so it can be inspected while another
 /// process appends to it, and a file shorter than expected is reported rather than faulting.
 ///
-/// Unlike recovery, which stops at the first bad byte, the walk goes past a damaged batch when its
-/// length and magic still frame it (a CRC mismatch, offsets that do not follow on, a codec
-/// StreamStore does not read), so one flipped bit does not hide the rest of the file. It stops
-/// where no batch can be framed, and says why (``End``).
+/// Unlike recovery, which stops at the first bad byte, the walk (a ``LogReader`` with the
+/// `.report` policy) goes past a damaged batch when its length and magic still frame it (a CRC
+/// mismatch, offsets that do not follow on, a codec StreamStore does not read), so one flipped
+/// bit does not hide the rest of the file. It stops where no batch can be framed, and says why
+/// (``End``).
 ///
 /// ```swift
 /// let inspector = try LogFileInspector(path: "store/orders/0/00000000000000000000.log")

@@ -228,7 +228,7 @@ package struct LogReader {
                 stop = .corrupt(position: position, reason: reason)
                 return nil
             }
-            try refill(count: max(chunkBytes, total))
+            try refill(count: Int(min(Int64(max(chunkBytes, total)), endPosition - position)))
             return nil
         }
         let (header, computed) = buffer.withUnsafeBytes { raw -> (BatchHeader?, UInt32) in
@@ -290,7 +290,8 @@ package struct LogReader {
         try refill(count: Int(min(Int64(max(chunkBytes, neededBytes)), endPosition - position)))
     }
 
-    /// Reads `count` bytes from the cursor's position into the start of a buffer.
+    /// Reads `count` bytes from the cursor's position into the start of a buffer. Never past
+    /// `endPosition`: a batch that runs past it must not be read as whole.
     private mutating func refill(count: Int) throws(StreamStoreError) {
         let at = position
         let file = self.file
