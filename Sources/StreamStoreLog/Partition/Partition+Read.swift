@@ -31,7 +31,7 @@ extension Partition {
         guard offset < view.visible.offset else { return [] }
         defer { buffers?.endRead() }
         // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
-        var picked = PickedBatches(nextOffset: offset, maxBytes: max(requestedBytes, 0))
+        var picked = PickedBatches(nextOffset: offset, maxBytes: max(requestedBytes, 0), indexIntervalBytes: context.config.indexIntervalBytes)
         var segmentIndex = view.segments.lastIndex { $0.baseOffset <= offset } ?? 0
         while !picked.isDone, picked.nextOffset < view.visible.offset, segmentIndex < view.segments.count {
             let segment = view.segments[segmentIndex]
@@ -44,10 +44,9 @@ extension Partition {
             let logBytes = picked.batches.reduce(0) { $0 + $1.byteCount }
             buffers.plainBytesPerLogByte = max(1, Double(picked.takenBytes) / Double(max(logBytes, 1)))
         }
-        var result = picked.batches
-        if !picked.compressed.isEmpty { try decompress(picked.compressed, of: &result, buffers: buffers) }
-        for index in result.indices { result[index].partition = id }
-        return result
+        if !picked.compressed.isEmpty { try decompress(picked.compressed, of: &picked.batches, buffers: buffers) }
+        for index in picked.batches.indices { picked.batches[index].partition = id }
+        return picked.batches
     }
 
     /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
@@ -60,7 +59,7 @@ extension Partition {
         // further back), a misplaced start means reading the segment from its beginning
         // instead, never skipping records (found by FuzzIndexValidation).
         let indexed = files.offsetIndex.position(floorOf: picked.nextOffset)
-        let chunkBytes = readChunkBytes(budgetBytes: picked.remainingBytes, buffers: buffers)
+        let chunkBytes = picked.readBytes(buffers: buffers)
         var reader = LogReader(file: files.log, from: indexed, to: end, chunkBytes: chunkBytes, buffers: buffers)
         if try pick(with: &reader, segment: segment, trustingIndex: indexed > 0, into: &picked) { return }
         reader = LogReader(file: files.log, from: 0, to: end, chunkBytes: chunkBytes, buffers: buffers)
@@ -87,7 +86,7 @@ extension Partition {
                 return true
             }
             picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
-            reader.chunkBytes = readChunkBytes(budgetBytes: picked.remainingBytes, buffers: reader.buffers)
+            reader.chunkBytes = picked.readBytes(buffers: reader.buffers)
         }
         switch reader.stop {
         case .corrupt(let position, let reason)?:
@@ -108,17 +107,6 @@ extension Partition {
         } catch {
             throw error.with(topic: topic, partition: id)
         }
-    }
-
-    /// Log bytes to read for a budget of `budgetBytes`: past the budget by one index interval,
-    /// since the index points up to that far before the wanted offset. A reader that knows how
-    /// much its batches expand (zstd) reads about the log bytes its budget needs, not the budget
-    /// itself; too little means another read. Saturating, since a budget of Int.max means
-    /// "everything".
-    private func readChunkBytes(budgetBytes: Int, buffers: ReadBuffers?) -> Int {
-        let interval = context.config.indexIntervalBytes
-        let logBudget = buffers.map { Int(min(Double(budgetBytes) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budgetBytes
-        return logBudget > Int.max - interval ? Int.max : logBudget + interval
     }
 
     /// Decompresses the picked batches: those whose frames declare their size one after the
@@ -271,12 +259,24 @@ private struct PickedBatches {
     /// Set once the budget is spent or a bad batch follows the picked ones: the read ends.
     var isDone = false
 
-    /// What is left of the budget.
-    var remainingBytes: Int { max(maxBytes - takenBytes, 0) }
+    /// The log's `indexIntervalBytes`: how far before a wanted offset the index may point.
+    let indexIntervalBytes: Int
 
-    init(nextOffset: Int64, maxBytes: Int) {
+    init(nextOffset: Int64, maxBytes: Int, indexIntervalBytes: Int) {
         self.nextOffset = nextOffset
         self.maxBytes = maxBytes
+        self.indexIntervalBytes = indexIntervalBytes
+    }
+
+    /// Log bytes to read for what is left of the budget: past it by one index interval, since
+    /// the index points up to that far before the wanted offset. A reader that knows how much
+    /// its batches expand (zstd) reads about the log bytes its budget needs, not the budget
+    /// itself; too little means another read. Saturating, since a budget of Int.max means
+    /// "everything".
+    func readBytes(buffers: ReadBuffers?) -> Int {
+        let budget = max(maxBytes - takenBytes, 0)
+        let logBudget = buffers.map { Int(min(Double(budget) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budget
+        return logBudget > Int.max - indexIntervalBytes ? Int.max : logBudget + indexIntervalBytes
     }
 
     /// Adds `batch`, which holds the next offset, unless it does not fit the budget (the first
