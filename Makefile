@@ -5,15 +5,17 @@ SWIFT ?= swift
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: run test deps deps-kafka-check kafka-check build release demo sanitize crash-test clean help
+.PHONY: run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
 	@echo "make test        run the test suite (unit, property, recovery, crash, CLI)"
 	@echo "make kafka-check our segments decoded by an independent Kafka implementation"
+	@echo "make kafka-clients stream-tool serve used by kafka-python, confluent-kafka and kcat"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
 	@echo "make release     release build of stream-tool"
+	@echo "make docs        API documentation (DocC) of StreamStore, StreamStoreLog, StreamStoreFormat into .build/docs"
 	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
 	@echo "make bench-smoke every benchmark at tiny sizes, a few iterations (checks they run)"
 	@echo "make fuzz        the libFuzzer targets, FUZZ_SECONDS (60) each (Fuzz/README.md)"
@@ -52,11 +54,27 @@ demo: run
 # The tests, plus checks that keep other tools honest: our segments decoded by an independent
 # Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
 # workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
-test: deps deps-kafka-check
+test: deps deps-kafka-check deps-kafka-clients
 	tools/kafka-check.sh
+	$(MAKE) --no-print-directory kafka-clients
 	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test
+
+# Real Kafka clients for tools/kafka-clients/checks.py, installed only when missing: kafka-python
+# and confluent-kafka (its bundled librdkafka) from PyPI, kcat from Debian.
+deps-kafka-clients: deps
+	@python3 -c "import kafka, confluent_kafka" 2>/dev/null || python3 -m pip install --quiet kafka-python confluent-kafka
+	@command -v kcat >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat; }
+
+# stream-tool serve on a free loopback port, used by those clients: topics, 10,000 keyed records
+# each way (idempotent zstd from librdkafka), a group of 2 with a member joining mid-stream,
+# ListOffsets, kcat, bad frames and idle connections, a restart resuming from commits.
+kafka-clients: deps-kafka-clients
+	$(SWIFT) build --product stream-tool
+	python3 tools/kafka-clients/checks.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool"
 
 # Our segments decoded by kafka-python, record by record against stream-tool replay.
 kafka-check: deps-kafka-check
@@ -76,6 +94,16 @@ sanitize: deps
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${CRASH_ITERATIONS:-40} $(SWIFT) test --filter CrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
+
+# API documentation: one DocC archive holding the three library modules (each module's catalog
+# is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved
+# symbol link, say) fails the build. Serve it with `python3 -m http.server -d .build/docs` and
+# open /documentation/streamstore.
+DOCS_DIR ?= .build/docs
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
+		--target StreamStoreFormat --target StreamStoreLog --target StreamStore \
+		--enable-experimental-combined-documentation --output-path $(DOCS_DIR) --warnings-as-errors
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come
 # from STREAMSTORE_BENCH_SCALE (full or smoke). Extra plugin options: BENCH_ARGS="--filter replay.*".

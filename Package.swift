@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // Only stream-tool uses it (`--metrics-port`); the library reports through swift-metrics.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // `make docs`: the DocC catalogs of the three library modules. A plugin, so nothing
+        // that depends on StreamStore links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Only StreamStoreKafka (the Kafka-protocol server) uses it.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
@@ -50,6 +55,17 @@ let package = Package(
             name: "StreamStoreInspect",
             dependencies: ["StreamStore", "StreamStoreLog", "StreamStoreFormat"]
         ),
+        // The store as a Kafka broker: the wire protocol's codec, a SwiftNIO server, the broker's
+        // request handlers on top of topics and consumer groups (docs/KAFKA.md).
+        .target(
+            name: "StreamStoreKafka",
+            dependencies: [
+                "StreamStore", "StreamStoreLog", "StreamStoreFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
         // its own, so it needs public entry points); nothing else depends on it.
         .target(
@@ -64,7 +80,7 @@ let package = Package(
             name: "stream-tool",
             dependencies: [
                 "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
-                "StreamToolSupport",
+                "StreamToolSupport", "StreamStoreKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -84,6 +100,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "StreamStoreKafkaTests",
+            dependencies: [
+                "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "StreamToolTests",

@@ -66,7 +66,8 @@ max_len() {
     esac
 }
 
-# One product per build: without --product the fuzz targets' mains collide (SWIFT-NOTES).
+# One product per build: without --product every fuzz target's main is linked into one binary,
+# and the build fails with "multiple definition of main".
 build_start=$(date +%s)
 for target in "${targets[@]}"; do
     "$swift" build -c release --package-path Fuzz --scratch-path "$scratch" "${sanitize_flags[@]}" --product "$(product "$target")" \

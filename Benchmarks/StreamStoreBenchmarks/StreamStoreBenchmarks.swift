@@ -1,5 +1,5 @@
 // StreamStore benchmark suite (package-benchmark). See Benchmarks/README.md for what each
-// workload measures and how to run it; DESIGN.md section 11 has the targets.
+// workload measures and how to run it; docs/BENCHMARKS.md, "Targets", has the targets.
 //
 // Every workload uses only StreamStore's public API, creates a fresh store folder in its setup
 // (prefill happens there, unmeasured) and removes it in its teardown. Sizes come from
@@ -10,7 +10,7 @@ import StreamStore
 
 // MARK: - Scale
 
-/// How big each workload is. `full` matches the sizes in issue #3 and DESIGN section 11;
+/// How big each workload is. `full` matches the sizes in issue #3 and the targets;
 /// `smoke` only checks that every workload runs end to end (seconds, not minutes).
 struct Scale: Sendable {
     var name: String

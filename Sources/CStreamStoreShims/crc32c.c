@@ -1,4 +1,4 @@
-// CRC32C for Kafka RecordBatch v2 checksums (docs/FORMAT.md, "Batch header").
+// CRC32C for Kafka RecordBatch v2 checksums (docs/FORMAT.md, "Batch").
 //
 // Hardware path: the SSE4.2 crc32 instruction, 8 bytes at a time. One chain of crc32
 // instructions is bound by their latency (3 cycles for 8 bytes: about 9 GB/s here), and a

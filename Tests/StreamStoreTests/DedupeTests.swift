@@ -6,7 +6,7 @@ import Testing
 @testable import StreamStoreLog
 @testable import StreamStoreInspect
 
-/// Producer de-duplication by `message-id` within a topic's window (DESIGN section 9).
+/// Producer de-duplication by `message-id` within a topic's window (docs/FORMAT.md, "The de-duplication window").
 @Suite struct DedupeTests {
     static let minute: Int64 = 60_000
 

@@ -12,7 +12,7 @@ import Testing
     /// The commands whose help is pinned; `bench` belongs to the benchmark suite's own tests.
     static let commands: [[String]] = [
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
-        ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"],
+        ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"], ["serve"],
     ]
 
     static func name(_ command: [String]) -> String {

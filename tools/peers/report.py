@@ -279,8 +279,8 @@ def dirty_note(report, stored):
 
 
 def targets_table(res, report):
-    """DESIGN.md section 11, each target with the figure from this run."""
-    rows = ["| target (DESIGN.md §11) | measured in this run | met? |", "|---|---|:-:|"]
+    """The targets, each with the figure from this run."""
+    rows = ["| target | measured in this run | met? |", "|---|---|:-:|"]
     missed = []
 
     def exact(value):
@@ -605,7 +605,7 @@ Medians over the rounds of each round's percentiles.
 ## The Kreps workload
 
 {kreps_text}
-## DESIGN.md section 11 targets
+## Targets
 
 {targets_text}
 
@@ -702,7 +702,7 @@ def readme_section(res, report, kreps, missed):
                      f"{stored[0] / stored[1]:.1f}x smaller): " + codec_line("json", "from the page cache") +
                      ("; " + codec_line("iobound", f"from a disk read at {io_bound_mbps_text(res)} MB/s") if res.has("iobound/none") else "") + ".")
     if missed:
-        lines += ["", "Short of DESIGN.md's targets in that run:", ""] + [f"- {m}" for m in missed]
+        lines += ["", "Short of the targets in that run:", ""] + [f"- {m}" for m in missed]
     lines += ["", "The document has the 1 KiB and durable comparisons, fsync latency percentiles, charts, and every",
               "design target with its figure.", ""]
     section = "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@ import StreamStore
 import StreamStoreFuzzEntryPoints
 import FuzzSupport
 
-// libFuzzer target: the batch decoder (docs/FORMAT.md sections 2, 3 and 10a).
+// libFuzzer target: the batch decoder (docs/FORMAT.md sections 2, 3 and 11).
 //
 // The input is one or more batches as they would lie in a `.log` file. Their CRC32Cs are
 // recomputed first (else nearly every input would stop at the checksum), then they are parsed as

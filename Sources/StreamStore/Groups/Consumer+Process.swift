@@ -2,7 +2,7 @@ import StreamStoreFormat
 import StreamStoreLog
 import Logging
 
-/// Retries and dead letters (DESIGN section 9): a record whose handler keeps failing is set
+/// Retries and dead letters: a record whose handler keeps failing is set
 /// aside in the topic's dead-letter topic, so it never blocks the records behind it.
 extension Consumer {
     /// Runs `handler` on each record of this member's partitions, retrying failures and

@@ -9,6 +9,7 @@ public struct ConsumerOptions: Sendable, Equatable {
     /// How many bytes of batches one read of a partition takes at most.
     public var maxBytesPerRead: Int
 
+    /// Options with the given reset policy and read size (defaults: the log start, 1 MiB).
     public init(resetPolicy: OffsetResetPolicy = .earliest, maxBytesPerRead: Int = 1 << 20) {
         self.resetPolicy = resetPolicy
         self.maxBytesPerRead = maxBytesPerRead
@@ -25,16 +26,19 @@ public struct ConsumerOptions: Sendable, Equatable {
 /// }
 /// ```
 /// Several consumers of the same group and topic share its partitions: each partition is read
-/// by one member at a time, and members joining or leaving move partitions between them (see
-/// ``GroupCoordinator``). A member starts each partition at the group's committed offset, so
+/// by one member at a time, and members joining or leaving move partitions between them,
+/// only between records. A member starts each partition at the group's committed offset, so
 /// records handled but not committed before a crash or a reassignment are delivered again:
 /// at-least-once. Make handlers idempotent.
 ///
 /// ``records`` waits for new records at the log end (live tailing); it ends when the task is
 /// cancelled or the consumer is closed. Iterate it from one task only.
 public final class Consumer: Sendable {
+    /// The group this consumer is a member of; its commits are the group's.
     public let group: ConsumerGroup
+    /// The topic this consumer reads.
     public let topic: Topic
+    /// How this consumer starts and reads.
     public let options: ConsumerOptions
     let coordinator: GroupCoordinator
     let member: GroupCoordinator.MemberID

@@ -5,10 +5,11 @@ import StreamStoreLog
 ///
 /// A committed offset is the *next* offset to process (Kafka's convention): commit
 /// `record.offset + 1` after handling `record`. Commits are atomic (a crash leaves the previous
-/// commit or the new one) and as durable as the topic's ``FlushPolicy``: fsynced before
+/// commit or the new one) and as durable as the topic's ``/StreamStoreLog/FlushPolicy``: fsynced before
 /// returning under `.everyAppend`, at most one interval later under `.interval`, at close under
 /// `.never`.
 public final class ConsumerGroup: Sendable {
+    /// The group's name, which names its offset file.
     public let name: String
     private weak let store: Store?
     private let state: Locked<State>

@@ -2,25 +2,34 @@ import StreamStoreFormat
 import StreamStoreLog
 /// The records of a ``Consumer``'s partitions as an `AsyncSequence` that follows the log.
 public struct ConsumerRecords: AsyncSequence, Sendable {
+    /// Each element is one record of a partition the member owns.
     public typealias Element = StoredRecord
+    /// Reads fail with the store's error type.
     public typealias Failure = StreamStoreError
 
     let consumer: Consumer
 
+    /// An iterator that joins the member's reading; iterate from one task only.
     public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
 
+    /// Reads the member's partitions in turn and waits at the log end for new records.
     public struct Iterator: AsyncIteratorProtocol {
+        /// Each element is one record of a partition the member owns.
         public typealias Element = StoredRecord
+        /// Reads fail with the store's error type.
         public typealias Failure = StreamStoreError
 
         private let reader: MemberReader
 
         init(consumer: Consumer) { reader = MemberReader(consumer: consumer) }
 
+        /// The next record; waits at the log end. Nil once the task is cancelled or the consumer is
+        /// closed; throws when a read fails or the store closes.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredRecord? {
             try await reader.next()
         }
 
+        /// The next record, as ``next(isolation:)``.
         public mutating func next() async throws(StreamStoreError) -> StoredRecord? {
             try await reader.next()
         }

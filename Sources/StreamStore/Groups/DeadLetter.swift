@@ -1,6 +1,6 @@
 import StreamStoreFormat
 import StreamStoreLog
-/// The headers a dead letter carries about its failure (DESIGN section 9). All start with
+/// The headers a dead letter carries about its failure. All start with
 /// ``DeadLetter/headerPrefix``; redrive removes every header that does.
 extension HeaderName {
     /// The topic the record failed in.
@@ -13,7 +13,7 @@ extension HeaderName {
     public static let deadLetterOriginTimestamp: HeaderName = "dlq-origin-timestamp"
     /// The consumer group that failed to process it.
     public static let deadLetterGroup: HeaderName = "dlq-group"
-    /// The description of the last error (at most ``Limits/maxDeadLetterErrorBytes``).
+    /// The description of the last error (at most ``/StreamStoreFormat/Limits/maxDeadLetterErrorBytes``).
     public static let deadLetterError: HeaderName = "dlq-error"
     /// How many times the handler ran on it, in decimal.
     public static let deadLetterAttempts: HeaderName = "dlq-attempts"
@@ -26,7 +26,7 @@ extension HeaderName {
 /// A record whose handler kept failing is appended to its topic's dead-letter topic
 /// (`<topic>.dlq`, ``Store/deadLetterTopic(for:)``) as a dead letter: the original key and
 /// value, the original headers in their order (`message-id`, `correlation-id` and the rest,
-/// `redrive-count` included), then the `dlq-*` headers of ``HeaderName`` that say where it came
+/// `redrive-count` included), then the `dlq-*` headers of ``/StreamStoreFormat/HeaderName`` that say where it came
 /// from and why it failed. A dead letter is stamped with the time it was appended (so the
 /// dead-letter topic's retention counts from the failure); the original timestamp is in
 /// `dlq-origin-timestamp`.
@@ -141,7 +141,7 @@ public struct DeadLetter: Sendable, Hashable {
         return Record(key: failed.key.map(Array.init), value: failed.value.map(Array.init), headers: headers)
     }
 
-    /// `description` cut to ``Limits/maxDeadLetterErrorBytes`` at a character boundary.
+    /// `description` cut to ``/StreamStoreFormat/Limits/maxDeadLetterErrorBytes`` at a character boundary.
     static func errorText(_ description: String) -> String {
         guard description.utf8.count > Limits.maxDeadLetterErrorBytes else { return description }
         let ellipsis = "…"

@@ -3,7 +3,7 @@ import StreamStoreLog
 import Foundation
 
 /// A projection's snapshots: `<store>/__snapshots/<projection>/<topic>/<sequence>.snapshot`
-/// (docs/FORMAT.md, "Snapshots").
+/// (docs/FORMAT.md, "Projection snapshots").
 ///
 /// ```
 ///  0 magic "SSSN"   4 version uint16 (= 1)   6 reserved uint16   8 payload length uint64

@@ -6,19 +6,25 @@ import StreamStoreLog
 /// Iterating allocates one array of records per read (about ``ReplayOptions/maxBytesPerRead``
 /// of batches), not per record, and reuses its read and decompression buffers.
 public struct RecordReplay: AsyncSequence, Sendable {
+    /// Each element is one record.
     public typealias Element = StoredRecord
+    /// Reads fail with the store's error type.
     public typealias Failure = StreamStoreError
 
     let topic: Topic
     let partitions: [Int]
     let options: ReplayOptions
 
+    /// An iterator with cursors of its own: each iteration replays from the options' start.
     public func makeAsyncIterator() -> Iterator {
         Iterator(topic: topic, partitions: partitions, options: options)
     }
 
+    /// Reads the partitions in turn, a read at a time, and hands out the records of each read.
     public struct Iterator: AsyncIteratorProtocol {
+        /// Each element is one record.
         public typealias Element = StoredRecord
+        /// Reads fail with the store's error type.
         public typealias Failure = StreamStoreError
 
         private let topic: Topic
@@ -37,6 +43,8 @@ public struct RecordReplay: AsyncSequence, Sendable {
             self.options = options
         }
 
+        /// The next record; nil at the end of the replay or once the task is cancelled. Throws when a
+        /// read fails (a corrupt batch, an offset out of range under `.fail`, a closed store).
         @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredRecord? {
             if index < records.count {
@@ -46,6 +54,7 @@ public struct RecordReplay: AsyncSequence, Sendable {
             return try await nextAfterRead()
         }
 
+        /// The next record, as ``next(isolation:)``.
         @inlinable
         public mutating func next() async throws(StreamStoreError) -> StoredRecord? {
             try await next(isolation: nil)
@@ -79,22 +88,28 @@ public struct RecordReplay: AsyncSequence, Sendable {
 /// Batches of one or more partitions as an `AsyncSequence`, from
 /// ``Topic/replayBatches(partitions:options:)``: the fast way to replay, with no object per
 /// record. A batch may hold records outside the replay's range (its first batch can begin before
-/// the start offset); ``StoredBatch/forEachRecord(from:_:)`` and
-/// ``StoredBatch/storedRecords(from:)`` visit only the records in range.
+/// the start offset); ``/StreamStoreFormat/StoredBatch/forEachRecord(from:_:)`` and
+/// ``/StreamStoreFormat/StoredBatch/storedRecords(from:)`` visit only the records in range.
 public struct BatchReplay: AsyncSequence, Sendable {
+    /// Each element is one batch, decompressed.
     public typealias Element = StoredBatch
+    /// Reads fail with the store's error type.
     public typealias Failure = StreamStoreError
 
     let topic: Topic
     let partitions: [Int]
     let options: ReplayOptions
 
+    /// An iterator with cursors of its own: each iteration replays from the options' start.
     public func makeAsyncIterator() -> Iterator {
         Iterator(topic: topic, partitions: partitions, options: options)
     }
 
+    /// Reads the partitions in turn, a read at a time, and hands out the batches of each read.
     public struct Iterator: AsyncIteratorProtocol {
+        /// Each element is one batch, decompressed.
         public typealias Element = StoredBatch
+        /// Reads fail with the store's error type.
         public typealias Failure = StreamStoreError
 
         private let topic: Topic
@@ -110,6 +125,8 @@ public struct BatchReplay: AsyncSequence, Sendable {
             self.options = options
         }
 
+        /// The next batch; nil at the end of the replay or once the task is cancelled. Throws when a
+        /// read fails (a corrupt batch, an offset out of range under `.fail`, a closed store).
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredBatch? {
             while index == batches.count {
                 if engine == nil { engine = try topic.makeReplayEngine(partitions: partitions, options: options) }
@@ -121,6 +138,7 @@ public struct BatchReplay: AsyncSequence, Sendable {
             return batches[index]
         }
 
+        /// The next batch, as ``next(isolation:)``.
         public mutating func next() async throws(StreamStoreError) -> StoredBatch? {
             try await next(isolation: nil)
         }

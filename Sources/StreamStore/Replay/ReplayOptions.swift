@@ -8,7 +8,7 @@ public enum OffsetResetPolicy: Sendable, Equatable, Hashable {
     case earliest
     /// Continue from the log end offset: only records appended from now on.
     case latest
-    /// Throw ``StreamStoreError/Code/offsetOutOfRange`` and let the caller decide.
+    /// Throw ``/StreamStoreFormat/StreamStoreError/Code/offsetOutOfRange`` and let the caller decide.
     case fail
 }
 
@@ -37,6 +37,7 @@ public struct ReplayOptions: Sendable, Equatable {
     /// is always read). Larger reads mean fewer calls; smaller ones less memory.
     public var maxBytesPerRead: Int
 
+    /// Options for a replay; the defaults replay everything kept, once, from the log start.
     public init(
         from: StartPosition = .beginning, until: ReplayStop? = nil, follow: Bool = false,
         resetPolicy: OffsetResetPolicy = .earliest, maxBytesPerRead: Int = 1 << 20

@@ -22,7 +22,7 @@ extension Topic {
     }
 
     /// Replays batch by batch: the fastest way through a log (no object per record; read
-    /// records with ``StoredBatch/forEachRecord(from:_:)``).
+    /// records with ``/StreamStoreFormat/StoredBatch/forEachRecord(from:_:)``).
     public func replayBatches(partitions: [Int]? = nil, options: ReplayOptions = ReplayOptions()) -> BatchReplay {
         BatchReplay(topic: self, partitions: partitions ?? Array(0..<partitionCount), options: options)
     }

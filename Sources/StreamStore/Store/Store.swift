@@ -47,6 +47,8 @@ public final class Store: Sendable {
         public var usesCorrelationFilters: Bool
         var fileSystem: FileSystem = PosixFileSystem.shared
 
+        /// Options with the defaults: no logging, the system clock, a folder created when missing,
+        /// retention every 5 minutes, the bootstrapped metrics factory, correlation filters on.
         public init(
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
@@ -63,6 +65,7 @@ public final class Store: Sendable {
         }
     }
 
+    /// The store's folder, as given to ``open(at:options:)``.
     public let path: String
     let options: Options
     /// The handles of the store's metrics; the dead-letter helper counts through it.

@@ -3,7 +3,7 @@ import StreamStoreLog
 /// Kafka's default partitioner: which partition a keyed record goes to.
 ///
 /// The placement must match Kafka's bit for bit, so that data and producers can move to a Kafka
-/// cluster and keep every key on the partition it has always been on (DESIGN.md, section 4).
+/// cluster and keep every key on the partition it has always been on (docs/FORMAT.md, "Kafka compatibility").
 /// That is why this is a port of Kafka's `Utils.murmur2` (MurmurHash2, 32-bit, with Kafka's
 /// seed) rather than a better or faster hash.
 ///

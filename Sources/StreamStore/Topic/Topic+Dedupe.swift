@@ -1,6 +1,7 @@
 import StreamStoreFormat
 import StreamStoreLog
-/// Producer de-duplication by `message-id` (DESIGN section 9, ``TopicConfig/dedupeWindowMilliseconds``).
+/// Producer de-duplication by `message-id` (docs/FORMAT.md, "The de-duplication window";
+/// ``TopicConfig/dedupeWindowMilliseconds``).
 ///
 /// The check, the write and the insertion of the new ids happen under the topic's window lock,
 /// so two appends of one id (to the same partition or to two) cannot both pass. The fsync is

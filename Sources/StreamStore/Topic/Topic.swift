@@ -19,6 +19,7 @@ public enum StartPosition: Sendable, Equatable, Hashable {
 /// Safe to use from many tasks at once: appends to one partition are serialised, appends to
 /// different partitions run in parallel, and reads never wait for appends.
 public final class Topic: Sendable {
+    /// The topic's name, which is also its folder's name.
     public let name: String
     /// The topic's settings as they are now.
     public var config: TopicConfig { settings.withLock { $0 } }
@@ -38,6 +39,7 @@ public final class Topic: Sendable {
         self.metrics = metrics
     }
 
+    /// How many partitions the topic has; fixed when it is created.
     public var partitionCount: Int { partitions.count }
 
     package func partition(_ index: Int) throws(StreamStoreError) -> Partition {
@@ -59,20 +61,20 @@ public final class Topic: Sendable {
 
     /// Appends a batch to one partition.
     ///
-    /// Returns once the batch is as durable as the topic's ``FlushPolicy`` promises: with
+    /// Returns once the batch is as durable as the topic's ``/StreamStoreLog/FlushPolicy`` promises: with
     /// `.everyAppend`, on disk (fsynced); otherwise written to the operating system. The batch
-    /// is not changed, so it can be reused (``RecordBatch/removeAll()``) or appended elsewhere.
+    /// is not changed, so it can be reused (``/StreamStoreFormat/RecordBatch/removeAll()``) or appended elsewhere.
     ///
     /// Guards, checked before anything is written:
     /// - `expectedNextOffset` (optimistic concurrency, for event sourcing): when given, the
     ///   append succeeds only if the partition's log end is exactly that offset; otherwise it
     ///   throws `.offsetConflict` (naming the actual end) and writes nothing. Read what the other
     ///   writer appended, decide again, retry.
-    /// - Idempotent producers (``RecordBatch/producerId`` set): a retry of a batch already
+    /// - Idempotent producers (``/StreamStoreFormat/RecordBatch/producerId`` set): a retry of a batch already
     ///   written is not written again (`.producerSequence` duplicates in the receipt), an older
     ///   epoch throws `.producerFenced`, a sequence gap `.outOfOrderSequence`.
     /// - With ``TopicConfig/dedupeWindowMilliseconds``: records whose `message-id` the topic
-    ///   appended within the window are left out and reported in ``AppendReceipt/duplicates``
+    ///   appended within the window are left out and reported in ``/StreamStoreLog/AppendReceipt/duplicates``
     ///   with their original offsets. A batch whose records are all duplicates writes nothing
     ///   and succeeds whatever `expectedNextOffset` says: the append it repeats already happened.
     public func append(_ batch: RecordBatch, partition index: Int, expectedNextOffset: Int64? = nil) async throws(StreamStoreError) -> AppendReceipt {
@@ -119,7 +121,7 @@ public final class Topic: Sendable {
     }
 
     /// Like ``read(partition:from:maxBytes:)``, batch by batch, for loops that walk records
-    /// without an object per record (``StoredBatch/forEachRecord(from:_:)``). The first batch
+    /// without an object per record (``/StreamStoreFormat/StoredBatch/forEachRecord(from:_:)``). The first batch
     /// may begin before `offset`.
     public func readBatches(partition index: Int, from offset: Int64, maxBytes: Int = 1 << 20) throws(StreamStoreError) -> [StoredBatch] {
         try partition(index).readBatches(from: offset, maxBytes: maxBytes)

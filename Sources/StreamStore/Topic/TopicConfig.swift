@@ -13,6 +13,8 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     public var indexIntervalBytes: Int
     /// Largest size of one index file; a full index rolls the segment (default 10 MiB).
     public var maxIndexBytes: Int
+    /// When appends are made durable, and so when `append` returns (default `.everyAppend`:
+    /// fsynced first). See ``/StreamStoreLog/FlushPolicy``.
     public var flush: FlushPolicy
     /// A caller-supplied timestamp further than this in the future is rejected (default 1 hour).
     public var maxTimestampSkewMilliseconds: Int64
@@ -27,7 +29,7 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     public var retentionBytes: Int64?
     /// Producer de-duplication: a record whose `message-id` header was appended to this topic
     /// less than this long ago is not appended again; the append reports it as a duplicate with
-    /// the original's offset (``AppendReceipt/duplicates``). Nil (the default) turns it off.
+    /// the original's offset (``/StreamStoreLog/AppendReceipt/duplicates``). Nil (the default) turns it off.
     /// The window is rebuilt from the log when the store opens. See ``dedupeMaxMessageIDs``.
     /// A record redriven from the dead-letter topic is a new delivery of its message: its
     /// `redrive-count` header is part of what the window compares, so each redrive is written
@@ -38,6 +40,7 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
     /// never depends on the append rate; a retry of a message forgotten that way is appended again.
     public var dedupeMaxMessageIDs: Int
 
+    /// A config with every setting given or at its default.
     public init(
         partitionCount: Int = 1,
         segmentBytes: Int = 1 << 30,
@@ -95,6 +98,7 @@ public struct TopicConfig: Sendable, Equatable, Hashable, Codable {
         dedupeMaxMessageIDs = try container.decodeIfPresent(Int.self, forKey: .dedupeMaxMessageIDs) ?? defaults.dedupeMaxMessageIDs
     }
 
+    /// Writes `topic.json`; a setting that is nil (no limit) is written as -1.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(partitionCount, forKey: .partitionCount)

@@ -6,7 +6,7 @@ import Foundation
 extension Store {
     /// Every record whose `correlation-id` header is `correlationID`, across topics, oldest
     /// first, and for each consumer group that consumes a record's topic whether it has
-    /// processed the record (DESIGN section 9, "Tracing").
+    /// processed the record (docs/FORMAT.md, "Correlation filter", says how segments are skipped).
     ///
     /// ```swift
     /// let report = try store.trace(correlationID: "order-4711")
@@ -17,7 +17,7 @@ extension Store {
     /// ```
     ///
     /// A record's correlation id is the value of its first `correlation-id` header
-    /// (``HeaderName/correlationID``); ids compare byte for byte. Records are ordered by
+    /// (``/StreamStoreFormat/HeaderName/correlationID``); ids compare byte for byte. Records are ordered by
     /// timestamp, then topic, partition and offset. A group has processed a record when its
     /// committed offset on the record's partition is past the record's offset; groups that never
     /// committed offsets for a topic are not listed for its records.
@@ -33,7 +33,7 @@ extension Store {
     ///
     /// - Parameters:
     ///   - correlationID: The id to look for.
-    ///   - topics: The topics to search (default: every topic); an unknown one is `.unknownTopic`.
+    ///   - names: The topics to search (default: every topic); an unknown one is `.unknownTopic`.
     /// - Throws: `.unknownTopic`, `.storeClosed`, or `.io` when a file cannot be read. Corrupt
     ///   batches do not throw: they are reported in ``TraceReport/problems``.
     public func trace(correlationID: String, topics names: [String]? = nil) throws(StreamStoreError) -> TraceReport {

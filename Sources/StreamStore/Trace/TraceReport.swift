@@ -24,14 +24,17 @@ public struct TraceReport: Sendable, Equatable {
 /// One record of a trace. Its value is not read out, only its size: a trace shows where an event
 /// went; ``Topic/read(partition:from:maxBytes:)`` at ``offset`` gives the whole record.
 public struct TracedRecord: Sendable, Equatable, HeaderCarrying {
+    /// The record's topic.
     public var topic: String
+    /// The record's partition.
     public var partition: Int
+    /// The record's offset.
     public var offset: Int64
     /// Milliseconds since the Unix epoch: the append time, or the producer's create time.
     public var timestamp: Int64
     /// The key, or nil for a null key.
     public var key: [UInt8]?
-    /// Every header, in order; ``HeaderCarrying`` reads the well-known ones (``eventType``,
+    /// Every header, in order; ``/StreamStoreFormat/HeaderCarrying`` reads the well-known ones (``eventType``,
     /// ``messageID``, ``causationID``, …).
     public var headers: [RecordHeader]
     /// Size of the value in bytes, or nil for a null value (a tombstone).
@@ -43,6 +46,7 @@ public struct TracedRecord: Sendable, Equatable, HeaderCarrying {
     /// The key as UTF-8 text (invalid sequences replaced), or nil for a null key.
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
 
+    /// A traced record; the store makes these, tests and tools may too.
     public init(
         topic: String, partition: Int, offset: Int64, timestamp: Int64, key: [UInt8]?, headers: [RecordHeader], valueByteCount: Int?,
         groups: [GroupProgress] = []
@@ -60,6 +64,7 @@ public struct TracedRecord: Sendable, Equatable, HeaderCarrying {
 
 /// Whether one consumer group has processed one record.
 public struct GroupProgress: Sendable, Equatable {
+    /// The consumer group's name.
     public var group: String
     /// The group's committed offset on the record's partition (the next offset it processes),
     /// or nil when it never committed that partition.
@@ -68,6 +73,7 @@ public struct GroupProgress: Sendable, Equatable {
     /// record's offset. At-least-once: a group may have handled a record it has not committed.
     public var processed: Bool
 
+    /// One group's progress; the store makes these, tests and tools may too.
     public init(group: String, committedOffset: Int64?, processed: Bool) {
         self.group = group
         self.committedOffset = committedOffset
@@ -93,5 +99,6 @@ public struct TraceStatistics: Sendable, Equatable {
     /// How long the trace took, groups included.
     public var elapsed: Duration = .zero
 
+    /// Statistics of nothing read yet.
     public init() {}
 }

@@ -1,6 +1,6 @@
 import CStreamStoreShims
 
-/// The 61-byte header of a Kafka RecordBatch v2 (docs/FORMAT.md, "Batch header").
+/// The 61-byte header of a Kafka RecordBatch v2 (docs/FORMAT.md, "Batch").
 ///
 /// ```
 ///  0 baseOffset int64        27 baseTimestamp int64

@@ -6,10 +6,12 @@ import CZstd
 /// and its record count stay readable without decompressing, and the CRC covers the compressed
 /// bytes. Batches keep the codec they were written with, so a segment may mix codecs.
 public enum Compression: Sendable, Hashable, ConfigSpelled, CustomStringConvertible {
+    /// Records stored as encoded (Kafka codec 0): the fastest to write and to read from memory.
     case none
     /// zstd at `level` (1 fastest ... 19 smallest; 3 is zstd's and our default).
     case zstd(level: Int)
 
+    /// The level a plain `zstd` setting means: 3, zstd's own default, a good trade of speed for ratio.
     public static let defaultZstdLevel = 3
     /// Levels zstd accepts: negative ones trade ratio for speed, 22 is the slowest and smallest.
     public static let zstdLevels = Int(ZSTD_minCLevel())...Int(ZSTD_maxCLevel())
@@ -32,8 +34,11 @@ public enum Compression: Sendable, Hashable, ConfigSpelled, CustomStringConverti
         }
     }
 
+    /// The setting's spelling, as ``configValue``.
     public var description: String { configValue }
 
+    /// Parses the spelling of ``configValue``; `zstd` alone means level ``defaultZstdLevel``.
+    /// Nil for any other text.
     public init?(configValue: String) {
         if configValue == "none" {
             self = .none

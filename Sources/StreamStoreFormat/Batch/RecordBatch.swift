@@ -38,7 +38,11 @@ public struct RecordBatch: Sendable {
 
     /// Kafka idempotent-producer fields, carried in the header; -1 means none.
     public var producerId: Int64 = -1
+    /// The producer's epoch: a batch with an older epoch than the partition has seen for the
+    /// producer is refused with `.producerFenced`.
     public var producerEpoch: Int16 = -1
+    /// The sequence number of the batch's first record in its producer's stream (0 for a new
+    /// producer or epoch): a repeat is dropped, a gap is refused with `.outOfOrderSequence`.
     public var baseSequence: Int32 = -1
 
     /// A batch whose buffer starts with room for `capacityBytes`.
@@ -49,6 +53,7 @@ public struct RecordBatch: Sendable {
     /// Encoded size so far, the 61-byte header included.
     public var byteCount: Int { storage.count }
 
+    /// True when the batch holds no record; appending an empty batch throws `.emptyBatch`.
     public var isEmpty: Bool { count == 0 }
 
     /// Empties the batch and keeps its buffer for the next one.
@@ -245,7 +250,7 @@ public struct RecordBatch: Sendable {
 final class BatchStorage: @unchecked Sendable {
     // Safe to send: only mutated through RecordBatch, which copies it first unless it holds the
     // only reference (copy on write). The same reason makes dynamic exclusivity checks redundant,
-    // and they cost about a fifth of the encode time on the per-record path (SWIFT-NOTES).
+    // and they cost about a fifth of the encode time on the per-record path.
     @exclusivity(unchecked) var bytes: UnsafeMutableRawPointer
     @exclusivity(unchecked) var capacity: Int
     @exclusivity(unchecked) var count: Int

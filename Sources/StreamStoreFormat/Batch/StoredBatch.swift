@@ -32,10 +32,13 @@ public struct StoredBatch: Sendable {
         isCompressed = false
     }
 
+    /// The offset of the batch's first record.
     public var baseOffset: Int64 { header.baseOffset }
+    /// The offset of the batch's last record.
     public var lastOffset: Int64 { header.lastOffset }
     /// The offset after this batch's last.
     public var nextOffset: Int64 { header.nextOffset }
+    /// How many records the batch holds, as its header says.
     public var recordCount: Int { Int(header.recordCount) }
     /// Room a reader may reserve for this batch's records: the header's count, but no more than
     /// its record bytes can hold (a record takes at least 7), so a damaged count that the CRC
@@ -45,8 +48,11 @@ public struct StoredBatch: Sendable {
     public var maxTimestamp: Int64 { header.maxTimestamp }
     /// Size on disk, header included.
     public var byteCount: Int { header.totalBytes }
+    /// The idempotent producer that wrote the batch, or -1 when none did.
     public var producerId: Int64 { header.producerId }
+    /// That producer's epoch, or -1.
     public var producerEpoch: Int16 { header.producerEpoch }
+    /// The sequence number of the batch's first record in its producer's stream, or -1.
     public var baseSequence: Int32 { header.baseSequence }
 
     /// The same batch with its records decompressed into a buffer of their own.
@@ -125,14 +131,16 @@ public struct StoredBatch: Sendable {
         }
     }
 
-    /// The records whose offset is at least `startOffset`, as values that share this batch's
-    /// buffer (no copy of keys or values).
+    /// Throws `.corruptBatch` for a batch still compressed: records are decoded from plain bytes.
     private func requireDecompressed() throws(StreamStoreError) {
         guard !isCompressed else {
             throw StreamStoreError(.corruptBatch, "The batch at offset \(header.baseOffset) is still compressed.", offset: header.baseOffset)
         }
     }
 
+    /// The records whose offset is at least `startOffset` (and inside the replay's range, for a
+    /// batch from a replay), as values that share this batch's buffer: no copy of keys or values.
+    /// Throws `.corruptBatch` when the records cannot be decoded.
     public func storedRecords(from startOffset: Int64 = 0) throws -> [StoredRecord] {
         let (records, failure) = Self.records(of: [self], from: startOffset)
         if let failure { throw failure.error }
@@ -211,12 +219,15 @@ public struct RecordView {
     let layout: RecordLayout
     let decoder: RecordDecoder
 
+    /// The record's offset.
     public var offset: Int64 { layout.offset }
+    /// Milliseconds since the Unix epoch: the append time, or the producer's create time.
     public var timestamp: Int64 { layout.timestamp }
     /// The key bytes, or nil for a null key.
     public var key: UnsafeRawBufferPointer? { layout.key.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
     /// The value bytes, or nil for a null value.
     public var value: UnsafeRawBufferPointer? { layout.value.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
+    /// How many headers the record has, known without decoding them.
     public var headerCount: Int { layout.headerCount }
     /// Decodes the headers (allocates; call only when needed).
     public var headers: [RecordHeader] { decoder.headers(of: layout) }

@@ -111,7 +111,7 @@ struct ByteReader {
     }
 }
 
-/// Big-endian field access for batch headers (docs/FORMAT.md, "Batch header").
+/// Big-endian field access for batch headers (docs/FORMAT.md, "Batch").
 package enum BigEndian {
     @inline(__always)
     package static func load<T: FixedWidthInteger>(_ type: T.Type, _ base: UnsafeRawPointer, _ offset: Int) -> T {

@@ -1,20 +1,24 @@
 import Foundation
 
-/// The name of a header with an agreed meaning (DESIGN section 9). Header keys are plain strings
+/// The name of a header with an agreed meaning. Header keys are plain strings
 /// on disk, so these are conventions, readable by any Kafka client.
 public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The header key as written on disk, such as `message-id`.
     public var rawValue: String
 
+    /// The name whose key is `rawValue`.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// The name whose key is the literal, so `let tenant: HeaderName = "tenant-id"` works.
     public init(stringLiteral value: String) { rawValue = value }
 
+    /// The header key, as ``rawValue``.
     public var description: String { rawValue }
 
     /// Unique per logical message, stable across retries: the key of producer de-duplication
-    /// (``TopicConfig/dedupeWindowMilliseconds``) and of idempotent consumers.
+    /// (`TopicConfig.dedupeWindowMilliseconds`) and of idempotent consumers.
     public static let messageID: HeaderName = "message-id"
     /// Shared by every message of one business flow (an order, a request), so its path through
-    /// topics and groups can be traced (``Store/trace(correlationID:topics:)``).
+    /// topics and groups can be traced (`Store.trace(correlationID:topics:)`).
     public static let correlationID: HeaderName = "correlation-id"
     /// The message id of the message whose handling produced this one.
     public static let causationID: HeaderName = "causation-id"
@@ -25,9 +29,9 @@ public struct HeaderName: Sendable, Hashable, RawRepresentable, ExpressibleByStr
     /// The value's media type, e.g. `application/json`.
     public static let contentType: HeaderName = "content-type"
     /// How many times the record was redriven from its topic's dead-letter topic back into the
-    /// topic (``Store/redriveDeadLetters(topic:group:limit:dryRun:filter:)``), in decimal; absent
+    /// topic (`Store.redriveDeadLetters(topic:group:limit:dryRun:filter:)`), in decimal; absent
     /// on a record that never was. A de-duplicated topic tells redrives of one message apart by
-    /// it (``TopicConfig/dedupeWindowMilliseconds``).
+    /// it (`TopicConfig.dedupeWindowMilliseconds`).
     public static let redriveCount: HeaderName = "redrive-count"
 }
 
@@ -49,11 +53,17 @@ extension HeaderCarrying {
         headers.first { $0.key == name.rawValue }?.stringValue
     }
 
+    /// The `message-id` header as text, or nil.
     public var messageID: String? { headerString(.messageID) }
+    /// The `correlation-id` header as text, or nil.
     public var correlationID: String? { headerString(.correlationID) }
+    /// The `causation-id` header as text, or nil.
     public var causationID: String? { headerString(.causationID) }
+    /// The `event-type` header as text, or nil.
     public var eventType: String? { headerString(.eventType) }
+    /// The `schema-version` header as text, or nil.
     public var schemaVersion: String? { headerString(.schemaVersion) }
+    /// The `content-type` header as text, or nil.
     public var contentType: String? { headerString(.contentType) }
     /// The `redrive-count` header as a number: 0 when absent or not a canonical decimal.
     public var redriveCount: Int { HeaderName.redriveCount(headers.first { $0.key == HeaderName.redriveCount.rawValue }?.value) ?? 0 }

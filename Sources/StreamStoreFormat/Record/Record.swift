@@ -1,13 +1,17 @@
 /// One header of a record: a UTF-8 key and optional bytes, as in Kafka.
 public struct RecordHeader: Sendable, Hashable {
+    /// The header's name; ``HeaderName`` has the well-known ones.
     public var key: String
+    /// The header's bytes, or nil for a null value.
     public var value: [UInt8]?
 
+    /// A header with bytes as its value (nil for a null value).
     public init(key: String, value: [UInt8]?) {
         self.key = key
         self.value = value
     }
 
+    /// A header with UTF-8 text as its value.
     public init(key: String, value: String) {
         self.key = key
         self.value = Array(value.utf8)
@@ -27,12 +31,17 @@ public struct RecordHeader: Sendable, Hashable {
 /// choice that keeps retention safe from a producer's bad clock). A caller timestamp is
 /// accepted when it is at most the topic's `maxTimestampSkewMilliseconds` in the future.
 public struct Record: Sendable, Hashable {
+    /// The key, or nil for none: Kafka's partitioner places records by it, and records without
+    /// one go round-robin.
     public var key: [UInt8]?
+    /// The value, or nil for a null value (a tombstone in Kafka's terms).
     public var value: [UInt8]?
+    /// The headers, in order; several may have the same key.
     public var headers: [RecordHeader]
     /// Milliseconds since the Unix epoch, or nil for append time.
     public var timestamp: Int64?
 
+    /// A record with byte key and value; `timestamp` nil means append time.
     public init(key: [UInt8]? = nil, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil) {
         self.key = key
         self.value = value
@@ -57,13 +66,18 @@ public struct Record: Sendable, Hashable {
 public struct StoredRecord: Sendable, Hashable {
     /// The partition the record was read from.
     public var partition: Int
+    /// The record's offset in its partition.
     public var offset: Int64
     /// Milliseconds since the Unix epoch: the append time, or the producer's create time.
     public var timestamp: Int64
+    /// The key, a slice of the read buffer, or nil for a null key.
     public var key: ArraySlice<UInt8>?
+    /// The value, a slice of the read buffer, or nil for a null value.
     public var value: ArraySlice<UInt8>?
+    /// The headers, in the order they were written.
     public var headers: [RecordHeader]
 
+    /// A record as a read returns it; for tests and tools that make records of their own.
     public init(partition: Int = 0, offset: Int64, timestamp: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?, headers: [RecordHeader]) {
         self.partition = partition
         self.offset = offset

@@ -6,16 +6,19 @@ import Darwin
 
 /// Where the store reads the time: wall-clock milliseconds since the Unix epoch.
 ///
-/// Injected through ``Store/Options`` so tests of time-based behaviour (segment rolling,
+/// Injected through `Store.Options` so tests of time-based behaviour (segment rolling,
 /// timestamp limits, retention) never sleep.
 public protocol StoreClock: Sendable {
+    /// The current time in milliseconds since the Unix epoch.
     func nowMilliseconds() -> Int64
 }
 
 /// The system's real-time clock.
 public struct SystemClock: StoreClock {
+    /// The system clock.
     public init() {}
 
+    /// `CLOCK_REALTIME` in milliseconds since the Unix epoch.
     public func nowMilliseconds() -> Int64 { SystemClock.milliseconds() }
 
     static func milliseconds() -> Int64 {

@@ -6,6 +6,7 @@ package protocol ConfigSpelled: Codable {
 }
 
 extension ConfigSpelled {
+    /// Reads the setting's one-string spelling; a string that is not one is a `DecodingError`.
     public init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(String.self)
         guard let parsed = Self(configValue: value) else {
@@ -14,6 +15,7 @@ extension ConfigSpelled {
         self = parsed
     }
 
+    /// Writes the setting as its one-string spelling.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(configValue)

@@ -64,7 +64,7 @@ public enum Limits {
 
     /// Largest `message-id` the de-duplication window keeps, in bytes: longer ids are refused
     /// (`.invalidConfig`) on de-duplicated topics, so the window's memory stays bounded by
-    /// ``TopicConfig/dedupeMaxMessageIDs`` times this.
+    /// `TopicConfig.dedupeMaxMessageIDs` times this.
     public static let maxMessageIDBytes = 256
 
     /// Longest error text a dead letter keeps in its `dlq-error` header, in UTF-8 bytes; a
@@ -76,4 +76,22 @@ public enum Limits {
     /// Largest de-duplication window, in message ids per topic: at about 400 bytes per id at
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
+
+    // MARK: The Kafka-protocol server (StreamStoreKafka)
+
+    /// Largest Kafka request frame the server reads (Kafka's `socket.request.max.bytes`). A
+    /// longer length prefix closes that connection before anything is buffered for it.
+    public static let kafkaMaxRequestBytes = 100 * 1024 * 1024
+
+    /// Most client connections the Kafka server keeps at once; past it new ones are closed on
+    /// accept, so a flood of connections cannot exhaust the process's descriptors.
+    public static let kafkaMaxConnections = 4096
+
+    /// A Kafka connection with no traffic for this long is closed (Kafka's
+    /// `connections.max.idle.ms`).
+    public static let kafkaIdleMilliseconds: Int64 = 600_000
+
+    /// Longest a Fetch waits for data (its `max_wait_ms` is cut to this), so a shutdown never
+    /// waits on a client's choice.
+    public static let kafkaMaxFetchWaitMilliseconds: Int64 = 30_000
 }

@@ -7,7 +7,7 @@ import Darwin
 /// The one lock type of the engine: a pthread mutex.
 ///
 /// `Synchronization.Mutex` is as fast, but the thread sanitizer reports false races on it on this
-/// platform (see SWIFT-NOTES), and a clean `swift test --sanitize=thread` run is part of our
+/// platform (every run, with no real race behind them), and a clean `swift test --sanitize=thread` run is part of our
 /// checks. Everything locks through this wrapper so it can be swapped in one place.
 package final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -12,26 +12,53 @@ import Darwin
 public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What went wrong, in a form code can switch on.
     public enum Code: Sendable, Equatable, CustomStringConvertible {
+        /// A system call failed with this `errno` (`ENOSPC` for a full disk, `EACCES`, ...); the
+        /// message names the operation and the path.
         case io(errno: Int32)
+        /// Another process (or another `Store` in this one) has the store open.
         case storeLocked
+        /// The folder is missing (and may not be created), or holds files but no `store.json`.
         case notAStore
+        /// A file was written by a newer StreamStore than this one reads.
         case unsupportedFormatVersion
+        /// The store was closed (or dropped) before or during the call.
         case storeClosed
+        /// No topic of that name exists.
         case unknownTopic
+        /// A topic of that name exists with another config.
         case topicExists
+        /// The name breaks Kafka's rule: 1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`.
         case invalidTopicName
+        /// A setting, option or argument is out of its range; the message says which and why.
         case invalidConfig
+        /// The topic has no partition of that number.
         case partitionOutOfRange
+        /// The offset is below the log start (retention removed it) or past the log end.
         case offsetOutOfRange
+        /// A record is larger than `Limits.maxRecordBytes`.
         case recordTooLarge
+        /// A batch would hold more than `Limits.maxRecordsPerBatch` records or
+        /// `Limits.maxBatchBytes` bytes.
         case batchTooLarge
+        /// A record has more than `Limits.maxHeadersPerRecord` headers.
         case tooManyHeaders
+        /// An append was given a batch without records.
         case emptyBatch
+        /// A record's timestamp is further ahead of the store's clock than the topic's
+        /// `maxTimestampSkewMilliseconds`.
         case timestampInFuture
+        /// Bytes read from a log are not a whole, valid batch (length, magic, CRC32C, offsets, or a
+        /// frame that does not decompress).
         case corruptBatch
+        /// A small file of the store's own (a checkpoint, a group offset log header) is not valid, or a
+        /// partition's files are not in a state recovery can start from.
         case corruptCheckpoint
+        /// A partition refuses writes; reserved (a failed fsync fences a partition with the `.io`
+        /// error it got).
         case partitionFenced
+        /// No consumer group of that name has committed offsets.
         case unknownGroup
+        /// The group name breaks the rule topic names follow.
         case invalidGroupName
         /// A group operation that needs the group idle (a reset) met active members.
         case groupActive
@@ -53,6 +80,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
 
+        /// The code's name, as written in messages and by the CLI (`offsetOutOfRange`).
         public var description: String {
             switch self {
             case .io(let errno): return "io(\(String(cString: strerror(errno))))"
@@ -89,14 +117,20 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         }
     }
 
+    /// What went wrong, for code to switch on.
     public var code: Code
     /// A full sentence: what happened and what to do.
     public var message: String
+    /// The file or folder involved, when there is one.
     public var path: String?
+    /// The topic involved, when there is one.
     public var topic: String?
+    /// The partition involved, when there is one.
     public var partition: Int?
+    /// The offset involved, when there is one.
     public var offset: Int64?
 
+    /// An error with a code, a message that is a full sentence, and whatever context applies.
     public init(
         _ code: Code, _ message: String, path: String? = nil, topic: String? = nil,
         partition: Int? = nil, offset: Int64? = nil
@@ -109,6 +143,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         self.offset = offset
     }
 
+    /// The message, followed by its context in brackets: topic, partition, offset, path.
     public var description: String {
         var context: [String] = []
         if let topic { context.append("topic \(topic)") }

@@ -1,6 +1,6 @@
 import StreamStoreFormat
 /// Rebuilds a segment's indexes from its log: the log is the truth, an index only a cache of it
-/// (DESIGN section 5). Used when an index fails validation and by recovery.
+/// (docs/FORMAT.md, "Offset index", validation). Used when an index fails validation and by recovery.
 package enum IndexBuilder {
     /// What a scan of one segment's log found.
     package struct Scan {

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// A memory-mapped file of fixed-size, big-endian entries: the storage under ``OffsetIndex``
-/// and ``TimeIndex`` (docs/FORMAT.md, "Indexes").
+/// and ``TimeIndex`` (docs/FORMAT.md, "Offset index" and "Time index").
 ///
 /// While its segment is active the file is preallocated beyond its entries (first
 /// ``Limits/initialIndexBytes``, doubling up to the configured maximum) so appends are stores

@@ -7,6 +7,7 @@ import StreamStoreFormat
 /// to be retries are left out: the written ones keep their order and take consecutive offsets,
 /// and ``offset(ofRecordAt:)`` says where each record of the batch as given now lies.
 public struct AppendReceipt: Sendable, Equatable, Hashable {
+    /// The partition the batch went to.
     public var partition: Int
     /// Offset of the first record written. When nothing was written (every record a
     /// duplicate) this is the partition's log end and ``recordCount`` is 0.
@@ -19,6 +20,7 @@ public struct AppendReceipt: Sendable, Equatable, Hashable {
     /// in batch order.
     public var duplicates: [DuplicateRecord]
 
+    /// A receipt; the store makes these, tests and tools may too.
     public init(partition: Int, baseOffset: Int64, lastOffset: Int64, timestamp: Int64, duplicates: [DuplicateRecord] = []) {
         self.partition = partition
         self.baseOffset = baseOffset
@@ -51,7 +53,7 @@ public struct DuplicateRecord: Sendable, Equatable, Hashable {
     /// Why the record counts as a duplicate.
     public enum Reason: Sendable, Equatable, Hashable {
         /// Its `message-id` header was appended to the topic within the de-duplication window
-        /// (``TopicConfig/dedupeWindowMilliseconds``).
+        /// (`TopicConfig.dedupeWindowMilliseconds`).
         case messageID(String)
         /// Its batch repeats an idempotent producer's batch (same producer id, epoch and
         /// sequence range) that is already in the partition.
@@ -60,11 +62,14 @@ public struct DuplicateRecord: Sendable, Equatable, Hashable {
 
     /// The record's position in the batch as given.
     public var index: Int
+    /// Why the record was left out.
     public var reason: Reason
     /// Where the record appended earlier lies.
     public var originalPartition: Int
+    /// The offset of the record appended earlier, in ``originalPartition``.
     public var originalOffset: Int64
 
+    /// A duplicate; the store makes these, tests and tools may too.
     public init(index: Int, reason: Reason, originalPartition: Int, originalOffset: Int64) {
         self.index = index
         self.reason = reason

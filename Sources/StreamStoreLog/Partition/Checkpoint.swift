@@ -1,6 +1,6 @@
 import StreamStoreFormat
 /// A partition's `checkpoints` file: where its log starts and how far it is known to be durable
-/// (docs/FORMAT.md, "Checkpoints").
+/// (docs/FORMAT.md, "Checkpoints file").
 ///
 /// ```
 ///  0 magic "SSCP"            16 recoveryPoint int64

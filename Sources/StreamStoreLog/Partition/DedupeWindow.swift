@@ -1,6 +1,6 @@
 import StreamStoreFormat
 /// The message ids a topic appended within its de-duplication window, and where each went
-/// (DESIGN section 9, ``TopicConfig/dedupeWindowMilliseconds``).
+/// (docs/FORMAT.md, "The de-duplication window"; the topic's `dedupeWindowMilliseconds`).
 ///
 /// Ids are kept in append order, so the oldest expire first. Memory is bounded by
 /// ``TopicConfig/dedupeMaxMessageIDs``, not by rate times window: at the bound the oldest id is

@@ -1,6 +1,6 @@
 import StreamStoreFormat
 
-/// When an append's data is forced to disk, per topic (DESIGN section 6).
+/// When an append's data is forced to disk, per topic (docs/ARCHITECTURE.md, "Durability").
 public enum FlushPolicy: Sendable, Equatable, Hashable, Codable {
     /// fsync before `append` returns: an acknowledged append survives a crash or power loss.
     /// Concurrent appenders to a partition share one fsync (group commit), so throughput grows
@@ -27,6 +27,7 @@ extension FlushPolicy: ConfigSpelled {
         }
     }
 
+    /// Parses the spelling of ``configValue``; nil for any other text.
     public init?(configValue: String) {
         switch configValue {
         case "everyAppend": self = .everyAppend

@@ -1,7 +1,7 @@
 import StreamStoreFormat
 import Dispatch
 
-/// Shares fsyncs among concurrent appenders of one partition (DESIGN section 6).
+/// Shares fsyncs among concurrent appenders of one partition (docs/ARCHITECTURE.md, "Durability").
 ///
 /// An appender writes its batch, then waits here until an fsync that started after its write
 /// has finished. While one fsync runs, later appenders queue up; the next fsync covers them

@@ -62,6 +62,56 @@ extension Partition {
         }
     }
 
+    /// Appends a batch sealed elsewhere (a Kafka client's RecordBatch v2, as it came off the
+    /// wire) byte for byte, except its base offset, which becomes the partition's next offset
+    /// (the CRC does not cover it). `bytes` must hold exactly one whole batch with a valid CRC,
+    /// records, no control or transactional flag, and a codec this store reads (none or zstd);
+    /// the idempotent producer's sequence and the timestamp limit are checked as for any append.
+    /// Returns once the batch is as durable as the topic's flush policy promises.
+    package func append(sealedBatch bytes: UnsafeRawBufferPointer) async throws(StreamStoreError) -> AppendReceipt {
+        let written = try write(sealedBatch: bytes)
+        if let end = written.durableEnd { try await groupCommit.waitDurable(upTo: end) }
+        return written.receipt
+    }
+
+    /// ``append(sealedBatch:)`` without the wait for durability.
+    package func write(sealedBatch bytes: UnsafeRawBufferPointer) throws(StreamStoreError) -> Written {
+        let header: BatchHeader
+        switch BatchHeader.probe(bytes, at: 0) {
+        case .valid(let probed): header = probed
+        case .incomplete(let available):
+            throw StreamStoreError(.corruptBatch, "The batch is cut short: \(available) bytes of a longer batch.", topic: topic, partition: id)
+        case .corrupt(let reason):
+            throw StreamStoreError(.corruptBatch, "The batch is not a valid RecordBatch v2: \(reason).", topic: topic, partition: id)
+        }
+        guard header.totalBytes == bytes.count else {
+            throw StreamStoreError(
+                .corruptBatch, "Expected exactly one batch of \(header.totalBytes) bytes, got \(bytes.count) bytes.", topic: topic, partition: id)
+        }
+        guard header.recordCount > 0 else {
+            throw StreamStoreError(.emptyBatch, "A batch needs at least one record.", topic: topic, partition: id)
+        }
+        guard header.attributes & (BatchHeader.Attribute.control | BatchHeader.Attribute.transactional) == 0 else {
+            throw StreamStoreError(.corruptBatch, "Transactional and control batches are not supported.", topic: topic, partition: id)
+        }
+        guard header.compressionCodec == 0 || header.compressionCodec == Int(Compression.zstdCodecID) else {
+            throw StreamStoreError(
+                .corruptBatch, "Compression codec \(header.compressionCodec) is not one this store reads; use none or zstd.",
+                topic: topic, partition: id)
+        }
+        let now = context.clock.nowMilliseconds()
+        let skew = context.config.maxTimestampSkewMilliseconds
+        let (latestAllowed, unlimited) = now.addingReportingOverflow(skew)
+        if !unlimited, header.attributes & BatchHeader.Attribute.logAppendTime == 0, header.maxTimestamp > latestAllowed {
+            throw StreamStoreError(
+                .timestampInFuture,
+                "A record timestamp is \(header.maxTimestamp - now) ms in the future, more than the topic's \(skew) ms skew limit; fix the producer's clock.",
+                topic: topic, partition: id)
+        }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[BatchHeader.size...])
+        return try write(header: header, body: body, guards: WriteGuards(expectedNextOffset: nil, now: now))
+    }
+
     /// The checks made under the partition lock, right before offsets are assigned.
     private struct WriteGuards {
         var expectedNextOffset: Int64?
@@ -82,21 +132,29 @@ extension Partition {
 
     /// Writes `batch` with `body` as its records section (the records, or them compressed).
     private func write(_ batch: RecordBatch, body: UnsafeRawBufferPointer, codec: Int16, guards: WriteGuards) throws(StreamStoreError) -> Written {
+        // The header and its CRC do not depend on the offset, so they are made outside the lock.
+        let header = batch.sealedHeader(appendTimeMilliseconds: guards.now, body: body, codec: codec)
+        return try write(header: header, body: body, guards: guards)
+    }
+
+    /// Writes a sealed batch (its header with a CRC over `body`) at the log end: the header's
+    /// base offset is replaced by the partition's next offset, which the CRC does not cover.
+    private func write(header sealed: BatchHeader, body: UnsafeRawBufferPointer, guards: WriteGuards) throws(StreamStoreError) -> Written {
         let config = context.config
         let now = guards.now
-        // The header and its CRC do not depend on the offset, so they are made outside the lock.
-        var header = batch.sealedHeader(appendTimeMilliseconds: now, body: body, codec: codec)
+        var header = sealed
+        let count = Int(header.recordCount)
         let batchBytes = Int64(header.totalBytes)
 
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
         guard !isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", topic: topic, partition: id) }
-        let isIdempotent = batch.producerId >= 0
+        let isIdempotent = header.producerId >= 0
         if isIdempotent {
             let verdict = try producers.check(
-                producerId: batch.producerId, epoch: batch.producerEpoch, baseSequence: batch.baseSequence, count: batch.count)
-            if case .duplicate(let original) = verdict { return duplicateReceipt(of: original, count: batch.count, now: now) }
+                producerId: header.producerId, epoch: header.producerEpoch, baseSequence: header.baseSequence, count: count)
+            if case .duplicate(let original) = verdict { return duplicateReceipt(of: original, count: count, now: now) }
         }
         if let expected = guards.expectedNextOffset, expected != nextOffset {
             throw StreamStoreError(
@@ -104,7 +162,7 @@ extension Partition {
                 "The append expected the partition's next offset to be \(expected), but it is \(nextOffset): another append got there first. Read the records from \(min(expected, nextOffset)), decide again, and retry with expectedNextOffset \(nextOffset).",
                 topic: topic, partition: id, offset: nextOffset)
         }
-        if shouldRoll(batchBytes: batchBytes, recordCount: Int64(batch.count), now: now) { try roll(now: now) }
+        if shouldRoll(batchBytes: batchBytes, recordCount: Int64(count), now: now) { try roll(now: now) }
 
         header.baseOffset = nextOffset
         header.store(to: headerScratch)
@@ -130,11 +188,11 @@ extension Partition {
         cadence.recordBatch(byteCount: Int(batchBytes), maxTimestamp: header.maxTimestamp)
         activeSizeBytes = position + batchBytes
         nextOffset = header.nextOffset
-        context.metrics.recordAppend(records: batch.count, bytes: batchBytes)
+        context.metrics.recordAppend(records: count, bytes: batchBytes)
         if activeFirstAppendMilliseconds == nil { activeFirstAppendMilliseconds = now }
         if isIdempotent {
             producers.record(
-                producerId: batch.producerId, epoch: batch.producerEpoch, firstSequence: batch.baseSequence, count: batch.count,
+                producerId: header.producerId, epoch: header.producerEpoch, firstSequence: header.baseSequence, count: count,
                 baseOffset: header.baseOffset, lastOffset: header.lastOffset, now: now)
         }
         let receipt = AppendReceipt(partition: id, baseOffset: header.baseOffset, lastOffset: header.lastOffset, timestamp: header.maxTimestamp)

@@ -2,9 +2,13 @@ import StreamStoreFormat
 
 /// A partition at a glance, for `describe` and monitoring.
 public struct PartitionInfo: Sendable, Equatable {
+    /// The partition's number.
     public var partition: Int
+    /// The first offset still kept.
     public var logStartOffset: Int64
+    /// The offset the next record appended will get (readers see records below it).
     public var logEndOffset: Int64
+    /// Segments on disk, the active one included.
     public var segmentCount: Int
     /// Bytes of all `.log` files.
     public var logBytes: Int64

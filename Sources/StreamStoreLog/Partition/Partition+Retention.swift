@@ -2,7 +2,7 @@ import StreamStoreFormat
 import Foundation
 
 extension Partition {
-    /// Deletes the oldest segments that retention allows (DESIGN section 8): those whose newest
+    /// Deletes the oldest segments that retention allows (docs/FORMAT.md, "Retention"): those whose newest
     /// record is older than `retentionMilliseconds`, then oldest first while the partition is
     /// over `retentionBytes`. Deletion is an oldest-first prefix. When every sealed segment
     /// expired and the active one holds only expired records, the active segment is rolled so it

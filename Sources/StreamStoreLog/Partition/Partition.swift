@@ -2,7 +2,7 @@ import StreamStoreFormat
 import Dispatch
 import Logging
 
-/// One partition: an ordered, append-only log of segments (DESIGN sections 2, 6).
+/// One partition: an ordered, append-only log of segments (docs/ARCHITECTURE.md, "An append").
 ///
 /// Appends are serialised by the partition's lock, which is held only to assign offsets and
 /// write; CRCs are computed before, fsyncs happen after (``GroupCommit``), and readers take the

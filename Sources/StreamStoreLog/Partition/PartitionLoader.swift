@@ -15,7 +15,9 @@ package struct OpenedLog {
 
 /// What recovery did to one partition after an unclean shutdown.
 public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
+    /// The topic of the partition.
     public var topic: String
+    /// The partition's number.
     public var partition: Int
     /// Bytes of log read and checked past the recovery point.
     public var scannedBytes: Int64
@@ -28,6 +30,7 @@ public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
     /// Base offsets of whole segments removed because they followed the invalid bytes.
     public var deletedSegments: [Int64]
 
+    /// One line for logs: what was scanned and the log end, and what was cut and why, if anything.
     public var description: String {
         var text = "\(topic)/\(partition): scanned \(scannedBytes) bytes, log end offset \(logEndOffset)"
         if truncatedBytes > 0 || !deletedSegments.isEmpty {
@@ -40,7 +43,7 @@ public struct PartitionRecovery: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Opens a partition folder: cleans up leftovers, trusts a clean shutdown's checkpoint, or
-/// recovers by scanning from the recovery point (DESIGN section 6, docs/FORMAT.md "Recovery").
+/// recovers by scanning from the recovery point (docs/FORMAT.md, "Durability and recovery").
 package enum PartitionLoader {
     package static func open(context: PartitionContext, storeWasClean: Bool) throws(StreamStoreError) -> OpenedLog {
         let directory = Directory(fileSystem: context.fileSystem)

@@ -1,5 +1,5 @@
 import StreamStoreFormat
-/// Every name the store writes on disk, in one place (docs/FORMAT.md, "Files").
+/// Every name the store writes on disk, in one place (docs/FORMAT.md, "Files and folders").
 ///
 /// ```
 /// <store>/store.lock            exclusive flock while a process has the store open

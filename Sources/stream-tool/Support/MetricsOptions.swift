@@ -6,7 +6,8 @@ import Prometheus
 /// `bench`): while the command runs, the store's metrics (README, "Metrics and logging") are
 /// served for Prometheus at `http://HOST:PORT/metrics`.
 struct MetricsOptions: ParsableArguments {
-    /// Anything that listens binds to the loopback address unless told otherwise (DESIGN 3).
+    /// Anything that listens binds to the loopback address unless told otherwise: metrics describe
+    /// the store's contents, and nothing off this machine should reach them uninvited.
     static let defaultHost = "127.0.0.1"
 
     @Option(

@@ -51,7 +51,7 @@ func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer) -> Int32 {
 /// copying.
 final class BufferedOutput {
     // Only ever touched by the one thread that owns the writer; dynamic exclusivity checks on
-    // these cost more than the appends themselves (SWIFT-NOTES, "Performance traps").
+    // these cost more than the appends themselves.
     @exclusivity(unchecked) private var bytes: UnsafeMutableRawPointer
     @exclusivity(unchecked) private var capacity: Int
     @exclusivity(unchecked) private var count = 0

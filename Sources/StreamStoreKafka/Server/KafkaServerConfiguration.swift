@@ -1,0 +1,66 @@
+import Logging
+import StreamStore
+
+/// How a ``KafkaServer`` listens and behaves.
+public struct KafkaServerConfiguration: Sendable {
+    /// The address to listen on. Loopback by default: the server has no TLS or SASL yet, so
+    /// anything else needs ``allowsPlaintextOnNetwork``.
+    public var host: String
+    /// The port (9092, Kafka's, by default; 0 picks a free one, see ``KafkaServer/port``).
+    public var port: Int
+    /// Where clients are told to connect (Metadata, FindCoordinator); nil: `host` and the bound port.
+    public var advertisedHost: String?
+    public var advertisedPort: Int?
+    /// This broker's node id in Metadata answers.
+    public var nodeId: Int32
+    /// The cluster id in Metadata answers.
+    public var clusterId: String
+    /// Let clients create topics by asking for them (Kafka's `auto.create.topics.enable`).
+    public var autoCreateTopics: Bool
+    /// The settings of topics created through the Kafka protocol; CreateTopics' partition count
+    /// and the configs it maps (docs/KAFKA.md) override them.
+    public var defaultTopicConfig: TopicConfig
+    /// Serve on a non-loopback address without TLS or SASL. Off by default; the CLI names it
+    /// `--insecure-allow-plaintext-on-network`.
+    public var allowsPlaintextOnNetwork: Bool
+    /// How long a group waits for more members after the first joins an empty group (Kafka's
+    /// `group.initial.rebalance.delay.ms`, 3000 there).
+    public var initialRebalanceDelayMilliseconds: Int64
+    /// Session timeouts a group member may ask for.
+    public var sessionTimeoutRangeMilliseconds: ClosedRange<Int32>
+    public var maxRequestBytes: Int
+    public var maxConnections: Int
+    public var idleTimeoutMilliseconds: Int64
+    public var logger: Logger
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 9092, advertisedHost: String? = nil, advertisedPort: Int? = nil, nodeId: Int32 = 0,
+        clusterId: String = "streamstore", autoCreateTopics: Bool = true, defaultTopicConfig: TopicConfig = TopicConfig(),
+        allowsPlaintextOnNetwork: Bool = false, initialRebalanceDelayMilliseconds: Int64 = 1000,
+        sessionTimeoutRangeMilliseconds: ClosedRange<Int32> = 1000...1_800_000,
+        maxRequestBytes: Int = Limits.kafkaMaxRequestBytes, maxConnections: Int = Limits.kafkaMaxConnections,
+        idleTimeoutMilliseconds: Int64 = Limits.kafkaIdleMilliseconds,
+        logger: Logger = Logger(label: "streamstore.kafka", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.host = host
+        self.port = port
+        self.advertisedHost = advertisedHost
+        self.advertisedPort = advertisedPort
+        self.nodeId = nodeId
+        self.clusterId = clusterId
+        self.autoCreateTopics = autoCreateTopics
+        self.defaultTopicConfig = defaultTopicConfig
+        self.allowsPlaintextOnNetwork = allowsPlaintextOnNetwork
+        self.initialRebalanceDelayMilliseconds = initialRebalanceDelayMilliseconds
+        self.sessionTimeoutRangeMilliseconds = sessionTimeoutRangeMilliseconds
+        self.maxRequestBytes = maxRequestBytes
+        self.maxConnections = maxConnections
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        self.logger = logger
+    }
+
+    /// True for addresses only this machine can reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

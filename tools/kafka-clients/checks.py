@@ -1,0 +1,275 @@
+"""The Kafka-client checks of `stream-tool serve`, with real, independent clients: kafka-python,
+confluent-kafka (librdkafka) and kcat. Run by `make kafka-clients` (part of `make test`):
+
+    python3 tools/kafka-clients/checks.py --tool .build/debug/stream-tool
+
+Each check prints one line; the first failure stops the run with exit status 1.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server import Server  # noqa: E402
+
+RECORDS = 10_000
+BASE_TIMESTAMP = 1_700_000_000_000
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def step(name):
+    print("ok   " + name, flush=True)
+
+
+def record(i):
+    """Key, value, headers and timestamp of record i; 500 distinct keys."""
+    return (b"key-%d" % (i % 500), b"value-%d" % i, [("seq", str(i).encode()), ("source", b"checks")], BASE_TIMESTAMP + i)
+
+
+def produce_kafka_python(bootstrap, topic):
+    from kafka import KafkaProducer
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    for i in range(RECORDS):
+        key, value, headers, timestamp = record(i)
+        producer.send(topic, key=key, value=value, headers=headers, timestamp_ms=timestamp)
+    producer.flush()
+    producer.close()
+
+
+def produce_confluent(bootstrap, topic, start=0, count=RECORDS):
+    from confluent_kafka import Producer
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "compression.type": "zstd", "linger.ms": 5, "acks": "all"})
+    errors = []
+    for i in range(start, start + count):
+        key, value, headers, timestamp = record(i)
+        producer.produce(topic, key=key, value=value, headers=headers, timestamp=timestamp,
+                         on_delivery=lambda err, msg: errors.append(err) if err else None)
+        if i % 1000 == 0:
+            producer.poll(0)
+    check(producer.flush(60) == 0, "confluent-kafka could not deliver every record")
+    check(not errors, "delivery errors: %s" % errors[:3])
+
+
+def consume_group(bootstrap, topic, group, expected, late_joiner_after=None):
+    """Two confluent-kafka members of `group` consume until `expected` records are seen; the
+    second joins once the first has handled `late_joiner_after` records (a rebalance mid-stream).
+    Commits synchronously after every record batch. Returns {seq: (partition, offset, key, headers, timestamp)}."""
+    from confluent_kafka import Consumer, KafkaError, KafkaException
+    seen = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    first_progress = threading.Event()
+    assignments = []
+
+    def member(name):
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False, "session.timeout.ms": 10000, "heartbeat.interval.ms": 500,
+                             "partition.assignment.strategy": "range"})
+        consumer.subscribe([topic], on_assign=lambda c, parts: assignments.append((name, [p.partition for p in parts])))
+        handled = 0
+        while not stop.is_set():
+            message = consumer.poll(0.2)
+            if message is None:
+                continue
+            check(message.error() is None, "consumer error: %s" % message.error())
+            headers = dict(message.headers() or [])
+            seq = int(headers["seq"])
+            with lock:
+                seen[seq] = (message.partition(), message.offset(), message.key(), headers, message.timestamp()[1], message.value())
+                if len(seen) >= expected:
+                    stop.set()
+            try:
+                consumer.commit(message=message, asynchronous=False)
+            except KafkaException as error:
+                # A commit racing a rebalance is refused; the record is handled again by
+                # whoever owns the partition next (at least once), which the checks allow.
+                check(error.args[0].code() in (KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID),
+                      "commit failed: %s" % error)
+            handled += 1
+            if late_joiner_after is not None and handled >= late_joiner_after:
+                first_progress.set()
+        consumer.close()
+
+    threads = [threading.Thread(target=member, args=("a",))]
+    threads[0].start()
+    if late_joiner_after is not None:
+        first_progress.wait(60)
+    threads.append(threading.Thread(target=member, args=("b",)))
+    threads[1].start()
+    deadline = time.time() + 180
+    while not stop.is_set() and time.time() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(60)
+    check(len(seen) >= expected, "the group handled %d of %d records" % (len(seen), expected))
+    members = {name for name, _ in assignments}
+    check(members == {"a", "b"}, "both members were assigned partitions: %s" % assignments)
+    return seen
+
+
+def check_records(seen, start, count, partitions):
+    key_partition = {}
+    for i in range(start, start + count):
+        check(i in seen, "record %d was never consumed" % i)
+        partition, _, key, headers, timestamp, value = seen[i]
+        want_key, want_value, want_headers, want_timestamp = record(i)
+        check(key == want_key and value == want_value, "record %d came back as %r=%r" % (i, key, value))
+        check(headers == dict(want_headers), "record %d headers %r" % (i, headers))
+        check(timestamp == want_timestamp, "record %d timestamp %d, produced %d" % (i, timestamp, want_timestamp))
+        check(key_partition.setdefault(key, partition) == partition, "key %r is on two partitions" % key)
+    check(set(key_partition.values()) <= set(range(partitions)), "partitions out of range")
+
+
+def lag(tool, store, group):
+    out = subprocess.run([tool, "--store", store, "groups", "lag", group, "--json"], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def send_raw(port, payload, close_after=True):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(payload)
+        if close_after:
+            try:
+                raw.settimeout(2)
+                return raw.recv(64)
+            except (socket.timeout, ConnectionResetError):
+                return b""
+    return b""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tool", required=True)
+    parser.add_argument("--idle-connections", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the store folder")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="kafka-clients-")
+    store = os.path.join(folder, "store")
+    server = Server(args.tool, store).start()
+    try:
+        run(args, server, store)
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print("all Kafka client checks passed")
+
+
+def run(args, server, store):
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka.admin import NewTopic
+    from kafka.partitioner import murmur2
+
+    admin = KafkaAdminClient(bootstrap_servers=server.bootstrap)
+    admin.create_topics([NewTopic("orders", num_partitions=4, replication_factor=1), NewTopic("events", num_partitions=3, replication_factor=1)])
+    check({"orders", "events"} <= set(admin.list_topics()), "created topics are listed")
+    admin.close()
+    step("kafka-python creates topics (CreateTopics, Metadata)")
+
+    produce_kafka_python(server.bootstrap, "orders")
+    step("kafka-python produces %d keyed records with headers (acks=all)" % RECORDS)
+    produce_confluent(server.bootstrap, "events")
+    step("confluent-kafka produces %d records, enable.idempotence=true, compression.type=zstd" % RECORDS)
+
+    seen = consume_group(server.bootstrap, "orders", "orders-readers", RECORDS, late_joiner_after=2000)
+    check_records(seen, 0, RECORDS, 4)
+    for i in range(RECORDS):
+        key = seen[i][2]
+        check(seen[i][0] == (murmur2(key) & 0x7fffffff) % 4, "record %d is not on kafka-python's murmur2 partition" % i)
+    step("a group of 2 (the second joining mid-stream) consumes every kafka-python record: keys, headers, timestamps intact")
+
+    seen = consume_group(server.bootstrap, "events", "events-readers", RECORDS)
+    check_records(seen, 0, RECORDS, 3)
+    step("a group of 2 consumes every idempotent zstd record from confluent-kafka")
+
+    consumer = KafkaConsumer(bootstrap_servers=server.bootstrap)
+    partitions = [TopicPartition("orders", p) for p in range(4)]
+    wanted = BASE_TIMESTAMP + 7_000
+    found = consumer.offsets_for_times({tp: wanted for tp in partitions})
+    consumer.assign(partitions)
+    for tp in partitions:
+        check(found[tp] is not None and found[tp].timestamp >= wanted, "offsets_for_times(%r) = %r" % (tp, found[tp]))
+        consumer.seek(tp, found[tp].offset)
+    first = {}
+    deadline = time.time() + 30
+    while len(first) < 4 and time.time() < deadline:
+        for tp, messages in consumer.poll(timeout_ms=500).items():
+            if messages and tp not in first:
+                first[tp] = messages[0]
+    for tp in partitions:
+        check(first[tp].timestamp >= wanted and first[tp].timestamp == found[tp].timestamp, "ListOffsets by timestamp lands on %r" % (first[tp],))
+    earliest = consumer.beginning_offsets(partitions)
+    latest = consumer.end_offsets(partitions)
+    check(all(earliest[tp] == 0 for tp in partitions) and sum(latest.values()) == RECORDS, "earliest/latest offsets")
+    consumer.close()
+    step("ListOffsets: earliest, latest, and by timestamp")
+
+    kcat_list = subprocess.run(["kcat", "-b", server.bootstrap, "-L"], capture_output=True, text=True, timeout=30)
+    check(kcat_list.returncode == 0 and 'topic "orders" with 4 partitions' in kcat_list.stdout, "kcat -L:\n" + kcat_list.stdout + kcat_list.stderr)
+    kcat_read = subprocess.run(["kcat", "-b", server.bootstrap, "-C", "-t", "events", "-o", "beginning", "-e", "-q", "-f", "%k %h\n"],
+                               capture_output=True, text=True, timeout=60)
+    check(kcat_read.returncode == 0 and len(kcat_read.stdout.splitlines()) == RECORDS, "kcat -C read %d lines" % len(kcat_read.stdout.splitlines()))
+    step("kcat -L and kcat -C -o beginning -e")
+
+    check_bad_frames(server, args.idle_connections)
+
+    # Restart: committed offsets survive, the group resumes from them, and groups lag agrees.
+    check(server.stop() == 0, "the server exits 0 on SIGTERM")
+    report = lag(args.tool, store, "orders-readers")
+    rows = [row for group in report["groups"] for topic in group["topics"] if topic["topic"] == "orders" for row in topic["partitions"]]
+    check(len(rows) == 4 and all(row["committedOffset"] == row["logEndOffset"] and row["lagRecords"] == 0 for row in rows), "groups lag after the group: %s" % rows)
+    step("stream-tool groups lag shows the Kafka group's commits, lag 0")
+    server.start()
+    produce_confluent(server.bootstrap, "orders", start=RECORDS, count=100)
+    from confluent_kafka import Consumer
+    consumer = Consumer({"bootstrap.servers": server.bootstrap, "group.id": "orders-readers", "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(["orders"])
+    resumed = []
+    deadline = time.time() + 60
+    while len(resumed) < 100 and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            resumed.append(int(dict(message.headers())["seq"]))
+    consumer.commit(asynchronous=False)
+    consumer.close()
+    check(sorted(resumed) == list(range(RECORDS, RECORDS + 100)), "after a restart the group resumed with %d records (want exactly the 100 new)" % len(resumed))
+    step("after a restart the group resumes from its committed offsets")
+
+
+def check_bad_frames(server, idle_connections):
+    from kafka import KafkaConsumer
+    send_raw(server.port, os.urandom(4096))
+    send_raw(server.port, struct.pack(">i", 100) + b"\x00\x12\x00")
+    send_raw(server.port, struct.pack(">i", 0x7FFFFFFF) + b"\x00" * 64)
+    send_raw(server.port, struct.pack(">i", 12) + struct.pack(">hhi", 18, 0, 7) + b"\x7f\xff")
+    send_raw(server.port, struct.pack(">i", 10) + struct.pack(">hhih", 999, 0, 7, -1))
+    idle = []
+    for _ in range(idle_connections):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        except OSError:
+            break
+    check(server.alive(), "the server survived garbage, truncated and 2 GiB-prefix frames")
+    consumer = KafkaConsumer(bootstrap_servers=server.bootstrap)
+    check("orders" in consumer.topics(), "a client still works beside %d idle connections" % len(idle))
+    consumer.close()
+    for connection in idle:
+        connection.close()
+    step("garbage, truncated and 2 GiB-length frames close only their connection; %d idle connections harm no one" % len(idle))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Lists public declarations that have no `///` doc comment.
+
+A declaration counts when its line starts with `public` or `open` (after any attributes on the
+same line) and is not an import or an extension, or when it is a `case` of a public enum. It is
+documented when the nearest line above it that is not an attribute (`@...`, or a modifier such
+as `nonisolated(nonsending)` on a line of its own) is a `///` line or ends a `/** */` block.
+
+    tools/undocumented-public.py [folder ...]     (default: the three library modules)
+    tools/undocumented-public.py --count           totals only
+
+Exits 0 always: it reports, it does not judge.
+"""
+import os
+import re
+import sys
+
+DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore"]
+DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\s+(?!(?:import|extension)\b)")
+# Lines that qualify the declaration below them: attributes, and modifiers on a line of their own.
+ATTRIBUTE = re.compile(r"^\s*(?:@[\w.]+|nonisolated(?:\([^)]*\))?\s*$)")
+
+
+ENUM_CASE = re.compile(r"^\s*case\s+[A-Za-z_]")
+PUBLIC_ENUM = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*public\s+(?:indirect\s+)?enum\b")
+
+
+def indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def is_case_of_public_enum(lines, number):
+    """A `case` line whose enclosing block (the nearest line above with less indent) is a public
+    enum: a public declaration without the word. Cases of a `switch` sit inside a function."""
+    line = lines[number]
+    if not ENUM_CASE.match(line):
+        return False
+    above = number - 1
+    while above >= 0 and (not lines[above].strip() or indent(lines[above]) >= indent(line)):
+        above -= 1
+    return above >= 0 and bool(PUBLIC_ENUM.match(lines[above]))
+
+
+def undocumented(path):
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().split("\n")
+    for number, line in enumerate(lines):
+        if not DECLARATION.match(line) and not is_case_of_public_enum(lines, number):
+            continue
+        above = number - 1
+        while above >= 0 and ATTRIBUTE.match(lines[above]) and not DECLARATION.match(lines[above]):
+            above -= 1
+        previous = lines[above].strip() if above >= 0 else ""
+        if previous.startswith("///") or previous.endswith("*/"):
+            yield number + 1, line.strip(), True
+        else:
+            yield number + 1, line.strip(), False
+
+
+def main():
+    arguments = [argument for argument in sys.argv[1:] if argument != "--count"]
+    count_only = "--count" in sys.argv[1:]
+    folders = arguments or DEFAULT_FOLDERS
+    total = missing = 0
+    for folder in folders:
+        folder_total = folder_missing = 0
+        for root, _, names in sorted(os.walk(folder)):
+            for name in sorted(names):
+                if not name.endswith(".swift"):
+                    continue
+                path = os.path.join(root, name)
+                for number, text, documented in undocumented(path):
+                    folder_total += 1
+                    if not documented:
+                        folder_missing += 1
+                        if not count_only:
+                            print(f"{path}:{number}: {text}")
+        print(f"{folder}: {folder_missing} of {folder_total} public declarations undocumented", file=sys.stderr)
+        total += folder_total
+        missing += folder_missing
+    print(f"total: {missing} of {total} public declarations undocumented", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
