@@ -52,53 +52,52 @@ extension Partition {
     /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
     /// segment's end as readers see it).
     private func pick(from segment: Segment, end: Int64, into picked: inout PickedBatches, buffers: ReadBuffers?) throws(StreamStoreError) {
+        let chunkBytes = picked.readBytes(buffers: buffers)
+        let stop = try walk(segment, to: end, from: picked.nextOffset, chunkBytes: chunkBytes, buffers: buffers) { (reader, batch) throws(StreamStoreError) -> Bool in
+            // A whole, checksummed batch this reader cannot decode (a codec it does not read)
+            // is an error only once it holds a wanted offset: the walk passes over batches that
+            // end before it (found by FuzzSegmentRecovery).
+            if let reason = batch.header.unreadableCodecReason {
+                try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
+                return false
+            }
+            picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
+            reader.chunkBytes = picked.readBytes(buffers: buffers)
+            return !picked.isDone
+        }
+        if let error = stop.flatMap({ corruption(at: $0, segment: segment) }) { try picked.endBeforeBadBatch(error) }
+    }
+
+    /// Calls `visit` with each batch of `segment` up to `end` that holds offsets from `offset`
+    /// on, in order, until it returns false. Returns why the walk ended: nil when `visit` ended
+    /// it, else where the reader stopped.
+    func walk(
+        _ segment: Segment, to end: Int64, from offset: Int64, chunkBytes: Int, buffers: ReadBuffers?,
+        _ visit: (inout LogReader, LogReader.Batch) throws(StreamStoreError) -> Bool
+    ) throws(StreamStoreError) -> LogReader.Stop? {
         let files = try segment.openFiles()
         // The offset index only says where to start looking; an index that passed validation
         // can still be damaged. Until the bytes there prove to be a batch boundary at or before
         // the wanted offset (offsets are dense: a batch past it means the one holding it lies
         // further back), a misplaced start means reading the segment from its beginning
         // instead, never skipping records (found by FuzzIndexValidation).
-        let indexed = files.offsetIndex.position(floorOf: picked.nextOffset)
-        let chunkBytes = picked.readBytes(buffers: buffers)
-        var reader = LogReader(file: files.log, from: indexed, to: end, chunkBytes: chunkBytes, buffers: buffers)
-        if try pick(with: &reader, segment: segment, trustingIndex: indexed > 0, into: &picked) { return }
-        reader = LogReader(file: files.log, from: 0, to: end, chunkBytes: chunkBytes, buffers: buffers)
-        _ = try pick(with: &reader, segment: segment, trustingIndex: false, into: &picked)
-    }
-
-    /// Picks batches from where `reader` is until the budget is spent or the segment ends.
-    /// False, having picked nothing, when the reader started where the offset index said and
-    /// that proved wrong.
-    private func pick(with reader: inout LogReader, segment: Segment, trustingIndex: Bool, into picked: inout PickedBatches) throws(StreamStoreError) -> Bool {
-        var trustingIndex = trustingIndex
-        while !picked.isDone, let batch = try nextBatch(of: &reader) {
-            let header = batch.header
-            if trustingIndex && header.nextOffset > picked.nextOffset {
-                trustingIndex = false
-                if header.baseOffset > picked.nextOffset { return false }
+        var start = files.offsetIndex.position(floorOf: offset)
+        while true {
+            var reader = LogReader(file: files.log, from: start, to: end, chunkBytes: chunkBytes, buffers: buffers)
+            var trustingIndex = start > 0
+            var misled = false
+            while let batch = try nextBatch(of: &reader) {
+                if trustingIndex && batch.header.nextOffset > offset {
+                    trustingIndex = false
+                    misled = batch.header.baseOffset > offset
+                    if misled { break }
+                }
+                guard batch.header.nextOffset > offset else { continue }
+                guard try visit(&reader, batch) else { return nil }
             }
-            // A whole, checksummed batch this reader cannot decode (a codec it does not read)
-            // that ends before the wanted offset is passed over, not reported: the reader wants
-            // none of it (found by FuzzSegmentRecovery).
-            guard header.nextOffset > picked.nextOffset else { continue }
-            if let reason = header.unreadableCodecReason {
-                try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
-                return true
-            }
-            picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
-            reader.chunkBytes = picked.readBytes(buffers: reader.buffers)
+            guard misled || (trustingIndex && reader.stop != .end), start > 0 else { return reader.stop }
+            start = 0
         }
-        switch reader.stop {
-        case .corrupt(let position, let reason)?:
-            if trustingIndex { return false }
-            try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: position))
-        case .torn(let position, _, _)?:
-            if trustingIndex { return false }
-            try picked.endBeforeBadBatch(corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position))
-        case .end?, .stopped?, nil:
-            break
-        }
-        return true
     }
 
     private func nextBatch(of reader: inout LogReader) throws(StreamStoreError) -> LogReader.Batch? {
@@ -227,6 +226,15 @@ extension Partition {
             return try batch.decompressed(with: decompressor, position: "\(segment.logPath), byte \(filePosition)")
         } catch {
             throw error.with(topic: topic, partition: id)
+        }
+    }
+
+    /// The error a reader meets where a walk of `segment` stopped; nil at its end.
+    func corruption(at stop: LogReader.Stop, segment: Segment) -> StreamStoreError? {
+        switch stop {
+        case .corrupt(let position, let reason): return corruption(reason, segment: segment, position: position)
+        case .torn(let position, _, _): return corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
+        case .end, .stopped: return nil
         }
     }
 
