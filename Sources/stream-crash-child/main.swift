@@ -7,6 +7,8 @@
 //        stream-crash-child retention STORE_DIR
 //        stream-crash-child guarded STORE_DIR FLUSH FROM0 FROM1
 //        stream-crash-child process STORE_DIR GROUP
+//        stream-crash-child fill STORE_DIR TOPIC COUNT      (see Readers.swift)
+//        stream-crash-child tail STORE_DIR TOPIC COUNT      (see Readers.swift)
 // The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
 // retention after every few batches, reporting acknowledged batches as above (task 0) and
 //   start PARTITION LOG_START_OFFSET   after each retention run
@@ -32,6 +34,14 @@ import Foundation
 import StreamStore
 
 let arguments = CommandLine.arguments
+if arguments.count == 5, arguments[1] == "fill", let count = Int(arguments[4]) {
+    await fill(store: arguments[2], topic: arguments[3], count: count)
+    exit(0)
+}
+if arguments.count == 5, arguments[1] == "tail", let count = Int(arguments[4]) {
+    await tail(store: arguments[2], topic: arguments[3], count: count)
+    exit(0)
+}
 if arguments.count == 3, arguments[1] == "retention" {
     await appendWithRetention(store: arguments[2])
     exit(0)

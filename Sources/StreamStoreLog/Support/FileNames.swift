@@ -21,6 +21,10 @@ package enum FileNames {
     static let checkpoints = "checkpoints"
     /// A partition's idempotent-producer state as of an offset (docs/FORMAT.md, "Producer state").
     static let producerState = "producers"
+    /// A partition's published end, shared with reader processes (docs/FORMAT.md, "Live files").
+    package static let publishedEnd = "published"
+    /// The store's live file: the writer's pid and generation and the word readers wait on.
+    package static let live = "live"
     package static let logSuffix = ".log"
     package static let offsetIndexSuffix = ".index"
     package static let timeIndexSuffix = ".timeindex"
@@ -77,7 +81,7 @@ package enum FileNames {
     }
 
     /// Names in the store folder that belong to the store itself, never to a topic.
-    static let reservedInStoreFolder: Set<String> = [lock, storeManifest, cleanShutdown]
+    static let reservedInStoreFolder: Set<String> = [lock, storeManifest, cleanShutdown, live]
 
     /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`,
     /// and not one of the store's own file names. This also keeps every name safe as a folder.
