@@ -26,6 +26,11 @@ int ss_fdatasync(int fd);
 /// for LOCK_EX | LOCK_NB, else LOCK_UN. Returns 0 or -1 with errno set.
 int ss_flock(int fd, int exclusive_nonblocking);
 
+/// flock(2) taking a lock: LOCK_EX when `exclusive` != 0, else LOCK_SH; blocking when `wait` != 0,
+/// else LOCK_NB. An interrupted wait is retried. Returns 0 or -1 with errno set (EWOULDBLOCK when
+/// `wait` is 0 and another open file description holds a conflicting lock).
+int ss_flock_lock(int fd, int exclusive, int wait);
+
 /// 1 when the `needle_length` bytes at `needle` occur in the `haystack_length` bytes at
 /// `haystack` (memmem), else 0. An empty needle occurs everywhere.
 int ss_contains(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);

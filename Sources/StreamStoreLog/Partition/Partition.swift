@@ -128,16 +128,19 @@ package final class Partition: @unchecked Sendable {
     /// Signals `wakeup` once readers can see an offset at or past `offset` (at once when they
     /// already can), or when the partition closes.
     package func notify(_ wakeup: Wakeup, whenEndPasses offset: Int64) {
-        if case .reader(let wake) = context.access {
-            refreshFromWriter()
-            wake()
-        }
+        if context.isReadOnly { refreshFromWriter() }
         let now = lock.withLock {
             if visible.offset > offset || isClosed { return true }
             tailWaiters.add(wakeup)
             return false
         }
-        if now { wakeup.signal() }
+        if now {
+            wakeup.signal()
+        } else if case .reader(let wake) = context.access {
+            // Only once the waiter is registered: a watcher kicked earlier could look, find no
+            // waiter, and sleep past this one.
+            wake()
+        }
     }
 
     /// Forgets a registration from ``notify(_:whenEndPasses:)`` that is no longer needed.

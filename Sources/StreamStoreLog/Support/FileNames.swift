@@ -11,6 +11,9 @@ import StreamStoreFormat
 /// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
 /// <store>/<topic>/<partition>/producers     idempotent-producer state snapshot
 /// <store>/__groups/<group>.offsets         a consumer group's committed offsets
+/// <store>/__groups/<group>.lock            flock guarding them between processes
+/// <store>/__groups/<group>.members/<topic>/<member id>.member   flock held by a live member
+/// <store>/__groups/<group>.members/<topic>/<partition>.lease    flock held by the partition's owner
 /// <store>/__snapshots/<projection>/<sequence>.snapshot   projection snapshots
 /// ```
 package enum FileNames {
@@ -39,6 +42,14 @@ package enum FileNames {
     /// The folder of consumer group offsets: `<store>/__groups/<group>.offsets`.
     package static let groupsFolder = "__groups"
     package static let groupOffsetsSuffix = ".offsets"
+    /// `<group>.lock`: taken shared to read a group's offsets, exclusively to write them.
+    package static let groupLockSuffix = ".lock"
+    /// `<group>.members/<topic>/`: the members consuming the topic and its partitions' leases.
+    package static let groupMembersSuffix = ".members"
+    package static let memberSuffix = ".member"
+    /// A member file being made: locked, then renamed to `<id>.member`.
+    package static let joiningMemberSuffix = ".joining"
+    package static let leaseSuffix = ".lease"
     /// The folder of projection snapshots: `<store>/__snapshots/<projection>/`.
     package static let snapshotsFolder = "__snapshots"
 
