@@ -39,7 +39,7 @@ public enum FuzzEntryPoints {
         return position
     }
 
-    /// Splits `bytes` into checked batches exactly as a reader does (`BatchParser`): whole batches
+    /// Splits `bytes` into checked batches with a log reader's checks (`BatchParser`): whole batches
     /// with valid lengths, magic, CRC32C and counts, dense offsets when `expectedBaseOffset` is
     /// given. Returns the batches before the first that fails, and why parsing stopped there (nil
     /// at a clean end).

@@ -121,6 +121,37 @@ private final class StoreModel {
         }
         try checkOffsetsAndTail()
         try checkEverything()
+        try checkReader()
+    }
+
+    /// A read-only store, kept across every reopen and crash of the writer, as a reader process
+    /// keeps it, and opened again after a power cut (which ends every process). It uses the real
+    /// file system: it sees the files as they are.
+    private var reader: Store?
+
+    /// After every step, the reader agrees with the model: log start and end, every record, and
+    /// the group's committed offsets.
+    private func checkReader() throws {
+        let store = try reader ?? Store.open(at: fixture.path, options: Store.Options(clock: fixture.clock, retentionCheckMilliseconds: nil, mode: .readOnly))
+        reader = store
+        let topic = try store.topic(Self.topicName)
+        for partition in 0..<2 {
+            let count = partitions[partition].count
+            #expect(try topic.logStartOffset(partition: partition) == Int64(logStart[partition]), "reader: log start of partition \(partition); \(context)")
+            let readerEnd = try topic.logEndOffset(partition: partition)
+            #expect(readerEnd == Int64(count), "reader: log end of partition \(partition) is \(readerEnd); \(context)")
+            var offset = logStart[partition]
+            var records: [StoredRecord] = []
+            while offset < count {
+                let more = try topic.read(partition: partition, from: Int64(offset), maxBytes: 1 + random.upTo(16_384))
+                guard !more.isEmpty else { break }
+                records += more
+                offset += more.count
+            }
+            #expect(records.count == count - logStart[partition], "reader: partition \(partition) holds every acknowledged record kept; \(context)")
+            expect(records, from: logStart[partition], in: partition)
+        }
+        #expect(try store.group(Self.groupName).committedOffsets(topic: Self.topicName) == committed, "reader: committed offsets; \(context)")
     }
 
     private func appendOne() async throws {
@@ -366,6 +397,7 @@ private final class StoreModel {
         try enforceRetention(budget: 6_000)
         try checkOffsetsAndTail()
         try checkEverything()
+        try checkReader()
     }
 
     /// Enforces these retention settings and checks what went.
@@ -425,6 +457,10 @@ private final class StoreModel {
     }
 
     private func powerCutAndReopen() throws {
+        // A power cut ends every process: the reader too starts again (its mappings would be
+        // of live files the cut may have undone).
+        try reader?.close()
+        reader = nil
         let closeFirst = random.oneIn(3)
         if closeFirst { try fixture.store?.close() }
         fixture.crash(through: fileSystem)

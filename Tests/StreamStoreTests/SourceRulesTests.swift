@@ -9,17 +9,6 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources")
 
-    /// Files being rewritten for one log reader (segments, recovery, the partition's read path,
-    /// the index builder, the file inspector, the batch splitter): their unwraps and messages go
-    /// with that rewrite, and each entry here goes once it has landed.
-    static let underRewrite = [
-        "StreamStoreLog/Segment/", "StreamStoreLog/Partition/Partition+Read.swift", "StreamStoreLog/Partition/PartitionLoader.swift",
-        "StreamStoreLog/Partition/Partition.swift", "StreamStoreLog/Partition/PartitionContext.swift", "StreamStoreLog/Index/IndexBuilder.swift",
-        "StreamStoreInspect/Inspect/LogFileInspector.swift", "StreamStoreInspect/Inspect/Partition+Inspect.swift",
-        "StreamStoreInspect/Inspect/IndexLogCheck.swift", "StreamStoreInspect/Inspect/InspectedBatch.swift",
-        "StreamStoreFormat/Batch/BatchParser.swift",
-    ]
-
     /// Every Swift file under `Sources/`, by its path relative to that folder.
     static func sourceFiles() throws -> [(path: String, text: String)] {
         let root = sourcesFolder.standardizedFileURL.path
@@ -32,15 +21,11 @@ import Testing
         return files.sorted { $0.0 < $1.0 }
     }
 
-    static func isUnderRewrite(_ path: String) -> Bool {
-        underRewrite.contains { path.hasPrefix($0) }
-    }
-
     @Test func sourcesHaveNoForceUnwrapOrTryBang() throws {
         let files = try Self.sourceFiles()
         #expect(files.count > 100, "found \(files.count) files under \(Self.sourcesFolder.path)")
         var found: [String] = []
-        for file in files where !Self.isUnderRewrite(file.path) {
+        for file in files {
             let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
             for line in SwiftSourceScanner(file.text).forceUnwrapLines {
                 found.append("\(file.path):\(line): \(lines[line - 1].trimmingCharacters(in: .whitespaces))")
@@ -51,7 +36,7 @@ import Testing
 
     @Test func libraryMessagesNameNoToolCommand() throws {
         var found: [String] = []
-        for file in try Self.sourceFiles() where file.path.hasPrefix("StreamStore") && !Self.isUnderRewrite(file.path) {
+        for file in try Self.sourceFiles() where file.path.hasPrefix("StreamStore") {
             for literal in SwiftSourceScanner(file.text).literals where literal.text.contains("stream-tool") || literal.text.contains("--store") {
                 found.append("\(file.path):\(literal.line): \(literal.text)")
             }

@@ -1,4 +1,6 @@
-/// Splits a buffer of consecutive batches, as read from a `.log` file, into checked batches.
+/// Splits a buffer of consecutive batches held in memory into checked batches, with the checks
+/// a log reader makes (``BatchHeader/probe(_:at:expectedBaseOffset:)`` and a readable codec).
+/// Files are read through the log's reader, which applies the same checks chunk by chunk.
 package enum BatchParser {
     /// What parsing a buffer found: the whole batches at its start, and why it stopped.
     package struct Result {
@@ -11,49 +13,29 @@ package enum BatchParser {
         package var incompleteBatchBytes: Int?
     }
 
-    /// Parses `buffer` from `start` up to `end` (default: its count). Batches share `buffer`;
-    /// nothing is copied or decompressed.
-    ///
-    /// With `budget`, parsing stops after the batch that brings the batches ending past
-    /// `budget.from` to `budget.bytes` (counting what a reader hands out: a compressed batch's
-    /// declared plain size, else its size), so a reader whose buffer holds more than it will
-    /// return does not check the rest (for zstd batches, several times its budget).
-    package static func parse(
-        _ buffer: [UInt8], from start: Int = 0, end: Int? = nil, expectedBaseOffset: Int64? = nil, maxBatches: Int = .max,
-        budget: (from: Int64, bytes: Int)? = nil
-    ) -> Result {
+    /// Parses `buffer` from `start` to its end. Batches share `buffer`; nothing is copied or
+    /// decompressed. `expectedBaseOffset`, when given, is the first batch's base offset, and
+    /// each later batch must begin where the one before ended.
+    package static func parse(_ buffer: [UInt8], from start: Int = 0, expectedBaseOffset: Int64? = nil) -> Result {
         var result = Result(batches: [], consumedBytes: 0)
         var position = start
         var expected = expectedBaseOffset
-        var spentBytes = 0
-        let end = min(end ?? buffer.count, buffer.count)
-        buffer.withUnsafeBytes { whole in
-            let raw = UnsafeRawBufferPointer(rebasing: whole[0..<end])
-            parsing: while result.batches.count < maxBatches {
+        buffer.withUnsafeBytes { raw in
+            while true {
                 switch BatchHeader.probe(raw, at: position, expectedBaseOffset: expected) {
                 case .valid(let header):
-                    // Compressed batches stay compressed here: a reader decompresses only the
-                    // batches it returns (StoredBatch.decompressed(with:)).
-                    guard header.compressionCodec == 0 || header.compressionCodec == Int(Compression.zstdCodecID) else {
-                        result.corruption = "batch at offset \(header.baseOffset) uses compression codec \(header.compressionCodec) (1 gzip, 2 snappy, 3 lz4), which StreamStore does not read; only none and zstd are supported"
+                    if let reason = header.unreadableCodecReason {
+                        result.corruption = reason
                         return
                     }
-                    let records = (position + BatchHeader.size)..<(position + header.totalBytes)
-                    let batch = StoredBatch(bytes: buffer, records: records, header: header)
-                    result.batches.append(batch)
+                    result.batches.append(StoredBatch(bytes: buffer, records: (position + BatchHeader.size)..<(position + header.totalBytes), header: header))
                     position += header.totalBytes
                     expected = expected.map { _ in header.nextOffset }
-                    if let budget, header.nextOffset > budget.from {
-                        spentBytes += batch.declaredPlainBytes ?? batch.byteCount
-                        if spentBytes >= budget.bytes { break parsing }
-                    }
                 case .incomplete(let available):
-                    if available >= BatchHeader.lengthPrefixSize {
-                        let length = BigEndian.load(Int32.self, raw.baseAddress! + position, BatchHeader.Field.batchLength)
-                        result.incompleteBatchBytes = Int(length) + BatchHeader.lengthPrefixSize
-                    } else if available > 0 {
-                        result.incompleteBatchBytes = BatchHeader.lengthPrefixSize
-                    }
+                    guard available > 0, let base = raw.baseAddress else { return }
+                    result.incompleteBatchBytes = available >= BatchHeader.lengthPrefixSize
+                        ? Int(BigEndian.load(Int32.self, base + position, BatchHeader.Field.batchLength)) + BatchHeader.lengthPrefixSize
+                        : BatchHeader.lengthPrefixSize
                     return
                 case .corrupt(let reason):
                     result.corruption = reason
@@ -63,5 +45,14 @@ package enum BatchParser {
         }
         result.consumedBytes = position - start
         return result
+    }
+}
+
+extension BatchHeader {
+    /// Why a reader of records cannot read this batch's codec; nil for none and zstd. Compressed
+    /// batches stay compressed when read: a reader decompresses only the batches it returns.
+    package var unreadableCodecReason: String? {
+        guard compressionCodec != 0 && compressionCodec != Int(Compression.zstdCodecID) else { return nil }
+        return "batch at offset \(baseOffset) uses compression codec \(compressionCodec) (1 gzip, 2 snappy, 3 lz4), which StreamStore does not read; only none and zstd are supported"
     }
 }

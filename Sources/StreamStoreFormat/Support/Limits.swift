@@ -133,6 +133,10 @@ public enum Limits {
     /// addressed with 32-bit lengths.
     package static let maxGroupOffsetLogBytes = Int(Int32.max)
 
+    /// The Kafka server's `producer-ids` file holds one decimal number and a newline; 64 bytes
+    /// is room for any Int64.
+    package static let maxProducerIdFileBytes = 64
+
     /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection
     /// should keep in memory, and still loads on a small machine.
     package static let maxProjectionSnapshotBytes = 1 << 30

@@ -50,8 +50,6 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         /// Bytes read from a log are not a whole, valid batch (length, magic, CRC32C, offsets, or a
         /// frame that does not decompress).
         case corruptBatch
-        /// A partition's files are not in a state recovery can start from.
-        case corruptCheckpoint
         /// A partition refuses writes; reserved (a failed fsync fences a partition with the `.io`
         /// error it got).
         case partitionFenced
@@ -120,7 +118,6 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .emptyBatch: return "emptyBatch"
             case .timestampInFuture: return "timestampInFuture"
             case .corruptBatch: return "corruptBatch"
-            case .corruptCheckpoint: return "corruptCheckpoint"
             case .partitionFenced: return "partitionFenced"
             case .unknownGroup: return "unknownGroup"
             case .invalidGroupName: return "invalidGroupName"

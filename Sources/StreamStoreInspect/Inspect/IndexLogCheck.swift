@@ -38,7 +38,9 @@ extension IndexFileInspection {
         var expectedTimes: [Entry] = []
         var batchCount = 0
         var nextOffset = file.baseOffset
-        let stop = try LogScanner(file: log, endPosition: try log.size()).scan(from: 0, expectedBaseOffset: file.baseOffset) { header, position in
+        var reader = LogReader(file: log, to: try log.size(), offsets: .dense(firstBaseOffset: file.baseOffset))
+        let stop = try reader.forEach { batch in
+            let (header, position) = (batch.header, batch.position)
             let made = cadence.entriesBeforeBatch()
             if made.offsetEntry { expectedOffsets.append(entry(offset: header.baseOffset, position: position)) }
             if let timestamp = made.timeEntry { expectedTimes.append(entry(offset: header.baseOffset, timestamp: timestamp)) }

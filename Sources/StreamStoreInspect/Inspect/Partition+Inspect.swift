@@ -38,36 +38,20 @@ extension Partition {
         for (index, segment) in segments.enumerated() {
             let files = try segment.openFiles()
             let fileBytes = try files.log.size()
-            let limit = index == segments.count - 1 ? lock.withLock { activeSizeBytes } : fileBytes
+            let isActive = index == segments.count - 1
+            let limit = isActive ? lock.withLock { activeSizeBytes } : fileBytes
             var report = SegmentReport(path: segment.logPath, baseOffset: segment.baseOffset, batchCount: 0, recordCount: 0, validBytes: 0, fileBytes: fileBytes, problems: [])
-            let scan = try IndexBuilder.scan(log: files.log, logBytes: limit, baseOffset: segment.baseOffset, intervalBytes: context.config.indexIntervalBytes)
+            var filterCheck = try correlationFilterCheck(of: segment, isActive: isActive)
+            let (scan, recordProblems) = try scanForVerify(segment, files: files, limit: limit, filterCheck: &filterCheck, progress: progress)
             report.batchCount = scan.batchCount
             report.recordCount = scan.nextOffset - segment.baseOffset
             report.validBytes = scan.validBytes
             if scan.stop != .end { report.problems.append(scan.stop.sentence) }
-            let expectedEnd = index == segments.count - 1 ? logEnd : (segments[index + 1].baseOffset)
+            let expectedEnd = isActive ? logEnd : (segments[index + 1].baseOffset)
             if scan.stop == .end && scan.nextOffset != expectedEnd {
                 report.problems.append("segment ends at offset \(scan.nextOffset), expected \(expectedEnd)")
             }
-            var filterCheck = try correlationFilterCheck(of: segment, isActive: index == segments.count - 1)
-            // Every record must decode, not only every batch pass its CRC; and a filter must
-            // hold the correlation id of every record.
-            var position: Int64 = 0
-            while position < scan.validBytes {
-                let batches = try readBatchesForVerify(files: files, at: position, limit: scan.validBytes)
-                if batches.isEmpty { break }
-                for batch in batches {
-                    do {
-                        try (batch.isCompressed ? decompress(batch, segment: segment, at: position) : batch).forEachRecord { record in
-                            filterCheck.look(at: record)
-                        }
-                    } catch {
-                        report.problems.append("batch at offset \(batch.baseOffset): \(error)")
-                    }
-                    position += Int64(batch.byteCount)
-                }
-                progress(position)
-            }
+            report.problems += recordProblems
             report.correlationFilter = filterCheck.status
             if let problem = filterCheck.problem(path: segment.correlationFilterPath) { report.problems.append(problem) }
             let offsetEntries = files.offsetIndex.entries().map { (Int64($0.relativeOffset) + segment.baseOffset, Int64($0.position)) }
@@ -81,17 +65,33 @@ extension Partition {
         return reports
     }
 
-    private func readBatchesForVerify(files: SegmentFiles, at position: Int64, limit: Int64) throws(StreamStoreError) -> [StoredBatch] {
-        let count = Int(min(limit - position, Int64(LogScanner.chunkBytes)))
-        var buffer = [UInt8](repeating: 0, count: count)
-        let got = try withMutableBytes(&buffer) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
-        var parsed = BatchParser.parse(Array(buffer[0..<got]))
-        if parsed.batches.isEmpty, let needed = parsed.incompleteBatchBytes, position + Int64(needed) <= limit {
-            var whole = [UInt8](repeating: 0, count: needed)
-            _ = try withMutableBytes(&whole) { (raw) throws(StreamStoreError) in try files.log.read(into: raw, at: position) }
-            parsed = BatchParser.parse(whole)
+    /// One walk of a segment's log up to `limit`: the index entries its batches call for, as a
+    /// rebuild makes them, and every record decoded (not only every batch past its CRC), each
+    /// shown to the correlation filter check. Returns the scan and the records' problems.
+    private func scanForVerify(
+        _ segment: Segment, files: SegmentFiles, limit: Int64, filterCheck: inout CorrelationFilterVerification, progress: (Int64) -> Void
+    ) throws(StreamStoreError) -> (scan: IndexBuilder.Scan, recordProblems: [String]) {
+        var scan = IndexBuilder.Scan(baseOffset: segment.baseOffset, intervalBytes: context.config.indexIntervalBytes)
+        var problems: [String] = []
+        var reader = LogReader(file: files.log, to: limit, offsets: .dense(firstBaseOffset: segment.baseOffset))
+        var reportedBytes: Int64 = 0
+        while let batch = try reader.next() {
+            scan.add(batch.header, at: batch.position)
+            let stored = reader.storedBatch(batch)
+            do {
+                try (stored.isCompressed ? decompress(stored, segment: segment, at: batch.position) : stored).forEachRecord { record in
+                    filterCheck.look(at: record)
+                }
+            } catch {
+                problems.append("batch at offset \(batch.header.baseOffset): \(error)")
+            }
+            if batch.endPosition - reportedBytes >= Int64(LogReader.chunkBytes) || batch.endPosition == limit {
+                reportedBytes = batch.endPosition
+                progress(reportedBytes)
+            }
         }
-        return parsed.batches
+        scan.stop = reader.stop ?? .end
+        return (scan, problems)
     }
 }
 

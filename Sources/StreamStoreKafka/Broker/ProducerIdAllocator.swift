@@ -23,7 +23,7 @@ final class ProducerIdAllocator: Sendable {
     init(storePath: String) throws(StreamStoreError) {
         folder = FileNames.join(storePath, ProducerIdAllocator.folderName)
         try directory.create(folder)
-        let stored = try directory.readWhole(FileNames.join(folder, ProducerIdAllocator.fileName), limitBytes: 64)
+        let stored = try directory.readWhole(FileNames.join(folder, ProducerIdAllocator.fileName), limitBytes: Limits.maxProducerIdFileBytes)
         let next = stored.flatMap { bytes in Int64(String(decoding: bytes.filter { (0x30...0x39).contains($0) }, as: UTF8.self)) } ?? 1
         state = Locked(State(next: max(next, 1), reservedEnd: max(next, 1)))
     }

@@ -51,7 +51,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable {
         case .invalidConfig: self = .invalidConfig
         case .invalidGroupName: self = .invalidGroupId
         case .unknownGroup: self = .groupIdNotFound
-        case .io, .storeClosed, .partitionFenced, .corruptCheckpoint, .missingActiveSegment, .corruptManifest, .topicConfigMismatch,
+        case .io, .storeClosed, .partitionFenced, .missingActiveSegment, .corruptManifest, .topicConfigMismatch,
             .corruptGroupOffsets, .fileTooLarge, .compressionFailed:
             self = .kafkaStorageError
         default: self = .unknownServerError

@@ -23,6 +23,16 @@ package final class GroupCommit: @unchecked Sendable {
         queue = DispatchQueue(label: "streamstore.flush.\(partition.topic).\(partition.id)")
     }
 
+    /// A group commit for the partition `attach(_:)` names, before that partition exists.
+    init(topic: String, partition: Int) {
+        queue = DispatchQueue(label: "streamstore.flush.\(topic).\(partition)")
+    }
+
+    /// Names the partition whose appends this shares fsyncs among (its init, before it is shared).
+    func attach(_ partition: Partition) {
+        self.partition = partition
+    }
+
     /// Returns once everything before `target` is durable, or throws the fsync's error.
     package func waitDurable(upTo target: Int64) async throws(StreamStoreError) {
         // A fenced partition acknowledges nothing more, whatever later fsyncs report.

@@ -288,7 +288,7 @@ extension Partition {
 /// Creates the files of a new, empty active segment.
 enum SegmentCreator {
     static func create(baseOffset: Int64, context: PartitionContext) throws(StreamStoreError) -> (segment: Segment, files: SegmentFiles) {
-        let segment = Segment(baseOffset: baseOffset, folder: context.folder, context: context)
+        let segment = Segment(baseOffset: baseOffset, folder: context.folder, environment: context.segmentEnvironment)
         let directory = Directory(fileSystem: context.fileSystem)
         // Leftovers of an earlier attempt at this base offset hold nothing we need.
         try directory.remove(segment.offsetIndexPath)

@@ -18,8 +18,6 @@ extension Partition {
     /// Compressed batches count with their decompressed size and come back decompressed.
     /// A reader that passes its `buffers` gets them reused (see ``ReadBuffers``).
     package func readBatches(from offset: Int64, maxBytes requestedBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
-        // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
-        let maxBytes = max(requestedBytes, 0)
         let view = readView()
         guard offset >= view.logStart else {
             throw StreamStoreError(
@@ -33,108 +31,82 @@ extension Partition {
         }
         guard offset < view.visible.offset else { return [] }
         defer { buffers?.endRead() }
-
-        var result: [StoredBatch] = []
-        // Where each compressed batch of `result` lies, for decompression after the scan.
-        var compressed: [CompressedBatch] = []
-        var takenBytes = 0
-        var current = offset
+        // Any budget works: 0 or less still reads one batch, Int.max reads to the end.
+        var picked = PickedBatches(nextOffset: offset, maxBytes: max(requestedBytes, 0), indexIntervalBytes: context.config.indexIntervalBytes)
         var segmentIndex = view.segments.lastIndex { $0.baseOffset <= offset } ?? 0
-        scan: while segmentIndex < view.segments.count, current < view.visible.offset {
+        while !picked.isDone, picked.nextOffset < view.visible.offset, segmentIndex < view.segments.count {
             let segment = view.segments[segmentIndex]
             guard segment.baseOffset <= view.visible.segmentBaseOffset else { break }
-            let limit = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
-            let files = try segment.openFiles()
-            var position = files.offsetIndex.position(floorOf: current)
-            // The offset index only says where to start looking; an index that passed validation
-            // can still be damaged. Until the bytes there prove to be a batch boundary at or before
-            // the wanted offset (offsets are dense: a batch past it means the one holding it lies
-            // further back), a misplaced start means reading the segment from its beginning
-            // instead, never skipping records (found by FuzzIndexValidation).
-            var trustingIndex = position > 0
-            while position < limit {
-                let budget = max(maxBytes - takenBytes, 0)
-                if budget == 0 && !result.isEmpty { break scan }
-                // Read past the budget by one index interval: the index points up to that far
-                // before the wanted offset.
-                // A reader that knows how much its batches expand (zstd) reads about the log
-                // bytes its budget needs, not the budget itself; too little means another read.
-                // Saturating, since a budget of Int.max means "everything".
-                let interval = context.config.indexIntervalBytes
-                let logBudget = buffers.map { Int(min(Double(budget) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budget
-                let padded = logBudget > Int.max - interval ? Int.max : logBudget + interval
-                var want = Int(min(limit - position, Int64(padded)))
-                want = max(want, min(Int(limit - position), BatchHeader.size))
-                var (buffer, filled) = try read(files.log, at: position, count: want, buffers: buffers)
-                var parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
-                if parsed.batches.isEmpty, parsed.corruption == nil, let needed = parsed.incompleteBatchBytes {
-                    // One batch larger than the budget: read it whole.
-                    guard position + Int64(needed) <= limit else {
-                        if trustingIndex {
-                            (position, trustingIndex) = (0, false)
-                            continue
-                        }
-                        throw corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
-                    }
-                    (buffer, filled) = try read(files.log, at: position, count: needed, buffers: buffers)
-                    parsed = BatchParser.parse(buffer, end: filled, budget: (current, max(budget, 1)))
-                }
-                if trustingIndex {
-                    trustingIndex = false
-                    let landed = parsed.batches.first { $0.nextOffset > current }
-                    if (parsed.batches.isEmpty && parsed.corruption != nil) || (landed.map { $0.baseOffset > current } ?? false) {
-                        position = 0
-                        continue
-                    }
-                }
-                if let reason = parsed.corruption, parsed.batches.isEmpty {
-                    // A whole, checksummed batch this reader cannot decode (a codec it does not
-                    // read) that ends before the wanted offset is passed over, not reported: the
-                    // reader wants none of it (found by FuzzSegmentRecovery).
-                    let skipped = buffer.withUnsafeBytes { BatchHeader.probe(UnsafeRawBufferPointer(rebasing: $0[0..<filled]), at: parsed.consumedBytes) }
-                    if case .valid(let header) = skipped, header.nextOffset <= current {
-                        position += Int64(parsed.consumedBytes + header.totalBytes)
-                        continue
-                    }
-                    // Hand out the good batches first; the next read meets the corruption.
-                    if !result.isEmpty { break scan }
-                    throw corruption(reason, segment: segment, position: position + Int64(parsed.consumedBytes))
-                }
-                guard !parsed.batches.isEmpty else {
-                    throw corruption("no whole batch at byte \(position)", segment: segment, position: position)
-                }
-                for batch in parsed.batches where batch.nextOffset > current {
-                    let plainBytes = batch.declaredPlainBytes
-                    let cost = plainBytes ?? batch.byteCount
-                    if !result.isEmpty && takenBytes + cost > maxBytes { break scan }
-                    if batch.isCompressed {
-                        let filePosition = position + Int64(batch.records.lowerBound - BatchHeader.size)
-                        compressed.append(CompressedBatch(index: result.count, plainBytes: plainBytes, segment: segment, filePosition: filePosition))
-                    }
-                    result.append(batch)
-                    takenBytes += cost
-                    current = batch.nextOffset
-                }
-                position += Int64(parsed.consumedBytes)
-            }
+            let end = segment.baseOffset == view.visible.segmentBaseOffset ? view.visible.position : try segment.sealedSize()
+            try pick(from: segment, end: end, into: &picked, buffers: buffers)
             segmentIndex += 1
         }
-        if let buffers, takenBytes > 0 {
-            let logBytes = result.reduce(0) { $0 + $1.byteCount }
-            buffers.plainBytesPerLogByte = max(1, Double(takenBytes) / Double(max(logBytes, 1)))
+        if let buffers, picked.takenBytes > 0 {
+            let logBytes = picked.batches.reduce(0) { $0 + $1.byteCount }
+            buffers.plainBytesPerLogByte = max(1, Double(picked.takenBytes) / Double(max(logBytes, 1)))
         }
-        if !compressed.isEmpty { try decompress(compressed, of: &result, buffers: buffers) }
-        for index in result.indices { result[index].partition = id }
-        return result
+        if !picked.compressed.isEmpty { try decompress(picked.compressed, of: &picked.batches, buffers: buffers) }
+        for index in picked.batches.indices { picked.batches[index].partition = id }
+        return picked.batches
     }
 
-    /// A compressed batch picked by a read, still to be decompressed.
-    private struct CompressedBatch {
-        var index: Int
-        var plainBytes: Int?
-        var segment: Segment
-        var filePosition: Int64
-        var description: String { "\(segment.logPath), byte \(filePosition)" }
+    /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
+    /// segment's end as readers see it).
+    private func pick(from segment: Segment, end: Int64, into picked: inout PickedBatches, buffers: ReadBuffers?) throws(StreamStoreError) {
+        let chunkBytes = picked.readBytes(buffers: buffers)
+        let stop = try walk(segment, to: end, from: picked.nextOffset, chunkBytes: chunkBytes, buffers: buffers) { (reader, batch) throws(StreamStoreError) -> Bool in
+            // A whole, checksummed batch this reader cannot decode (a codec it does not read)
+            // is an error only once it holds a wanted offset: the walk passes over batches that
+            // end before it (found by FuzzSegmentRecovery).
+            if let reason = batch.header.unreadableCodecReason {
+                try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
+                return false
+            }
+            picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
+            reader.chunkBytes = picked.readBytes(buffers: buffers)
+            return !picked.isDone
+        }
+        if let error = stop.flatMap({ corruption(at: $0, segment: segment) }) { try picked.endBeforeBadBatch(error) }
+    }
+
+    /// Calls `visit` with each batch of `segment` up to `end` that holds offsets from `offset`
+    /// on, in order, until it returns false. Returns why the walk ended: nil when `visit` ended
+    /// it, else where the reader stopped.
+    func walk(
+        _ segment: Segment, to end: Int64, from offset: Int64, chunkBytes: Int, buffers: ReadBuffers?,
+        _ visit: (inout LogReader, LogReader.Batch) throws(StreamStoreError) -> Bool
+    ) throws(StreamStoreError) -> LogReader.Stop? {
+        let files = try segment.openFiles()
+        // The offset index only says where to start looking; an index that passed validation
+        // can still be damaged. Until the bytes there prove to be a batch boundary at or before
+        // the wanted offset (offsets are dense: a batch past it means the one holding it lies
+        // further back), a misplaced start means reading the segment from its beginning
+        // instead, never skipping records (found by FuzzIndexValidation).
+        var start = files.offsetIndex.position(floorOf: offset)
+        while true {
+            var reader = LogReader(file: files.log, from: start, to: end, chunkBytes: chunkBytes, buffers: buffers)
+            var trustingIndex = start > 0
+            var misled = false
+            while let batch = try nextBatch(of: &reader) {
+                if trustingIndex && batch.header.nextOffset > offset {
+                    trustingIndex = false
+                    misled = batch.header.baseOffset > offset
+                    if misled { break }
+                }
+                guard batch.header.nextOffset > offset else { continue }
+                guard try visit(&reader, batch) else { return nil }
+            }
+            guard misled || (trustingIndex && reader.stop != .end), start > 0 else { return reader.stop }
+            start = 0
+        }
+    }
+
+    private func nextBatch(of reader: inout LogReader) throws(StreamStoreError) -> LogReader.Batch? {
+        do throws(StreamStoreError) {
+            return try reader.next()
+        } catch {
+            throw error.with(topic: topic, partition: id)
+        }
     }
 
     /// Decompresses the picked batches: those whose frames declare their size one after the
@@ -149,8 +121,9 @@ extension Partition {
         var placed: [Range<Int>] = []
         var total = 0
         for entry in sized {
-            placed.append(total..<(total + entry.plainBytes!))
-            total += entry.plainBytes! + 1
+            let plainBytes = entry.plainBytes ?? 0
+            placed.append(total..<(total + plainBytes))
+            total += plainBytes + 1
         }
         // The first batch that failed, and why.
         var failure: (index: Int, error: StreamStoreError)?
@@ -228,7 +201,7 @@ extension Partition {
             var current = max(files.timeIndex.scanStart(forTimestamp: timestamp), view.logStart, segment.baseOffset)
             while current < view.visible.offset {
                 let batches = try readBatches(from: current, maxBytes: 1 << 20)
-                guard !batches.isEmpty else { break }
+                guard let last = batches.last else { break }
                 for batch in batches where batch.maxTimestamp >= timestamp {
                     var found: Int64?
                     do {
@@ -240,7 +213,7 @@ extension Partition {
                     }
                     if let found { return found }
                 }
-                current = batches.last!.nextOffset
+                current = last.nextOffset
             }
         }
         return view.visible.offset
@@ -257,27 +230,12 @@ extension Partition {
         }
     }
 
-    /// Reads `count` bytes at `position` into the reader's buffer, or a fresh one.
-    private func read(_ file: File, at position: Int64, count: Int, buffers: ReadBuffers?) throws(StreamStoreError) -> (bytes: [UInt8], filled: Int) {
-        do throws(StreamStoreError) {
-            if let buffers {
-                return try buffers.fillRaw(count: count) { (raw) throws(StreamStoreError) -> Int in try file.read(into: raw, at: position) }
-            }
-            var filled = 0
-            var failure: StreamStoreError?
-            let buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
-                do throws(StreamStoreError) {
-                    initialized = try file.read(into: UnsafeMutableRawBufferPointer(raw), at: position)
-                } catch {
-                    failure = error
-                    initialized = 0
-                }
-                filled = initialized
-            }
-            if let failure { throw failure }
-            return (buffer, filled)
-        } catch {
-            throw error.with(topic: topic, partition: id)
+    /// The error a reader meets where a walk of `segment` stopped; nil at its end.
+    func corruption(at stop: LogReader.Stop, segment: Segment) -> StreamStoreError? {
+        switch stop {
+        case .corrupt(let position, let reason): return corruption(reason, segment: segment, position: position)
+        case .torn(let position, _, _): return corruption("a batch at byte \(position) runs past the end of the segment", segment: segment, position: position)
+        case .end, .stopped: return nil
         }
     }
 
@@ -285,5 +243,73 @@ extension Partition {
         StreamStoreError(
             .corruptBatch, "The log is corrupt at byte \(position): \(reason). Reopening the store after an unclean shutdown truncates a corrupt tail.",
             path: segment.logPath, topic: topic, partition: id)
+    }
+}
+
+/// A compressed batch picked by a read, still to be decompressed.
+private struct CompressedBatch {
+    var index: Int
+    var plainBytes: Int?
+    var segment: Segment
+    var filePosition: Int64
+    var description: String { "\(segment.logPath), byte \(filePosition)" }
+}
+
+/// The batches one read has picked so far, and what they cost against its budget.
+private struct PickedBatches {
+    var batches: [StoredBatch] = []
+    /// Where each compressed batch of `batches` lies, for decompression after the scan.
+    var compressed: [CompressedBatch] = []
+    /// What the batches count against the budget: a compressed batch's declared plain size.
+    var takenBytes = 0
+    /// The offset the next batch picked must hold.
+    var nextOffset: Int64
+    let maxBytes: Int
+    /// Set once the budget is spent or a bad batch follows the picked ones: the read ends.
+    var isDone = false
+
+    /// The log's `indexIntervalBytes`: how far before a wanted offset the index may point.
+    let indexIntervalBytes: Int
+
+    init(nextOffset: Int64, maxBytes: Int, indexIntervalBytes: Int) {
+        self.nextOffset = nextOffset
+        self.maxBytes = maxBytes
+        self.indexIntervalBytes = indexIntervalBytes
+    }
+
+    /// Log bytes to read for what is left of the budget: past it by one index interval, since
+    /// the index points up to that far before the wanted offset. A reader that knows how much
+    /// its batches expand (zstd) reads about the log bytes its budget needs, not the budget
+    /// itself; too little means another read. Saturating, since a budget of Int.max means
+    /// "everything".
+    func readBytes(buffers: ReadBuffers?) -> Int {
+        let budget = max(maxBytes - takenBytes, 0)
+        let logBudget = buffers.map { Int(min(Double(budget) / $0.plainBytesPerLogByte * 1.25, Double(Int.max / 2))) } ?? budget
+        return logBudget > Int.max - indexIntervalBytes ? Int.max : logBudget + indexIntervalBytes
+    }
+
+    /// Adds `batch`, which holds the next offset, unless it does not fit the budget (the first
+    /// batch always does).
+    mutating func take(_ batch: StoredBatch, segment: Segment, position: Int64) {
+        let plainBytes = batch.declaredPlainBytes
+        let cost = plainBytes ?? batch.byteCount
+        guard batches.isEmpty || takenBytes + cost <= maxBytes else {
+            isDone = true
+            return
+        }
+        if batch.isCompressed {
+            compressed.append(CompressedBatch(index: batches.count, plainBytes: plainBytes, segment: segment, filePosition: position))
+        }
+        batches.append(batch)
+        takenBytes += cost
+        nextOffset = batch.nextOffset
+        if takenBytes >= maxBytes { isDone = true }
+    }
+
+    /// A bad batch holds the next offset: the good batches before it are handed out first and
+    /// the next read meets `error`, which is thrown when there are none.
+    mutating func endBeforeBadBatch(_ error: StreamStoreError) throws(StreamStoreError) {
+        guard !batches.isEmpty else { throw error }
+        isDone = true
     }
 }

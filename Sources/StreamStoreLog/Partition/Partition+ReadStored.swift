@@ -36,66 +36,23 @@ extension Partition {
     }
 
     /// Copies the batches of one segment from `current` on into `output`; false once the
-    /// budget is spent. The offset index only says where to start looking: when the bytes
-    /// there are not a batch at or before `current`, the segment is walked from its start.
+    /// budget is spent, or at a bad batch after good ones (the next read meets it).
     private func copyBatches(of segment: Segment, limit: Int64, from current: inout Int64, maxBytes: Int, into output: inout [UInt8]) throws(StreamStoreError) -> Bool {
-        let files = try segment.openFiles()
-        var position = files.offsetIndex.position(floorOf: current)
-        var trustingIndex = position > 0
-        let interval = Int64(context.config.indexIntervalBytes)
-        while position < limit {
-            let budget = Int64(max(maxBytes - output.count, 0))
-            if budget == 0 && !output.isEmpty { return false }
-            let want = Int(min(limit - position, budget + interval + Int64(BatchHeader.size)))
-            let chunk = try readChunk(files.log, at: position, count: want)
-            var cursor = 0
-            while cursor + BatchHeader.size <= chunk.count {
-                let header = chunk.withUnsafeBytes { raw in BatchHeader(loadingFrom: raw.baseAddress.unsafelyUnwrapped + cursor) }
-                let total = header.totalBytes
-                let sane = header.magic == BatchHeader.magicValue && total >= BatchHeader.size && total <= Limits.maxBatchBytes
-                    && position + Int64(cursor + total) <= limit
-                if trustingIndex {
-                    trustingIndex = false
-                    if !sane || header.baseOffset > current {
-                        position = 0
-                        cursor = -1
-                        break
-                    }
-                }
-                guard sane else {
-                    throw StreamStoreError(
-                        .corruptBatch, "The log holds no whole batch at byte \(position + Int64(cursor)).",
-                        path: segment.logPath, topic: topic, partition: id)
-                }
-                if header.nextOffset <= current {
-                    cursor += total
-                    continue
-                }
-                if !output.isEmpty && output.count + total > maxBytes { return false }
-                if cursor + total <= chunk.count {
-                    output.append(contentsOf: chunk[cursor..<(cursor + total)])
-                } else {
-                    // A batch longer than what was read: read it whole.
-                    output.append(contentsOf: try readChunk(files.log, at: position + Int64(cursor), count: total))
-                }
-                current = header.nextOffset
-                cursor += total
-            }
-            if cursor < 0 { continue }
-            guard cursor > 0 else {
-                throw StreamStoreError(
-                    .corruptBatch, "The log ends inside a batch header at byte \(position).",
-                    path: segment.logPath, topic: topic, partition: id)
-            }
-            position += Int64(cursor)
+        // Past the budget by one index interval: the index points up to that far before `current`.
+        let interval = context.config.indexIntervalBytes
+        let budget = min(maxBytes, Int.max - interval)
+        let stop = try walk(segment, to: limit, from: current, chunkBytes: budget + interval, buffers: nil) { (reader, batch) throws(StreamStoreError) -> Bool in
+            if !output.isEmpty && output.count + batch.header.totalBytes > maxBytes { return false }
+            reader.withBytes(of: batch) { output.append(contentsOf: $0) }
+            current = batch.header.nextOffset
+            reader.chunkBytes = max(budget - output.count, 0) + interval
+            return true
+        }
+        guard let stop else { return false }
+        if let error = corruption(at: stop, segment: segment) {
+            guard output.isEmpty else { return false }
+            throw error
         }
         return true
-    }
-
-    private func readChunk(_ file: File, at position: Int64, count: Int) throws(StreamStoreError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let filled = try withMutableBytes(&bytes) { (raw) throws(StreamStoreError) -> Int in try file.read(into: raw, at: position) }
-        if filled < count { bytes.removeSubrange(filled...) }
-        return bytes
     }
 }

@@ -45,8 +45,7 @@ package final class Partition: @unchecked Sendable {
     var producers: ProducerStateTable
     /// The `producers` file as it is on disk, if any (lock held).
     var producerSnapshotOnDisk: ProducerSnapshot?
-    /// Set once at the end of `init` and never changed.
-    package private(set) var groupCommit: GroupCommit!
+    package let groupCommit: GroupCommit
     /// The `published` file shared with reader processes: the writer publishes its visible end
     /// there; a reader takes its visible end from it. Nil for a reader of a partition no writer
     /// has opened since it was created (lock held).
@@ -80,10 +79,11 @@ package final class Partition: @unchecked Sendable {
         logStartOffset = opened.logStartOffset
         cadence = opened.cadence
         activeFirstAppendMilliseconds = opened.activeFirstAppendMilliseconds
-        recoveryPoint = opened.segments.last!.baseOffset
+        recoveryPoint = opened.activeFiles.offsetIndex.baseOffset
         checkpointOnDisk = opened.checkpoint
-        visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.segments.last!.baseOffset, position: opened.activeSizeBytes)
-        groupCommit = GroupCommit(partition: self)
+        visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.activeFiles.offsetIndex.baseOffset, position: opened.activeSizeBytes)
+        groupCommit = GroupCommit(topic: context.topic, partition: context.partition)
+        groupCommit.attach(self)
         if !context.isReadOnly { publish(visible) }
     }
 
@@ -165,7 +165,7 @@ package final class Partition: @unchecked Sendable {
     /// What the flusher must fsync to cover every write so far.
     func syncTarget() -> (file: File, end: VisibleEnd) {
         lock.withLock {
-            (activeFiles.log, VisibleEnd(offset: nextOffset, segmentBaseOffset: segments.last!.baseOffset, position: activeSizeBytes))
+            (activeFiles.log, VisibleEnd(offset: nextOffset, segmentBaseOffset: activeFiles.offsetIndex.baseOffset, position: activeSizeBytes))
         }
     }
 

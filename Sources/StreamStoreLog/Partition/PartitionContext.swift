@@ -23,6 +23,8 @@ package final class PartitionContext: Sendable {
         if case .reader = access { return true }
         return false
     }
+    /// What this partition's segments may use of it.
+    let segmentEnvironment: SegmentEnvironment
 
     package init(
         topic: String, partition: Int, folder: String, currentConfig: @escaping @Sendable () -> LogConfig, fileSystem: FileSystem, cache: SegmentFileCache,
@@ -43,6 +45,10 @@ package final class PartitionContext: Sendable {
         logger[metadataKey: "partition"] = "\(partition)"
         self.logger = logger
         self.metrics = metrics
+        var isReader = false
+        if case .reader = access { isReader = true }
+        segmentEnvironment = SegmentEnvironment(
+            fileSystem: fileSystem, cache: cache, logger: logger, isReadOnly: isReader, currentIndexSizes: { currentConfig().indexSizes })
     }
 
     /// fsyncs one of the partition's segment logs, counted and timed in ``metrics`` (failed

@@ -39,7 +39,7 @@ extension PartitionLoader {
                 .offsetOutOfRange, "The segment at offset \(end.segmentBaseOffset) that the writer published is gone; read again.",
                 path: context.folder, offset: end.segmentBaseOffset)
         }
-        let segments = bases.map { Segment(baseOffset: $0, folder: context.folder, context: context) }
+        let segments = bases.map { Segment(baseOffset: $0, folder: context.folder, environment: context.segmentEnvironment) }
         for index in segments.indices.dropLast() { segments[index].setSealedNextOffset(bases[index + 1]) }
         return segments
     }

@@ -78,7 +78,7 @@ package enum PartitionLoader {
                 logStartOffset: start, cadence: IndexCadence(intervalBytes: context.config.indexIntervalBytes), checkpoint: written)
         }
 
-        var segments = bases.map { Segment(baseOffset: $0, folder: folder, context: context) }
+        var segments = bases.map { Segment(baseOffset: $0, folder: folder, environment: context.segmentEnvironment) }
         for index in segments.indices.dropLast() { segments[index].setSealedNextOffset(bases[index + 1]) }
         let logStart = max(checkpoint?.logStartOffset ?? firstBase, firstBase)
         // Retention checkpointed a new log start and stopped before unlinking every segment
@@ -97,7 +97,7 @@ package enum PartitionLoader {
     /// After a clean shutdown: the active segment is as the checkpoint says, so nothing is
     /// scanned. Returns nil (recover instead) when the files disagree with the checkpoint.
     private static func openClean(segments: [Segment], checkpoint: Checkpoint, logStart: Int64, context: PartitionContext) throws(StreamStoreError) -> OpenedLog? {
-        let active = segments.last!
+        guard let active = segments.last else { return nil }
         let log = try File.open(active.logPath, create: false, fileSystem: context.fileSystem)
         let logBytes = try log.size()
         guard checkpoint.cleanLogEndOffset >= active.baseOffset, checkpoint.cleanActiveLogBytes == logBytes else {
@@ -122,7 +122,7 @@ package enum PartitionLoader {
             context.logger.warning("Rebuilding the indexes of \(active.logPath): \(doubt).")
             let scan = try IndexBuilder.scan(log: log, logBytes: logBytes, baseOffset: active.baseOffset, intervalBytes: context.config.indexIntervalBytes)
             guard scan.stop == .end, scan.nextOffset == checkpoint.cleanLogEndOffset else { return nil }
-            try IndexBuilder.write(scan, segment: active, sealed: false, context: context)
+            try IndexBuilder.write(scan, segment: active, sealed: false)
         }
         let files = try active.openIndexes(log: log)
         // The writer's indexing state is restored from the tail of the segment: the bytes after
@@ -131,9 +131,10 @@ package enum PartitionLoader {
         let lastTimeEntry = files.timeIndex.last?.timestamp ?? Int64.min
         var newest = lastTimeEntry
         var tailEnd = lastEntryPosition
-        let stop = try LogScanner(file: log, endPosition: logBytes).scan(from: lastEntryPosition, expectedBaseOffset: nil) { header, position in
-            newest = max(newest, header.maxTimestamp)
-            tailEnd = position + Int64(header.totalBytes)
+        var reader = LogReader(file: log, from: lastEntryPosition, to: logBytes)
+        let stop = try reader.forEach { batch in
+            newest = max(newest, batch.header.maxTimestamp)
+            tailEnd = batch.endPosition
         }
         guard stop == .end, tailEnd == logBytes else {
             context.logger.warning("The tail of the active segment does not scan cleanly (\(stop.sentence)); recovering it.")
@@ -189,17 +190,16 @@ package enum PartitionLoader {
                 scan.stop = .end
             }
             let nowLast = index == segments.count - 1
-            try IndexBuilder.write(scan, segment: segment, sealed: !nowLast, context: context)
+            try IndexBuilder.write(scan, segment: segment, sealed: !nowLast)
             if nowLast {
                 lastScan = scan
                 activeLog = log
             }
             index += 1
         }
-        guard let scan = lastScan, let log = activeLog else {
-            throw StreamStoreError(.corruptCheckpoint, "Recovery found no active segment.", path: context.folder)
+        guard let scan = lastScan, let log = activeLog, let active = segments.last else {
+            throw StreamStoreError(.missingActiveSegment, "Recovery found no active segment.", path: context.folder)
         }
-        let active = segments.last!
         try context.syncLog(log)
         try directory.sync(context.folder)
         let files = try active.openIndexes(log: log)
@@ -226,6 +226,6 @@ package enum PartitionLoader {
         var bytes = [UInt8](repeating: 0, count: BatchHeader.size)
         let count = try withMutableBytes(&bytes) { (raw) throws(StreamStoreError) in try log.read(into: raw, at: 0) }
         guard count == BatchHeader.size else { return nil }
-        return bytes.withUnsafeBytes { BatchHeader(loadingFrom: $0.baseAddress!).maxTimestamp }
+        return bytes.withUnsafeBytes { raw in raw.baseAddress.map { BatchHeader(loadingFrom: $0).maxTimestamp } }
     }
 }

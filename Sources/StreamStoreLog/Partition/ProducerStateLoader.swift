@@ -33,7 +33,9 @@ package enum ProducerStateLoader {
             guard segmentEnd > scanFrom else { continue }
             let log = isActive ? opened.activeFiles.log : try File.open(segment.logPath, create: false, fileSystem: context.fileSystem)
             let endPosition = isActive ? opened.activeSizeBytes : try log.size()
-            let stop = try LogScanner(file: log, endPosition: endPosition).scan(from: 0, expectedBaseOffset: nil) { header, _ in
+            var reader = LogReader(file: log, to: endPosition)
+            let stop = try reader.forEach { batch in
+                let header = batch.header
                 guard header.baseOffset >= scanFrom, header.producerId >= 0, !header.isControl else { return }
                 table.record(
                     producerId: header.producerId, epoch: header.producerEpoch, firstSequence: header.baseSequence,

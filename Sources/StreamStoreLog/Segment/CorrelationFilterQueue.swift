@@ -124,14 +124,14 @@ package final class CorrelationFilterQueue: @unchecked Sendable {
         do throws(StreamStoreError) {
             guard let binding = try segment.sealedBinding() else { return }
             if case .usable = segment.loadCorrelationFilter(binding: binding).lookup { return }
-            let log = try File.open(segment.logPath, create: false, readOnly: true, fileSystem: segment.context.fileSystem)
+            let log = try File.open(segment.logPath, create: false, readOnly: true, fileSystem: segment.environment.fileSystem)
             let (outcome, filter) = try segment.scanCorrelations(
                 log: log, to: binding.logBytes, decompressor: decompressor, building: binding, shouldContinue: shouldContinue
             ) { _ in }
             guard let filter else {
                 if case .stopped = outcome.stop { return }
-                segment.context.logger.warning(
-                    "No correlation filter for \(segment.logPath): \(outcome.problems.first ?? outcome.stop.sentence). Traces scan this segment; run `stream-tool verify`.")
+                segment.environment.logger.warning(
+                    "No correlation filter for \(segment.logPath): \(outcome.problems.first ?? outcome.stop.sentence). Traces scan this segment.")
                 return
             }
             try segment.writeCorrelationFilter(filter)
@@ -139,7 +139,7 @@ package final class CorrelationFilterQueue: @unchecked Sendable {
             // Retention deleted the segment before its build began.
             return
         } catch {
-            segment.context.logger.warning("Could not build the correlation filter of \(segment.logPath): \(error). Traces scan this segment until one is written.")
+            segment.environment.logger.warning("Could not build the correlation filter of \(segment.logPath): \(error). Traces scan this segment until one is written.")
         }
     }
 }

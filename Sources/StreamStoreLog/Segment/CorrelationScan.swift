@@ -2,7 +2,7 @@ import StreamStoreFormat
 import CStreamStoreShims
 
 /// Walks one segment's log record by record for their correlation ids, the way traces and
-/// correlation-filter builds read it: batches are checked by ``LogScanner`` (length, magic,
+/// correlation-filter builds read it: batches are checked by ``LogReader`` (length, magic,
 /// CRC32C, dense offsets), zstd batches are decompressed into one reused buffer, and records
 /// are looked at in place: no key, value or header is copied unless the caller asks.
 ///
@@ -25,7 +25,7 @@ package struct CorrelationScan {
 
     /// How a scan ended.
     package struct Outcome {
-        var stop: LogScanner.Stop
+        var stop: LogReader.Stop
         /// Bytes of the log read in whole, valid batches.
         package var scannedBytes: Int64 = 0
         /// Batches that framed and checksummed but whose records could not be read (a codec
@@ -52,16 +52,21 @@ package struct CorrelationScan {
         var outcome = Outcome(stop: .end)
         var plain = PlainBuffer()
         defer { plain.release() }
-        let scanner = LogScanner(file: log, endPosition: endPosition)
-        outcome.stop = try scanner.scanBatches(from: 0, expectedBaseOffset: baseOffset) { header, position, batch in
-            guard shouldContinue() else { return false }
-            outcome.scannedBytes = position + Int64(header.totalBytes)
-            guard !header.isControl else { return true }
-            if let problem = Self.visit(header, batch, needle: needle, plain: &plain, decompressor: decompressor, body) {
-                outcome.problems.append("batch at offset \(header.baseOffset) (byte \(position) of \(log.path)): \(problem)")
+        var reader = LogReader(file: log, to: endPosition, offsets: .dense(firstBaseOffset: baseOffset))
+        while let batch = try reader.next() {
+            guard shouldContinue() else {
+                reader.stopHere()
+                break
             }
-            return true
+            let header = batch.header
+            outcome.scannedBytes = batch.endPosition
+            guard !header.isControl else { continue }
+            let problem = reader.withBytes(of: batch) { bytes in Self.visit(header, bytes, needle: needle, plain: &plain, decompressor: decompressor, body) }
+            if let problem {
+                outcome.problems.append("batch at offset \(header.baseOffset) (byte \(batch.position) of \(log.path)): \(problem)")
+            }
         }
+        outcome.stop = reader.stop ?? .end
         switch outcome.stop {
         case .end, .stopped: break
         case .corrupt, .torn: outcome.problems.append("\(log.path): \(outcome.stop.sentence)")

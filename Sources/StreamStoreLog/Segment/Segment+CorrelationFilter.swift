@@ -22,7 +22,7 @@ extension Segment {
     package func loadCorrelationFilter(binding: CorrelationFilter.Binding) -> (lookup: FilterLookup, bytesRead: Int) {
         let bytes: [UInt8]?
         do {
-            bytes = try Directory(fileSystem: context.fileSystem).readWhole(
+            bytes = try Directory(fileSystem: environment.fileSystem).readWhole(
                 correlationFilterPath, limitBytes: Limits.maxCorrelationFilterBytes + CorrelationFilter.headerBytes + CorrelationFilter.checksumBytes)
         } catch {
             return (.unusable(reason: "it cannot be read (\(error.message))"), 0)
@@ -45,7 +45,7 @@ extension Segment {
     @discardableResult
     package func writeCorrelationFilter(_ filter: CorrelationFilter) throws(StreamStoreError) -> Bool {
         try writingCorrelationFilter { () throws(StreamStoreError) in
-            try Directory(fileSystem: context.fileSystem).writeAtomically(filter.encoded(), to: correlationFilterPath, folder: folder)
+            try Directory(fileSystem: environment.fileSystem).writeAtomically(filter.encoded(), to: correlationFilterPath, folder: folder)
         }
     }
 

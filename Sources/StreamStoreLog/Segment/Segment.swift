@@ -12,7 +12,7 @@ package final class Segment: @unchecked Sendable {
     let offsetIndexPath: String
     let timeIndexPath: String
     package let correlationFilterPath: String
-    let context: PartitionContext
+    let environment: SegmentEnvironment
     private let lock = Lock()
     private var files: SegmentFiles?
     /// True while this is the partition's active segment: its files are pinned open.
@@ -26,10 +26,10 @@ package final class Segment: @unchecked Sendable {
     /// Set while a correlation filter is being written (``writingCorrelationFilter(_:)``).
     private var isWritingCorrelationFilter = false
 
-    init(baseOffset: Int64, folder: String, context: PartitionContext) {
+    init(baseOffset: Int64, folder: String, environment: SegmentEnvironment) {
         self.baseOffset = baseOffset
         self.folder = folder
-        self.context = context
+        self.environment = environment
         logPath = FileNames.logFile(folder: folder, baseOffset: baseOffset)
         offsetIndexPath = FileNames.offsetIndexFile(folder: folder, baseOffset: baseOffset)
         timeIndexPath = FileNames.timeIndexFile(folder: folder, baseOffset: baseOffset)
@@ -42,7 +42,7 @@ package final class Segment: @unchecked Sendable {
             self.files = files
             pinned = true
         }
-        context.cache.forget(self)
+        environment.cache.forget(self)
     }
 
     /// A reader's: the segment it saw as active was sealed by the writer. Its files are dropped,
@@ -56,7 +56,7 @@ package final class Segment: @unchecked Sendable {
             }
             return pinned
         }
-        if wasPinned { context.cache.forget(self) }
+        if wasPinned { environment.cache.forget(self) }
     }
 
     /// The active segment's files, or nil for a sealed segment.
@@ -70,7 +70,7 @@ package final class Segment: @unchecked Sendable {
             sealedSizeBytes = sizeBytes
             sealedMaxTimestampValue = maxTimestamp
         }
-        context.cache.touch(self)
+        environment.cache.touch(self)
     }
 
     /// Deletes a sealed segment's files (retention). Readers that hold its open files keep
@@ -81,8 +81,8 @@ package final class Segment: @unchecked Sendable {
             isDeleted = true
             files = nil
         }
-        context.cache.forget(self)
-        let directory = Directory(fileSystem: context.fileSystem)
+        environment.cache.forget(self)
+        let directory = Directory(fileSystem: environment.fileSystem)
         try directory.remove(logPath)
         try directory.remove(offsetIndexPath)
         try directory.remove(timeIndexPath)
@@ -104,7 +104,7 @@ package final class Segment: @unchecked Sendable {
         defer { lock.withLock { isWritingCorrelationFilter = false } }
         try write()
         guard !lock.withLock({ isDeleted }) else {
-            try Directory(fileSystem: context.fileSystem).remove(correlationFilterPath)
+            try Directory(fileSystem: environment.fileSystem).remove(correlationFilterPath)
             return false
         }
         return true
@@ -132,7 +132,7 @@ package final class Segment: @unchecked Sendable {
             files = opened
             return (opened, false)
         }
-        if !isPinned { context.cache.touch(self) }
+        if !isPinned { environment.cache.touch(self) }
         return opened
     }
 
@@ -149,7 +149,7 @@ package final class Segment: @unchecked Sendable {
         let (known, deleted) = lock.withLock { (sealedSizeBytes, isDeleted) }
         if let known { return known }
         guard !deleted else { return try openFiles().log.size() }
-        let size = try File.open(logPath, create: false, readOnly: true, fileSystem: context.fileSystem).size()
+        let size = try File.open(logPath, create: false, readOnly: true, fileSystem: environment.fileSystem).size()
         lock.withLock { sealedSizeBytes = size }
         return size
     }
@@ -166,8 +166,8 @@ package final class Segment: @unchecked Sendable {
     /// Opens a sealed segment: its log read-only in spirit, its indexes validated against the
     /// log and rebuilt from it (temporary file, then rename) when in doubt.
     private func openSealedFiles() throws(StreamStoreError) -> SegmentFiles {
-        let fileSystem = context.fileSystem
-        if context.isReadOnly {
+        let fileSystem = environment.fileSystem
+        if environment.isReadOnly {
             // A reader rebuilds nothing on disk: a doubtful index is simply not used.
             let files = try ReaderSegmentFiles.open(
                 logPath: logPath, offsetIndexPath: offsetIndexPath, timeIndexPath: timeIndexPath, baseOffset: baseOffset, limit: nil,
@@ -192,16 +192,16 @@ package final class Segment: @unchecked Sendable {
             doubt = "an index file is missing"
         }
         if let doubt {
-            context.logger.warning("Rebuilding the indexes of \(logPath): \(doubt).")
-            try IndexBuilder.rebuild(segment: self, log: log, logBytes: logBytes, sealed: true, context: context)
+            environment.logger.warning("Rebuilding the indexes of \(logPath): \(doubt).")
+            try IndexBuilder.rebuild(segment: self, log: log, logBytes: logBytes, sealed: true)
         }
         return try openIndexes(log: log)
     }
 
     /// Opens both index files over their current contents.
     func openIndexes(log: File) throws(StreamStoreError) -> SegmentFiles {
-        let fileSystem = context.fileSystem
-        let maxIndexBytes = context.config.maxIndexBytes
+        let fileSystem = environment.fileSystem
+        let maxIndexBytes = environment.currentIndexSizes().maxIndexBytes
         let offsetCount = try fileEntryCount(offsetIndexPath, entryBytes: OffsetIndex.entryBytes)
         let timeCount = try fileEntryCount(timeIndexPath, entryBytes: TimeIndex.entryBytes)
         let offsetFile = try IndexFile(
@@ -216,7 +216,7 @@ package final class Segment: @unchecked Sendable {
     }
 
     private func fileEntryCount(_ path: String, entryBytes: Int) throws(StreamStoreError) -> Int {
-        let file = try File.open(path, create: true, fileSystem: context.fileSystem)
+        let file = try File.open(path, create: true, fileSystem: environment.fileSystem)
         return Int(try file.size()) / entryBytes
     }
 }

@@ -25,7 +25,7 @@ package final class SegmentFileCache: @unchecked Sendable {
     private let lock = Lock()
     private let capacity: Int
     private var clock: UInt64 = 0
-    /// Weak: a segment's context holds this cache, so a strong reference here would keep every
+    /// Weak: a segment's environment holds this cache, so a strong reference here would keep every
     /// cached segment (and its descriptor and mappings) alive after its store is dropped.
     private var open: [ObjectIdentifier: (segment: WeakSegment, lastUse: UInt64)] = [:]
 
