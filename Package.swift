@@ -101,6 +101,15 @@ let package = Package(
             ],
             resources: [.copy("Vectors")]
         ),
+        // Unit suites of the log layer, which see StreamStoreLog and the format only.
+        .testTarget(
+            name: "StreamStoreLogTests",
+            dependencies: [
+                "StreamStoreLog", "StreamStoreFormat",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "StreamStoreKafkaTests",
             dependencies: [

@@ -1,0 +1,133 @@
+import Foundation
+
+@testable import StreamStoreFormat
+@testable import StreamStoreLog
+
+/// The real file system with a hand on `fdatasync`, the call group commit makes: it counts the
+/// calls per file, parks one until the test releases it, and fails the next ones on request.
+/// Everything else goes straight through.
+final class SyncControlFileSystem: FileSystem, @unchecked Sendable {
+    private let real = PosixFileSystem.shared
+    private let lock = NSLock()
+    private var paths: [Int32: String] = [:]
+    private var syncedPaths: [String] = []
+    private var gates: [(pathContaining: String, gate: Gate)] = []
+    private var failures: [(pathContaining: String, errno: Int32)] = []
+
+    /// One fdatasync parked on its way to the disk, to force an order of events.
+    final class Gate: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var reached = false
+        private var released = false
+        private var reachedWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Returns once the parked call has arrived (at once if it already has).
+        func waitUntilReached() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = condition.withLock {
+                    if reached { return true }
+                    reachedWaiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+
+        func release() {
+            condition.withLock {
+                released = true
+                condition.broadcast()
+            }
+        }
+
+        fileprivate func pass() {
+            let waiters = condition.withLock {
+                reached = true
+                defer { reachedWaiters.removeAll() }
+                return reachedWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+            condition.withLock {
+                while !released { condition.wait() }
+            }
+        }
+    }
+
+    /// Parks the next fdatasync of a file whose path contains `pathContaining`.
+    func hold(pathContaining: String) -> Gate {
+        let gate = Gate()
+        lock.withLock { gates.append((pathContaining, gate)) }
+        return gate
+    }
+
+    /// Makes every later fdatasync of a matching file fail with `errno` (a held one too, once
+    /// released).
+    func failSyncs(pathContaining: String, errno code: Int32) {
+        lock.withLock { failures.append((pathContaining, code)) }
+    }
+
+    func clearFailures() {
+        lock.withLock { failures.removeAll() }
+    }
+
+    /// How many fdatasyncs reached the disk or failed, of files whose path contains `text`.
+    func syncCount(pathContaining text: String) -> Int {
+        lock.withLock { syncedPaths.filter { $0.contains(text) }.count }
+    }
+
+    func fdatasync(_ fd: Int32) -> Int32 {
+        let path = lock.withLock { paths[fd] ?? "" }
+        let gate: Gate? = lock.withLock {
+            guard let index = gates.firstIndex(where: { path.contains($0.pathContaining) }) else { return nil }
+            return gates.remove(at: index).gate
+        }
+        gate?.pass()
+        let failure = lock.withLock {
+            syncedPaths.append(path)
+            return failures.first { path.contains($0.pathContaining) }?.errno
+        }
+        if let failure {
+            errno = failure
+            return -1
+        }
+        return real.fdatasync(fd)
+    }
+
+    func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 {
+        lock.withLock {
+            let fd = real.open(path, flags: flags, mode: mode)
+            let code = errno
+            if fd >= 0 { paths[fd] = path }
+            errno = code
+            return fd
+        }
+    }
+
+    func close(_ fd: Int32) -> Int32 {
+        lock.withLock {
+            paths[fd] = nil
+            return real.close(fd)
+        }
+    }
+
+    // The rest goes straight to the real file system.
+    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int { real.pread(fd, buffer, position) }
+    func pwrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ position: Int64) -> Int { real.pwrite(fd, buffer, position) }
+    func pwritev(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ position: Int64) -> Int {
+        real.pwritev(fd, first, second, position)
+    }
+    func fsync(_ fd: Int32) -> Int32 { real.fsync(fd) }
+    func ftruncate(_ fd: Int32, _ length: Int64) -> Int32 { real.ftruncate(fd, length) }
+    func fallocate(_ fd: Int32, _ offset: Int64, _ length: Int64) -> Int32 { real.fallocate(fd, offset, length) }
+    func fileSize(_ fd: Int32) -> Int64 { real.fileSize(fd) }
+    func rename(_ from: String, _ to: String) -> Int32 { real.rename(from, to) }
+    func unlink(_ path: String) -> Int32 { real.unlink(path) }
+    func mkdir(_ path: String, mode: mode_t) -> Int32 { real.mkdir(path, mode: mode) }
+    func lockExclusive(_ fd: Int32) -> Int32 { real.lockExclusive(fd) }
+    func unlock(_ fd: Int32) -> Int32 { real.unlock(fd) }
+    func listDirectory(_ path: String) -> [String]? { real.listDirectory(path) }
+    func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer? { real.mmap(fd, length: length) }
+    func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.munmap(address, length: length) }
+    func msync(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.msync(address, length: length) }
+    func fileType(_ path: String) -> FileType? { real.fileType(path) }
+}
