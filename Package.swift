@@ -92,10 +92,13 @@ let package = Package(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
         ),
+        // What the test targets share: events a test waits on, the poll of last resort, tags.
+        .target(name: "StreamStoreTestSupport", path: "Tests/StreamStoreTestSupport"),
         .testTarget(
             name: "StreamStoreTests",
             dependencies: [
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat", "StreamStoreInspect", "CStreamStoreShims", "stream-crash-child",
+                "StreamStoreTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "StreamStoreLogTests",
             dependencies: [
-                "StreamStoreLog", "StreamStoreFormat",
+                "StreamStoreLog", "StreamStoreFormat", "StreamStoreTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -120,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore"],
+            dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
             // Golden help texts, read from the source tree by HelpTextTests.
             exclude: ["HelpGoldens"]
         ),

@@ -8,8 +8,7 @@ import Testing
 /// fails every appender waiting on it and fences the partition; a sealed segment and an
 /// `.interval` log are fsynced off the append path. Each order of events is forced by parking
 /// an fsync (``SyncControlFileSystem/hold(pathContaining:)``), never by waiting a while.
-@Suite(.timeLimit(.minutes(1)))
-struct GroupCommitTests {
+@Suite(.timeLimit(.minutes(5))) struct GroupCommitTests {
     /// A new log whose fdatasyncs the test controls; the fixture keeps its folder while it lives.
     private struct ControlledLog {
         let fixture: LogFixture

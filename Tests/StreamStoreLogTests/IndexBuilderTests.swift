@@ -7,7 +7,7 @@ import Testing
 /// Rebuilding a segment's indexes from its log: the scan finds the entries the writer would
 /// have made and stops at the first byte that is not a whole, valid batch; the write puts them
 /// in place, with the final time entry of a sealed segment.
-@Suite struct IndexBuilderTests {
+@Suite(.timeLimit(.minutes(5))) struct IndexBuilderTests {
     /// A log of batches of `recordsEach` records each, one batch per timestamp of
     /// `maxTimestamps` (every record of a batch has it), offsets dense from `base`; and where
     /// each batch starts.

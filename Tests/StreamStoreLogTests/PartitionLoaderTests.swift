@@ -7,7 +7,7 @@ import Testing
 /// Opening a partition's folder: a clean shutdown's checkpoint is trusted without a scan; after
 /// a crash the log is scanned from the recovery point and cut at the first invalid byte; files
 /// an interrupted write left behind are removed; a damaged index is rebuilt from its log.
-@Suite struct PartitionLoaderTests {
+@Suite(.timeLimit(.minutes(5))) struct PartitionLoaderTests {
     private func values(_ range: Range<Int>) -> [String] { range.map { "value-\($0)" } }
 
     @Test func anEmptyFolderOpensAsOneEmptySegmentWithACheckpoint() throws {

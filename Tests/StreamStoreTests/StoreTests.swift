@@ -6,7 +6,7 @@ import Testing
 @testable import StreamStoreLog
 @testable import StreamStoreInspect
 
-@Suite struct StoreTests {
+@Suite(.timeLimit(.minutes(5))) struct StoreTests {
     @Test func appendedRecordsReadBackInOrderWithDenseOffsets() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `stream-tool bench append|replay|e2e`: small runs that finish quickly in a debug build.
-@Suite struct BenchTests {
+@Suite(.timeLimit(.minutes(5))) struct BenchTests {
     /// Runs `bench ARGS` in a temporary store of its own (no `--store`) and parses its JSON.
     private func benchJSON(_ tool: ToolRunner, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         let result = try tool.run(["bench"] + arguments + ["--json"], addStore: false)

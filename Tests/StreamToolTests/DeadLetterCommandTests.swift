@@ -4,7 +4,7 @@ import Testing
 
 /// `dlq list` and `dlq redrive`: dead letters a library consumer made, seen and put back from
 /// the command line.
-@Suite struct DeadLetterCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct DeadLetterCommandTests {
     struct Poison: Error, CustomStringConvertible {
         var description: String { "card declined" }
     }

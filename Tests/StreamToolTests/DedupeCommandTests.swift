@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `create --dedupe-window`, `alter --dedupe-window`, and what `produce` says about duplicates.
-@Suite struct DedupeCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct DedupeCommandTests {
     @Test func produceLeavesOutRetriedMessagesAndPrintsTheOriginalOffsets() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }

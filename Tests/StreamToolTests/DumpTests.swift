@@ -1,9 +1,10 @@
 import Foundation
 import StreamStore
+import StreamStoreTestSupport
 import Testing
 
 /// `dump FILE`: segment and index files shown as they are on disk, damage reported as data.
-@Suite struct DumpTests {
+@Suite(.timeLimit(.minutes(5))) struct DumpTests {
     /// A topic `t` with three batches in partition 0: two append-time batches of plain lines and a
     /// create-time batch with a key, headers and a timestamp.
     private func threeBatches(_ tool: ToolRunner) throws {
@@ -246,7 +247,8 @@ import Testing
         #expect(try tool.run(["dump", index]).status == 0)
     }
 
-    @Test func dumpReadsAStoreThatAnotherProcessHasOpen() async throws {
+    /// Slow: `verify` waits out the CLI's lock wait before it says the store is open elsewhere.
+    @Test(.tags(.slow)) func dumpReadsAStoreThatAnotherProcessHasOpen() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         try threeBatches(tool)

@@ -1,9 +1,10 @@
 import Foundation
 import StreamStore
+import StreamStoreTestSupport
 import Testing
 
 /// Every runtime failure is one `error:` line on stderr and exit status 1 (CLI.md, "Global").
-@Suite struct ErrorTests {
+@Suite(.timeLimit(.minutes(5))) struct ErrorTests {
     @Test func unknownTopicAndPartitionOutOfRange() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
@@ -102,7 +103,8 @@ import Testing
         #expect(!result.stderr.contains("Fatal error"))
     }
 
-    @Test func storeMissingNotAStoreOrLocked() throws {
+    /// Slow: the locked store is reported after the CLI's lock wait.
+    @Test(.tags(.slow)) func storeMissingNotAStoreOrLocked() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         // Reading commands never create a store.

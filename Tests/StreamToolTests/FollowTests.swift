@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `replay --follow`: waits for records other processes append, and ends cleanly on a signal.
-@Suite struct FollowTests {
+@Suite(.timeLimit(.minutes(5))) struct FollowTests {
     @Test func followPrintsRecordsAnotherProcessAppendsAndSIGINTEndsItWithStatusZero() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
@@ -46,10 +46,12 @@ import Testing
         defer { tool.removeFolder() }
         try tool.succeed(["create", "t"])
         try tool.succeed(["produce", "t"], input: "old\n")
-        // From offset 1: nothing kept is printed, so the follower waits for the appends.
+        // From offset 1: nothing kept is printed, so the follower waits for the appends. Once
+        // it printed the first, it is following: the rest comes while it waits for the second.
         let follower = try tool.start(["replay", "t", "--follow", "--from-offset", "1", "--limit", "2", "--format", "value"])
-        Thread.sleep(forTimeInterval: 0.3)
-        try tool.succeed(["produce", "t"], input: "new 1\nnew 2\nnew 3\n")
+        try tool.succeed(["produce", "t"], input: "new 1\n")
+        #expect(follower.waitForLine("new 1"), "\(follower.stderr)")
+        try tool.succeed(["produce", "t"], input: "new 2\nnew 3\n")
         #expect(follower.waitForExit() == 0, "\(follower.stderr)")
         #expect(follower.stdoutLines == ["new 1", "new 2"])
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `replay --group/--commit` and `groups list|lag|reset`: consumer groups from the command line.
-@Suite struct GroupsTests {
+@Suite(.timeLimit(.minutes(5))) struct GroupsTests {
     /// `t` with 2 partitions: 3 records in partition 0 (a0 a1 a2), 2 in partition 1 (b0 b1).
     static func makeTopic(_ tool: ToolRunner) throws {
         try tool.succeed(["create", "t", "--partitions", "2"])
@@ -63,8 +63,9 @@ import Testing
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", #""$0" replay t --store "$1" --group g --commit --format value | head -c 10 > /dev/null"#, try ToolRunner.executable().path, tool.store]
+        let exit = ExitWatch(shell)
         try shell.run()
-        shell.waitUntilExit()
+        #expect(exit.wait(seconds: ToolRunner.runSeconds), "the pipeline did not exit and was killed")
         #expect(shell.terminationStatus == 0)
         #expect(try Self.lag(tool, group: "g")[0]?["lagRecords"] as? Int == 4000, "the first write to the pipe failed, so nothing is committed")
         #expect(try tool.succeed(["replay", "t", "--group", "g", "--format", "value", "--limit", "1"]).stdout.hasPrefix("0 x"))

@@ -8,7 +8,7 @@ import Testing
 ///     STREAM_TOOL_UPDATE_GOLDENS=1 swift test --filter HelpTextTests
 ///
 /// and read the diff of `HelpGoldens/` before committing it.
-@Suite struct HelpTextTests {
+@Suite(.timeLimit(.minutes(5))) struct HelpTextTests {
     /// The commands whose help is pinned; `bench` belongs to the benchmark suite's own tests.
     static let commands: [[String]] = [
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],

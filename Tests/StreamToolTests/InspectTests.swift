@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `topics`, `describe`, `verify` and `demo`.
-@Suite struct InspectTests {
+@Suite(.timeLimit(.minutes(5))) struct InspectTests {
     @Test func topicsListsOneNameALine() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `--metrics-port`: a long-running command serves the store's metrics for Prometheus.
-@Suite struct MetricsCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct MetricsCommandTests {
     /// Sends `request` to 127.0.0.1:`port` and returns everything the server answers until it
     /// closes the connection.
     func exchange(port: Int, _ request: String) throws -> String {
@@ -42,6 +42,7 @@ import Testing
 
     /// Scrapes `/metrics` until the response contains `text` (a value the command sets soon
     /// after printing, like the lag gauge after its commit); the last response after `seconds`.
+    /// Polled: the command is another process, which signals nothing to the test.
     func scrape(port: Int, until text: String, seconds: Double = 20) throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
@@ -51,7 +52,8 @@ import Testing
         }
     }
 
-    /// The port from the `note: serving metrics at http://127.0.0.1:PORT/metrics` line.
+    /// The port from the `note: serving metrics at http://127.0.0.1:PORT/metrics` line, polled
+    /// for in the command's stderr (a file another process writes).
     func servedPort(_ process: ToolRunner.Background, seconds: Double = 20) -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Records go in with `produce` and come back out of `replay` unchanged.
-@Suite struct ProduceReplayTests {
+@Suite(.timeLimit(.minutes(5))) struct ProduceReplayTests {
     @Test func jsonLinesRoundTripThroughReplay() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `retention`, and the retention settings of `create`, `alter` and `describe`.
-@Suite struct RetentionTests {
+@Suite(.timeLimit(.minutes(5))) struct RetentionTests {
     /// `r`: segments of 4 KiB and 8 KiB kept per partition; four appends of 100 records (about
     /// 6 KB each) make four segments, offsets 0, 100, 200 and 300 (the active one).
     static func makeFourSegments(_ tool: ToolRunner) throws {

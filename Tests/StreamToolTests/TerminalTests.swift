@@ -10,7 +10,7 @@ import Testing
 
 /// Progress and colour are for people at a terminal only (CLI.md, "Global"; issue #9): these
 /// run the tool with stderr (and stdout, when asked) on a pseudo-terminal.
-@Suite struct TerminalTests {
+@Suite(.timeLimit(.minutes(5))) struct TerminalTests {
     @Test func progressShowsOnATerminalWithRateAndETAAndNowhereElse() throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
@@ -121,10 +121,11 @@ import Testing
         process.standardError = follower
         process.standardOutput = stdoutOnTerminal ? follower : stdoutFile
         let reading = terminal.startReading()
+        let exit = ExitWatch(process)
         try process.run()
         // Only the child holds the terminal now: the leader's reads end when it exits.
         terminal.closeFollower()
-        process.waitUntilExit()
+        #expect(exit.wait(seconds: ToolRunner.runSeconds), "stream-tool did not exit and was killed")
         let shown = reading.wait()
         return TerminalResult(
             status: process.terminationStatus, terminal: shown,

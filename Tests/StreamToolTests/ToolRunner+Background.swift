@@ -7,9 +7,11 @@ extension ToolRunner {
         let process: Process
         let outputURL: URL
         let errorURL: URL
+        private let exit: ExitWatch
 
-        fileprivate init(process: Process, outputURL: URL, errorURL: URL) {
+        fileprivate init(process: Process, exit: ExitWatch, outputURL: URL, errorURL: URL) {
             self.process = process
+            self.exit = exit
             self.outputURL = outputURL
             self.errorURL = errorURL
         }
@@ -18,7 +20,8 @@ extension ToolRunner {
         var stderr: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
         var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
 
-        /// Waits until stdout has `line` as a whole line; false after `seconds`.
+        /// Waits until stdout has `line` as a whole line; false after `seconds`. Polled: the
+        /// output is a file another process writes, which signals nothing here.
         func waitForLine(_ line: String, seconds: Double = 20) -> Bool {
             waitForOutput(seconds: seconds) { $0.split(separator: "\n").contains { $0 == line } }
         }
@@ -45,14 +48,7 @@ extension ToolRunner {
         /// Waits for the process to exit and returns its status, or nil after `seconds` (the
         /// process is then killed, so a failing test never leaves it behind).
         func waitForExit(seconds: Double = 20) -> Int32? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            guard !process.isRunning else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            return process.terminationStatus
+            exit.wait(seconds: seconds) ? process.terminationStatus : nil
         }
     }
 
@@ -73,7 +69,8 @@ extension ToolRunner {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
+        let exit = ExitWatch(process)
         try process.run()
-        return Background(process: process, outputURL: outputURL, errorURL: errorURL)
+        return Background(process: process, exit: exit, outputURL: outputURL, errorURL: errorURL)
     }
 }

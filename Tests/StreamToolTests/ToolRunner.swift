@@ -28,6 +28,10 @@ struct ToolRunner {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// How long one run may take before it counts as hung and is killed: far longer than any
+    /// command of the tests needs, even on a loaded machine.
+    static let runSeconds: Double = 120
+
     /// Runs `stream-tool ARGS --store STORE` (unless `addStore` is false) with `input` on stdin.
     @discardableResult
     func run(_ arguments: [String], input: Data = Data(), addStore: Bool = true, environment: [String: String] = [:]) throws -> Result {
@@ -56,8 +60,11 @@ struct ToolRunner {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
+        let exit = ExitWatch(process)
         try process.run()
-        process.waitUntilExit()
+        if !exit.wait(seconds: Self.runSeconds) {
+            Issue.record("stream-tool \(arguments.joined(separator: " ")) did not exit within \(Self.runSeconds) s and was killed")
+        }
         try? stdin.close()
         try? stdout.close()
         try? stderr.close()
@@ -132,4 +139,30 @@ struct ToolRunner {
 func jsonObject(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
     let value = try JSONSerialization.jsonObject(with: Data(line.utf8))
     return try #require(value as? [String: Any], "not a JSON object: \(line)", sourceLocation: sourceLocation)
+}
+
+/// A child process's exit as an event: its termination handler, set before it runs, signals a
+/// semaphore, so waiting for the exit needs no polling and can have a deadline.
+final class ExitWatch: @unchecked Sendable {
+    private let process: Process
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(_ process: Process) {
+        self.process = process
+        process.terminationHandler = { [exited] _ in exited.signal() }
+    }
+
+    /// Waits up to `seconds` for the exit; a child still running then is killed (SIGKILL), so
+    /// a hung command never outlives its test. True when it exited in time. Later waits return
+    /// at once.
+    func wait(seconds: Double) -> Bool {
+        let inTime = exited.wait(timeout: .now() + seconds) == .success
+        if !inTime {
+            kill(process.processIdentifier, SIGKILL)
+            exited.wait()
+        }
+        exited.signal()
+        process.waitUntilExit()
+        return inTime
+    }
 }

@@ -3,7 +3,7 @@ import Testing
 
 /// `stream-tool trace CORRELATION_ID [--topic T] [--json]`: a flow across topics, in time order,
 /// with a column per consumer group.
-@Suite struct TraceCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct TraceCommandTests {
     static func line(_ value: String, id: String, message: String, causation: String? = nil, type: String, timestamp: Int64) -> String {
         var headers = #""correlation-id":"\#(id)","message-id":"\#(message)","event-type":"\#(type)""#
         if let causation { headers += #","causation-id":"\#(causation)""# }

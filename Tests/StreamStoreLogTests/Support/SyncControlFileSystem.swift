@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 
 @testable import StreamStoreFormat
 @testable import StreamStoreLog
@@ -13,45 +14,6 @@ final class SyncControlFileSystem: FileSystem, @unchecked Sendable {
     private var syncedPaths: [String] = []
     private var gates: [(pathContaining: String, gate: Gate)] = []
     private var failures: [(pathContaining: String, errno: Int32)] = []
-
-    /// One fdatasync parked on its way to the disk, to force an order of events.
-    final class Gate: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var reached = false
-        private var released = false
-        private var reachedWaiters: [CheckedContinuation<Void, Never>] = []
-
-        /// Returns once the parked call has arrived (at once if it already has).
-        func waitUntilReached() async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = condition.withLock {
-                    if reached { return true }
-                    reachedWaiters.append(continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-
-        func release() {
-            condition.withLock {
-                released = true
-                condition.broadcast()
-            }
-        }
-
-        fileprivate func pass() {
-            let waiters = condition.withLock {
-                reached = true
-                defer { reachedWaiters.removeAll() }
-                return reachedWaiters
-            }
-            for waiter in waiters { waiter.resume() }
-            condition.withLock {
-                while !released { condition.wait() }
-            }
-        }
-    }
 
     /// Parks the next fdatasync of a file whose path contains `pathContaining`.
     func hold(pathContaining: String) -> Gate {
