@@ -92,8 +92,9 @@ let package = Package(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
         ),
-        // What the test targets share: events a test waits on, the poll of last resort, tags.
-        .target(name: "StreamStoreTestSupport", path: "Tests/StreamStoreTestSupport"),
+        // What the test targets share: events a test waits on, the poll of last resort, tags, and
+        // the real file system for test file systems that watch a few calls.
+        .target(name: "StreamStoreTestSupport", dependencies: ["StreamStoreLog"], path: "Tests/StreamStoreTestSupport"),
         .testTarget(
             name: "StreamStoreTests",
             dependencies: [

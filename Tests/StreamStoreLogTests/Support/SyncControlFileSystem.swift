@@ -7,7 +7,7 @@ import StreamStoreTestSupport
 /// The real file system with a hand on `fdatasync`, the call group commit makes: it counts the
 /// calls per file, parks one until the test releases it, and fails the next ones on request.
 /// Everything else goes straight through.
-final class SyncControlFileSystem: FileSystem, @unchecked Sendable {
+final class SyncControlFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let real = PosixFileSystem.shared
     private let lock = NSLock()
     private var paths: [Int32: String] = [:]
@@ -71,25 +71,4 @@ final class SyncControlFileSystem: FileSystem, @unchecked Sendable {
             return real.close(fd)
         }
     }
-
-    // The rest goes straight to the real file system.
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int { real.pread(fd, buffer, position) }
-    func pwrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ position: Int64) -> Int { real.pwrite(fd, buffer, position) }
-    func pwritev(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ position: Int64) -> Int {
-        real.pwritev(fd, first, second, position)
-    }
-    func fsync(_ fd: Int32) -> Int32 { real.fsync(fd) }
-    func ftruncate(_ fd: Int32, _ length: Int64) -> Int32 { real.ftruncate(fd, length) }
-    func fallocate(_ fd: Int32, _ offset: Int64, _ length: Int64) -> Int32 { real.fallocate(fd, offset, length) }
-    func fileSize(_ fd: Int32) -> Int64 { real.fileSize(fd) }
-    func rename(_ from: String, _ to: String) -> Int32 { real.rename(from, to) }
-    func unlink(_ path: String) -> Int32 { real.unlink(path) }
-    func mkdir(_ path: String, mode: mode_t) -> Int32 { real.mkdir(path, mode: mode) }
-    func lockExclusive(_ fd: Int32) -> Int32 { real.lockExclusive(fd) }
-    func unlock(_ fd: Int32) -> Int32 { real.unlock(fd) }
-    func listDirectory(_ path: String) -> [String]? { real.listDirectory(path) }
-    func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer? { real.mmap(fd, length: length) }
-    func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.munmap(address, length: length) }
-    func msync(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.msync(address, length: length) }
-    func fileType(_ path: String) -> FileType? { real.fileType(path) }
 }
