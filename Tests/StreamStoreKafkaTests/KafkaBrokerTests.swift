@@ -9,7 +9,7 @@ import Testing
 
 /// The broker behind the wire: requests in, Kafka answers out, against a real store in a
 /// temporary folder. Wrong requests get error codes; only frames that are not requests throw.
-struct KafkaBrokerTests {
+@Suite(.timeLimit(.minutes(5))) struct KafkaBrokerTests {
     final class Fixture {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("streamstore-kafka-\(UUID().uuidString)").path
         let store: Store
@@ -129,8 +129,7 @@ struct KafkaBrokerTests {
         #expect(try await fixture.fetch(offset: 10).errorCode == KafkaErrorCode.offsetOutOfRange.rawValue)
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func waitingFetchIsWokenByAnAppend() async throws {
+    @Test func waitingFetchIsWokenByAnAppend() async throws {
         let fixture = try Fixture()
         let started = ContinuousClock.now
         async let waiting = fixture.fetch(offset: 0, partition: 1, maxWaitMilliseconds: 20_000)
