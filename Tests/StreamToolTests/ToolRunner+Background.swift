@@ -22,20 +22,20 @@ extension ToolRunner {
 
         /// Waits until stdout has `line` as a whole line; false after `seconds`. Polled: the
         /// output is a file another process writes, which signals nothing here.
-        func waitForLine(_ line: String, seconds: Double = 20) -> Bool {
-            waitForOutput(seconds: seconds) { $0.split(separator: "\n").contains { $0 == line } }
+        func waitForLine(_ line: String, seconds: Double = 20) async -> Bool {
+            await waitForOutput(seconds: seconds) { $0.split(separator: "\n").contains { $0 == line } }
         }
 
         /// Waits until stdout contains `text`; false after `seconds`.
-        func waitForOutput(containing text: String, seconds: Double = 20) -> Bool {
-            waitForOutput(seconds: seconds) { $0.contains(text) }
+        func waitForOutput(containing text: String, seconds: Double = 20) async -> Bool {
+            await waitForOutput(seconds: seconds) { $0.contains(text) }
         }
 
-        private func waitForOutput(seconds: Double, until found: (String) -> Bool) -> Bool {
+        private func waitForOutput(seconds: Double, until found: (String) -> Bool) async -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if found(stdout) { return true }
-                Thread.sleep(forTimeInterval: 0.02)
+                try? await Task.sleep(for: .milliseconds(20))
             }
             return false
         }
@@ -47,8 +47,8 @@ extension ToolRunner {
 
         /// Waits for the process to exit and returns its status, or nil after `seconds` (the
         /// process is then killed, so a failing test never leaves it behind).
-        func waitForExit(seconds: Double = 20) -> Int32? {
-            exit.wait(seconds: seconds) ? process.terminationStatus : nil
+        func waitForExit(seconds: Double = 20) async -> Int32? {
+            await exit.wait(seconds: seconds) ? process.terminationStatus : nil
         }
     }
 
