@@ -93,6 +93,7 @@ sanitize: deps
 # LOOP_ITERATIONS change the counts. About 26 minutes on a 2-core machine (4 + 22).
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${CRASH_ITERATIONS:-40} $(SWIFT) test --filter CrashTests
+	STREAMSTORE_READER_KILLS=$${READER_KILLS:-100} $(SWIFT) test --filter ReaderProcessTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
 
 # API documentation: one DocC archive holding the three library modules (each module's catalog

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <errno.h>
 
 int ss_fallocate(int fd, int64_t offset, int64_t length) {
     return posix_fallocate(fd, (off_t)offset, (off_t)length);
@@ -19,4 +20,13 @@ int ss_fdatasync(int fd) {
 
 int ss_flock(int fd, int exclusive_nonblocking) {
     return flock(fd, exclusive_nonblocking ? (LOCK_EX | LOCK_NB) : LOCK_UN);
+}
+
+int ss_flock_lock(int fd, int exclusive, int wait) {
+    int operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+    int result;
+    do {
+        result = flock(fd, operation);
+    } while (result != 0 && errno == EINTR);
+    return result;
 }

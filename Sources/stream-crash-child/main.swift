@@ -7,6 +7,9 @@
 //        stream-crash-child retention STORE_DIR
 //        stream-crash-child guarded STORE_DIR FLUSH FROM0 FROM1
 //        stream-crash-child process STORE_DIR GROUP
+//        stream-crash-child fill STORE_DIR TOPIC COUNT      (see Readers.swift)
+//        stream-crash-child tail STORE_DIR TOPIC COUNT      (see Readers.swift)
+//        stream-crash-child member STORE_DIR GROUP
 // The retention mode appends to topic "retained" (small segments, a small byte budget) and runs
 // retention after every few batches, reporting acknowledged batches as above (task 0) and
 //   start PARTITION LOG_START_OFFSET   after each retention run
@@ -25,6 +28,14 @@
 // whose offset is 3 modulo 7 fails all of its 3 attempts and is dead-lettered. It prints
 //   handled PARTITION OFFSET        after the handler succeeded, before the commit
 //   failing PARTITION OFFSET        after the last attempt failed, before the dead letter
+// The member mode opens the store read-only (beside a writer process) and consumes topic
+// "shared" as a member of GROUP, competing with other member processes. T is the monotonic
+// clock in nanoseconds (one clock for every process of the machine). It prints
+//   owns PARTITION T                once it owns a partition (its lease taken)
+//   releases PARTITION T            when it gives one up (before its lease goes)
+//   handling PARTITION OFFSET T     before handling a record (which takes about 0.2 ms)
+//   handled PARTITION OFFSET T      after handling it, before committing
+//   committed PARTITION NEXT T      after the commit returned
 // Each record's value is "TASK:SEQ", SEQ counting from the task's first record in this run
 // (RUN ids keep runs apart). An acknowledged batch is reported as one line:
 //   ack PARTITION BASE_OFFSET LAST_OFFSET TASK FIRST_SEQ RUN
@@ -32,6 +43,14 @@ import Foundation
 import StreamStore
 
 let arguments = CommandLine.arguments
+if arguments.count == 5, arguments[1] == "fill", let count = Int(arguments[4]) {
+    await fill(store: arguments[2], topic: arguments[3], count: count)
+    exit(0)
+}
+if arguments.count == 5, arguments[1] == "tail", let count = Int(arguments[4]) {
+    await tail(store: arguments[2], topic: arguments[3], count: count)
+    exit(0)
+}
 if arguments.count == 3, arguments[1] == "retention" {
     await appendWithRetention(store: arguments[2])
     exit(0)
@@ -43,6 +62,10 @@ if arguments.count == 6, arguments[1] == "guarded", let flush = FlushPolicy(conf
 }
 if arguments.count == 4, arguments[1] == "process" {
     await processWithDeadLetters(store: arguments[2], group: arguments[3])
+    exit(0)
+}
+if arguments.count == 4, arguments[1] == "member" {
+    await consumeAsMember(store: arguments[2], group: arguments[3])
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "consume" {
@@ -103,6 +126,31 @@ func consume(store path: String, group: String) async {
             FileHandle.standardOutput.write(Data("handled \(record.partition) \(record.offset)\n".utf8))
             try await consumer.commit(record)
             FileHandle.standardOutput.write(Data("committed \(record.partition) \(record.offset + 1)\n".utf8))
+        }
+    } catch {
+        die(error)
+    }
+}
+
+/// Consumes topic "shared" from a read-only store as one member process of `group`, reporting
+/// ownership changes and each record handled and committed, with monotonic timestamps.
+func consumeAsMember(store path: String, group: String) async {
+    @Sendable func say(_ line: String) {
+        FileHandle.standardOutput.write(Data("\(line) \(DispatchTime.now().uptimeNanoseconds)\n".utf8))
+    }
+    do {
+        let store = try Store.open(at: path, options: Store.Options(retentionCheckMilliseconds: nil, mode: .readOnly))
+        let consumer = try store.consumer(group: group, topic: "shared")
+        // Called as ownership changes, under the member's lock: "owns" after the lease is taken,
+        // "releases" before it is let go, so the printed spans lie within the lease's.
+        consumer.observeOwnership { partition, owned in say(owned ? "owns \(partition)" : "releases \(partition)") }
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        for try await record in consumer.records {
+            say("handling \(record.partition) \(record.offset)")
+            usleep(200)
+            say("handled \(record.partition) \(record.offset)")
+            try await consumer.commit(record)
+            say("committed \(record.partition) \(record.offset + 1)")
         }
     } catch {
         die(error)

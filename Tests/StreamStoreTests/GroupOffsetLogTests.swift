@@ -5,17 +5,20 @@ import Testing
 @testable import StreamStoreFormat
 @testable import StreamStoreLog
 
-/// A consumer group's committed offsets on disk, through the offset log's own API: frames
-/// replayed on open, a torn or damaged tail cut off, compaction into a snapshot past 1 MiB.
+/// A consumer group's committed offsets on disk, through the offset log's own API: the frame
+/// layout, frames replayed on open, a damaged frame and all after it cut by the next commit,
+/// compaction into a snapshot past 1 MiB. (GroupOffsetLogSharingTests: several logs on one file.)
 @Suite struct GroupOffsetLogTests {
     typealias Key = GroupOffsetLog.Key
     typealias Committed = GroupOffsetLog.Committed
 
-    /// A fresh folder for one offset log; the fixture removes it.
-    private struct Folder {
+    /// A fresh folder for one offset log; the fixture removes it. `cutBytes` adds up what
+    /// commits cut off the tail.
+    private final class Folder {
         let fixture: StoreFixture
         var path: String { fixture.path }
         var file: String { fixture.path + "/g.offsets" }
+        private(set) var cutBytes: Int64 = 0
 
         init() throws {
             fixture = try StoreFixture()
@@ -23,7 +26,7 @@ import Testing
         }
 
         func open(_ fileSystem: any FileSystem = PosixFileSystem.shared) throws(StreamStoreError) -> GroupOffsetLog {
-            try GroupOffsetLog(path: file, folder: path, fileSystem: fileSystem)
+            try GroupOffsetLog(path: file, lockPath: fixture.path + "/g.lock", folder: path, fileSystem: fileSystem) { [weak self] in self?.cutBytes += $0 }
         }
 
         func bytes() throws -> [UInt8] { try [UInt8](Data(contentsOf: URL(fileURLWithPath: file))) }
@@ -32,11 +35,11 @@ import Testing
 
     private static let header: [UInt8] = Array("SSGO".utf8) + [0, 1, 0, 0]
 
-    @Test func aNewLogIsItsHeaderAndACommitIsOneFrameInTheDocumentedLayout() throws {
+    @Test func theFirstCommitWritesTheHeaderAndOneFrameInTheDocumentedLayout() throws {
         let folder = try Folder()
         let log = try folder.open()
         #expect(log.state.isEmpty)
-        #expect(try folder.bytes() == Self.header)
+        #expect(!FileManager.default.fileExists(atPath: folder.file), "no file before the first commit")
 
         try log.commit([(Key(topic: "orders", partition: 3), 0x0102)], nowMilliseconds: 0x0A0B, sync: false)
         let payload: [UInt8] = [1] + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B] + [0, 1] + [0, 6] + Array("orders".utf8) + [0, 0, 0, 3] + [0, 0, 0, 0, 0, 0, 1, 2]
@@ -56,33 +59,12 @@ import Testing
             Key(topic: "audit", partition: 0): Committed(offset: 2, committedMilliseconds: 2000),
         ]
         #expect(log.state == expected)
-        let reopened = try folder.open()
-        #expect(reopened.state == expected)
-        #expect(reopened.truncatedBytes == 0)
+        #expect(try folder.open().state == expected)
     }
 
-    /// Commits A then B, then loses `cutBytes` of B (a crash mid-write): the reopened log holds
-    /// A, the file ends after A, and the next commit goes where B was.
-    @Test(arguments: [1, 8, 20])
-    func aTornLastFrameIsCutOnOpenAndThePreviousCommitStands(cutBytes: Int) throws {
-        let folder = try Folder()
-        let log = try folder.open()
-        let key = Key(topic: "orders", partition: 0)
-        try log.commit([(key, 4)], nowMilliseconds: 1000, sync: false)
-        let afterA = try folder.bytes()
-        try log.commit([(key, 9)], nowMilliseconds: 2000, sync: false)
-        let whole = try folder.bytes()
-        try folder.write(Array(whole.dropLast(cutBytes)))
-
-        let reopened = try folder.open()
-        #expect(reopened.state == [key: Committed(offset: 4, committedMilliseconds: 1000)])
-        #expect(reopened.truncatedBytes == Int64(whole.count - afterA.count - cutBytes))
-        #expect(try folder.bytes() == afterA)
-        try reopened.commit([(key, 7)], nowMilliseconds: 3000, sync: false)
-        #expect(try folder.open().state == [key: Committed(offset: 7, committedMilliseconds: 3000)])
-    }
-
-    @Test func aFrameThatFailsItsChecksumIsCutWithEveryFrameAfterIt() throws {
+    /// Frames are applied in order up to the first that fails: a damaged frame in the middle
+    /// hides every frame after it, and the next commit cuts them all and takes their place.
+    @Test func aFrameThatFailsItsChecksumIsCutWithEveryFrameAfterItByTheNextCommit() throws {
         let folder = try Folder()
         let log = try folder.open()
         let key = Key(topic: "orders", partition: 0)
@@ -97,7 +79,11 @@ import Testing
 
         let reopened = try folder.open()
         #expect(reopened.state == [key: Committed(offset: 4, committedMilliseconds: 1004)])
-        #expect(reopened.truncatedBytes == Int64(ends[2] - ends[0]))
+        #expect(folder.cutBytes == 0, "opening and reading never cut")
+        try reopened.commit([(key, 7)], nowMilliseconds: 2000, sync: false)
+        #expect(folder.cutBytes == Int64(ends[2] - ends[0]))
+        #expect(try folder.bytes().count == ends[1])
+        #expect(try folder.open().state == [key: Committed(offset: 7, committedMilliseconds: 2000)])
     }
 
     @Test func aFileThatIsNotAnOffsetLogOrOfAnotherVersionIsRefused() throws {
@@ -136,7 +122,7 @@ import Testing
         #expect(reopened.state.count == 100)
         #expect(reopened.state[keys[0]] == Committed(offset: 691, committedMilliseconds: 691))
         #expect(reopened.state[keys[7]] == Committed(offset: 700, committedMilliseconds: 700))
-        #expect(reopened.truncatedBytes == 0)
+        #expect(folder.cutBytes == 0)
     }
 
     /// A frame holds at most 65,535 entries: a larger snapshot takes several frames, of which

@@ -116,13 +116,19 @@ import Testing
         #expect(try await tool.fail(["topics"]).contains("not a store"))
         #expect(try await tool.fail(["create", "t"]).contains("not a store"))
 
+        // Beside a running writer, reading commands open the store read-only and work; a
+        // command that writes is still refused.
         let locked = tool.folder.appendingPathComponent("locked").path
         let store = try Store.open(at: locked)
         defer { try? store.close() }
-        let result = try await tool.run(["topics", "--store", locked], addStore: false)
-        #expect(result.status == 1)
-        #expect(result.errorLines.count == 1)
-        #expect(result.errorLines.first?.contains("open in another process") == true)
+        _ = try store.createTopic("t")
+        let read = try await tool.run(["topics", "--store", locked], addStore: false)
+        #expect(read.status == 0)
+        #expect(read.stdoutLines == ["t"])
+        let write = try await tool.run(["create", "u", "--store", locked], addStore: false)
+        #expect(write.status == 1)
+        #expect(write.errorLines.count == 1)
+        #expect(write.errorLines.first?.contains("open in another process") == true)
     }
 
     @Test func usageErrorsKeepArgumentParsersBehaviour() async throws {

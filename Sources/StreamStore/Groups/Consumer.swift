@@ -31,8 +31,11 @@ public struct ConsumerOptions: Sendable, Equatable {
 /// records handled but not committed before a crash or a reassignment are delivered again:
 /// at-least-once. Make handlers idempotent.
 ///
+/// Members in other processes share the partitions too (each process's members are one member
+/// of the group on disk, README "Consumer groups across processes").
+///
 /// ``records`` waits for new records at the log end (live tailing); it ends when the task is
-/// cancelled or the consumer is closed. Iterate it from one task only.
+/// cancelled, the consumer is closed or its store closes. Iterate it from one task only.
 public final class Consumer: Sendable {
     /// The group this consumer is a member of; its commits are the group's.
     public let group: ConsumerGroup
@@ -44,12 +47,12 @@ public final class Consumer: Sendable {
     let member: GroupCoordinator.MemberID
     private let closed = Locked(false)
 
-    init(group: ConsumerGroup, topic: Topic, options: ConsumerOptions) {
+    init(group: ConsumerGroup, topic: Topic, options: ConsumerOptions) throws(StreamStoreError) {
         self.group = group
         self.topic = topic
         self.options = options
-        coordinator = group.coordinator(for: topic)
-        member = coordinator.join()
+        coordinator = try group.coordinator(for: topic)
+        member = try coordinator.join()
     }
 
     deinit { coordinator.leave(member) }
@@ -68,14 +71,28 @@ public final class Consumer: Sendable {
     }
 
     /// Commits a next offset for one of this member's partitions.
+    ///
+    /// The check and the commit are one step: the partition cannot move to another member (of
+    /// this process or another) while its commit is being written, so a commit that was refused
+    /// never lands, and one that lands is never older than the next owner's.
     public func commit(partition: Int, nextOffset: Int64) async throws(StreamStoreError) {
-        guard coordinator.owns(member, partition: partition) else {
+        let (group, topic) = (group, topic)
+        let committed = try coordinator.whileOwning(member, partition: partition) { () throws(StreamStoreError) in
+            try group.commitNow(topic: topic.name, offsets: [partition: nextOffset])
+        }
+        guard committed else {
             throw StreamStoreError(
                 .partitionNotAssigned,
                 "Partition \(partition) of \(topic.name) is not assigned to this consumer of group \(group.name) any more; its new owner continues from the last commit.",
                 topic: topic.name, partition: partition)
         }
-        try await group.commit(topic: topic.name, offsets: [partition: nextOffset])
+    }
+
+    /// Tells `observer` when this member starts owning a partition (after taking its lease) and
+    /// when it stops (before letting the lease go), as it happens; for tests that check that no
+    /// partition has two owners at once.
+    package func observeOwnership(_ observer: @escaping @Sendable (_ partition: Int, _ owned: Bool) -> Void) {
+        coordinator.observe(member, observer)
     }
 
     /// Leaves the group: its partitions go to the other members, and ``records`` ends.
@@ -87,5 +104,6 @@ public final class Consumer: Sendable {
         if wasOpen { coordinator.leave(member) }
     }
 
-    var isClosed: Bool { closed.withLock { $0 } }
+    /// True once closed, or once its store closed.
+    var isClosed: Bool { closed.withLock { $0 } || coordinator.isClosed }
 }

@@ -48,10 +48,10 @@ public final class ConsumerGroup: Sendable {
             try directory.create(folder)
             try directory.sync(store.path)
         }
-        let log = try GroupOffsetLog(path: path, folder: folder, fileSystem: store.options.fileSystem)
-        if log.truncatedBytes > 0 {
-            store.options.logger.warning("Group \(name): cut \(log.truncatedBytes) bytes of a torn commit off \(path); the commit before it stands.")
-        }
+        let (name, path, logger) = (name, path, store.options.logger)
+        let log = try GroupOffsetLog(
+            path: path, lockPath: FileNames.join(folder, name + FileNames.groupLockSuffix), folder: folder, fileSystem: store.options.fileSystem,
+            onTruncate: { logger.warning("Group \(name): cut \($0) bytes of a torn commit off \(path); the commit before it stands.") })
         state.log = log
         return log
     }
@@ -66,7 +66,7 @@ public final class ConsumerGroup: Sendable {
         return try state.withLock { (state) throws(StreamStoreError) -> [Int: Int64] in
             let log = try log(&state, store: store)
             var result: [Int: Int64] = [:]
-            for (key, committed) in log.state where key.topic == topic { result[key.partition] = committed.offset }
+            for (key, committed) in try log.read() where key.topic == topic { result[key.partition] = committed.offset }
             return result
         }
     }
@@ -76,7 +76,7 @@ public final class ConsumerGroup: Sendable {
         let store = try liveStore()
         guard exists || state.withLock({ $0.log != nil }) else { return [] }
         return try state.withLock { (state) throws(StreamStoreError) -> [String] in
-            Set(try log(&state, store: store).state.keys.map(\.topic)).sorted()
+            Set(try log(&state, store: store).read().keys.map(\.topic)).sorted()
         }
     }
 
@@ -84,6 +84,12 @@ public final class ConsumerGroup: Sendable {
     ///
     /// Offsets must lie within 0...log end offset of their partition (`.offsetOutOfRange`).
     public func commit(topic topicName: String, offsets: [Int: Int64]) async throws(StreamStoreError) {
+        try commitNow(topic: topicName, offsets: offsets)
+    }
+
+    /// ``commit(topic:offsets:)`` without suspending, for a member committing while it holds its
+    /// partition still (``GroupCoordinator/whileOwning(_:partition:_:)``).
+    func commitNow(topic topicName: String, offsets: [Int: Int64]) throws(StreamStoreError) {
         let store = try liveStore()
         let topic = try store.topic(topicName)
         var entries: [(GroupOffsetLog.Key, Int64)] = []
@@ -122,6 +128,13 @@ public final class ConsumerGroup: Sendable {
                 .groupActive, "Group \(name) has \(coordinator.memberCount) active consumer(s) of \(topicName); stop them before resetting its offsets.",
                 topic: topicName)
         }
+        let elsewhere = try GroupMembership.liveMembers(
+            in: GroupMembership.folder(groupsFolder: folder, group: name, topic: topicName), fileSystem: store.options.fileSystem)
+        if !elsewhere.isEmpty {
+            throw StreamStoreError(
+                .groupActive, "Group \(name) has \(elsewhere.count) active member(s) of \(topicName) in other processes; stop them before resetting its offsets.",
+                topic: topicName)
+        }
         var offsets: [Int: Int64] = [:]
         for partition in partitions ?? Array(0..<topic.partitionCount) {
             let (logStart, logEnd) = try topic.partition(partition).offsets
@@ -143,7 +156,7 @@ public final class ConsumerGroup: Sendable {
             return try state.withLock { (state) throws(StreamStoreError) -> [Int: GroupOffsetLog.Committed] in
                 var result: [Int: GroupOffsetLog.Committed] = [:]
                 if known || state.log != nil {
-                    for (key, value) in try log(&state, store: store).state where key.topic == topicName { result[key.partition] = value }
+                    for (key, value) in try log(&state, store: store).read() where key.topic == topicName { result[key.partition] = value }
                 }
                 // Under the group's lock, as commits set them: a commit made meanwhile is never
                 // overwritten by the older offset read here.
@@ -179,22 +192,32 @@ public final class ConsumerGroup: Sendable {
 
     // MARK: Members
 
-    func coordinator(for topic: Topic) -> GroupCoordinator {
-        state.withLock { state in
+    /// The coordinator of this group's members of `topic`, one member of the group across
+    /// processes (``GroupMembership``).
+    func coordinator(for topic: Topic) throws(StreamStoreError) -> GroupCoordinator {
+        let store = try liveStore()
+        return try state.withLock { (state) throws(StreamStoreError) -> GroupCoordinator in
+            guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.") }
             if let existing = state.coordinators[topic.name] { return existing }
-            let coordinator = GroupCoordinator(partitionCount: topic.partitionCount)
+            let membership = GroupMembership(
+                groupsFolder: folder, group: name, topic: topic.name, fileSystem: store.options.fileSystem, logger: store.options.logger)
+            let coordinator = GroupCoordinator(partitionCount: topic.partitionCount, membership: membership)
             state.coordinators[topic.name] = coordinator
             return coordinator
         }
     }
 
-    /// Makes every commit durable and closes the file (at store close).
+    /// Makes every commit durable and closes the file, and takes this process's members out of
+    /// the group (at store close).
     func close() throws(StreamStoreError) {
-        try state.withLock { (state) throws(StreamStoreError) in
-            guard !state.isClosed else { return }
+        let coordinators = try state.withLock { (state) throws(StreamStoreError) -> [GroupCoordinator] in
+            guard !state.isClosed else { return [] }
             state.isClosed = true
+            defer { state.log = nil }
             try state.log?.sync()
-            state.log = nil
+            return Array(state.coordinators.values)
         }
+        // Outside the group's lock: a member commits holding its coordinator's lock, then this one.
+        for coordinator in coordinators { coordinator.shutDown() }
     }
 }

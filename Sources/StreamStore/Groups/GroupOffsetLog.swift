@@ -1,5 +1,10 @@
 import StreamStoreFormat
 import StreamStoreLog
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// A consumer group's committed offsets on disk: a small append-only log of checksummed frames
 /// (docs/FORMAT.md, "Consumer group offsets"), replayed on open, compacted when it grows.
 ///
@@ -10,9 +15,16 @@ import StreamStoreLog
 ///          entries: topic length uint16, topic UTF-8, partition int32, next offset int64
 /// ```
 /// Big-endian. One commit call is one frame, so a crash leaves all of it or none of it: a torn
-/// or corrupt frame at the tail fails its length or CRC check and is cut off on open (the
-/// commit before it stands). A snapshot frame replaces everything before it; compaction writes
-/// one snapshot into a new file and renames it over the old one.
+/// or corrupt frame at the tail fails its length or CRC check and is ignored (the commit before
+/// it stands), then cut off by the next commit. A snapshot frame replaces everything before it;
+/// compaction writes one snapshot into a new file and renames it over the old one.
+///
+/// Any number of processes (and `GroupOffsetLog`s in one process) may share the file: each
+/// takes the group's lock file (`<group>.lock`, flock) exclusively to commit, compact or cut a
+/// torn tail, and shared to read, and before either catches up with what the others wrote:
+/// it applies the frames appended since it last looked, and opens the file again from the start
+/// when another one compacted it (the path names a new inode). So a frame being written is never
+/// read half-way nor cut off as torn, and every instance sees each commit once it returned.
 ///
 /// Why a log and not a file replaced per commit: a commit is then one `pwrite` (+ one
 /// `fdatasync` when durable), where a replacement costs a write, two fsyncs and a rename.
@@ -38,56 +50,150 @@ final class GroupOffsetLog {
     static let compactionThresholdBytes: Int64 = 1 << 20
 
     let path: String
+    let lockPath: String
     private let folder: String
     private let fileSystem: FileSystem
-    private var file: File
-    private var sizeBytes: Int64
-    private(set) var state: [Key: Committed]
-    /// Frames cut off the tail on open (a torn last commit), for the log.
-    private(set) var truncatedBytes: Int64 = 0
+    /// The group's lock; nil when the lock file does not exist and this process may not create
+    /// it (a store folder it may only read), in which case reads go without it: frames are
+    /// checksummed, so a frame being written reads as a torn tail and is picked up next time.
+    private var lock: FileLock?
+    /// The offsets file as last opened, and which file that is; nil while there is none.
+    private var file: File?
+    private var identity: FileIdentity?
+    /// How far into `file` the frames are applied to `state`.
+    private var appliedBytes: Int64 = 0
+    private(set) var state: [Key: Committed] = [:]
+    /// Told how many bytes of a torn commit a commit cut off the tail, for the log.
+    private let onTruncate: (Int64) -> Void
 
-    /// Opens (or creates) the log at `path` and replays it.
-    init(path: String, folder: String, fileSystem: FileSystem) throws(StreamStoreError) {
+    /// Opens the log at `path` (which need not exist yet: the first commit creates it) with its
+    /// lock file at `lockPath`, and reads it.
+    init(path: String, lockPath: String, folder: String, fileSystem: FileSystem, onTruncate: @escaping (Int64) -> Void = { _ in }) throws(StreamStoreError) {
         self.path = path
+        self.lockPath = lockPath
         self.folder = folder
         self.fileSystem = fileSystem
-        let directory = Directory(fileSystem: fileSystem)
-        let existed = directory.exists(path)
-        file = try File.open(path, create: true, fileSystem: fileSystem)
-        let existingBytes = try file.size()
-        if !existed || existingBytes < Int64(Self.headerBytes) {
-            try Self.writeHeader(file)
-            try directory.sync(folder)
-        }
-        let loaded = try Self.decode(try directory.readWhole(path, limitBytes: Int(Int32.max)) ?? [], path: path)
-        state = loaded.state
-        sizeBytes = loaded.validBytes
-        let actual = try file.size()
-        if actual > loaded.validBytes {
-            truncatedBytes = actual - loaded.validBytes
-            try file.truncate(to: loaded.validBytes)
-            try file.syncData()
-        }
+        self.onTruncate = onTruncate
+        lock = try FileLock.open(lockPath, create: true, fileSystem: fileSystem)
+        _ = try read()
     }
 
-    /// Appends one commit frame; `sync` makes it durable before returning.
+    /// The committed offsets as of now, every other writer's commits included.
+    func read() throws(StreamStoreError) -> [Key: Committed] {
+        guard let lock else {
+            try catchUp(exclusive: false)
+            return state
+        }
+        try lock.withLock(.shared) { () throws(StreamStoreError) in try catchUp(exclusive: false) }
+        return state
+    }
+
+    /// Appends one commit frame after the others' (creating the file on first use); `sync` makes
+    /// it durable before returning.
     func commit(_ entries: [(Key, Int64)], nowMilliseconds: Int64, sync: Bool) throws(StreamStoreError) {
         guard !entries.isEmpty else { return }
-        let frame = Self.frame(kind: 1, entries: entries, nowMilliseconds: nowMilliseconds)
-        try withBytes(frame) { (buffer) throws(StreamStoreError) in try file.write(buffer, at: sizeBytes) }
-        if sync { try file.syncData() }
-        sizeBytes += Int64(frame.count)
-        for (key, offset) in entries { state[key] = Committed(offset: offset, committedMilliseconds: nowMilliseconds) }
-        if sizeBytes > Self.compactionThresholdBytes && sizeBytes > 4 * Int64(Self.snapshotBytesEstimate(state)) {
-            try compact(nowMilliseconds: nowMilliseconds)
+        try withExclusiveLock { () throws(StreamStoreError) in
+            try catchUp(exclusive: true)
+            let file = try fileForWriting()
+            let frame = Self.frame(kind: 1, entries: entries, nowMilliseconds: nowMilliseconds)
+            try withBytes(frame) { (buffer) throws(StreamStoreError) in try file.write(buffer, at: appliedBytes) }
+            if sync { try file.syncData() }
+            appliedBytes += Int64(frame.count)
+            for (key, offset) in entries { state[key] = Committed(offset: offset, committedMilliseconds: nowMilliseconds) }
+            if appliedBytes > Self.compactionThresholdBytes && appliedBytes > 4 * Int64(Self.snapshotBytesEstimate(state)) {
+                try compactLocked(nowMilliseconds: nowMilliseconds)
+            }
         }
     }
 
     /// Makes every commit so far durable.
-    func sync() throws(StreamStoreError) { try file.syncData() }
+    func sync() throws(StreamStoreError) { try file?.syncData() }
 
-    /// Rewrites the log as one snapshot frame: temporary file, fsync, rename, fsync of the folder.
+    /// Rewrites the log as one snapshot frame (see ``compactLocked(nowMilliseconds:)``).
     func compact(nowMilliseconds: Int64) throws(StreamStoreError) {
+        try withExclusiveLock { () throws(StreamStoreError) in
+            try catchUp(exclusive: true)
+            try compactLocked(nowMilliseconds: nowMilliseconds)
+        }
+    }
+
+    // MARK: Sharing the file
+
+    private func withExclusiveLock(_ body: () throws(StreamStoreError) -> Void) throws(StreamStoreError) {
+        if lock == nil { lock = try FileLock.open(lockPath, create: true, fileSystem: fileSystem) }
+        guard let lock else { throw .io("open", path: lockPath, errno: ENOENT) }
+        try lock.withLock(.exclusive, body)
+    }
+
+    /// Brings `state` up to what the file holds now (group lock held). A file that another
+    /// process compacted (a new inode at the path) is read again from its start. Under the
+    /// exclusive lock a torn tail (bytes past the last whole frame, which no live writer can be
+    /// writing) is cut off; under the shared one it is only skipped.
+    private func catchUp(exclusive: Bool) throws(StreamStoreError) {
+        guard let current = FileIdentity(path: path) else {
+            // No file: nothing committed yet (or the group's files were removed).
+            (file, identity, appliedBytes, state) = (nil, nil, 0, [:])
+            return
+        }
+        if file == nil || current != identity {
+            let opened = try Self.openOffsets(path, fileSystem: fileSystem)
+            (file, identity, appliedBytes, state) = (opened, FileIdentity(descriptor: opened.fd), 0, [:])
+        }
+        guard let file else { return }
+        var size = try file.size()
+        if size < appliedBytes { (appliedBytes, state) = (0, [:]) }
+        if appliedBytes == 0 {
+            guard size >= Int64(Self.headerBytes) else {
+                // A crash while the file was being created: under the exclusive lock it is made again.
+                if exclusive { try Self.writeHeader(file) }
+                appliedBytes = exclusive ? Int64(Self.headerBytes) : 0
+                return
+            }
+            try Self.checkHeader(try Self.readBytes(file, from: 0, count: Self.headerBytes), path: path)
+            appliedBytes = Int64(Self.headerBytes)
+        }
+        if size > appliedBytes {
+            let tail = try Self.readBytes(file, from: appliedBytes, count: Int(size - appliedBytes))
+            appliedBytes += Int64(Self.applyFrames(tail, to: &state))
+        }
+        size = try file.size()
+        if exclusive && size > appliedBytes {
+            try file.truncate(to: appliedBytes)
+            try file.syncData()
+            onTruncate(size - appliedBytes)
+        }
+    }
+
+    /// The file to append to, created with its header when none exists yet (exclusive lock held).
+    private func fileForWriting() throws(StreamStoreError) -> File {
+        if let file { return file }
+        let created = try File.open(path, create: true, fileSystem: fileSystem)
+        try Self.writeHeader(created)
+        try Directory(fileSystem: fileSystem).sync(folder)
+        (file, identity, appliedBytes) = (created, FileIdentity(descriptor: created.fd), Int64(Self.headerBytes))
+        return created
+    }
+
+    /// Opens the offsets file for appending, or for reading only where this process may not write it.
+    private static func openOffsets(_ path: String, fileSystem: FileSystem) throws(StreamStoreError) -> File {
+        do throws(StreamStoreError) {
+            return try File.open(path, create: false, fileSystem: fileSystem)
+        } catch where error.systemErrno == EACCES || error.systemErrno == EROFS {
+            return try File.open(path, create: false, readOnly: true, fileSystem: fileSystem)
+        }
+    }
+
+    private static func readBytes(_ file: File, from position: Int64, count: Int) throws(StreamStoreError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try withMutableBytes(&bytes) { (buffer) throws(StreamStoreError) -> Int in try file.read(into: buffer, at: position) }
+        if read < count { bytes.removeLast(count - read) }
+        return bytes
+    }
+
+    /// Writes one snapshot into a temporary file, fsyncs it, renames it over the log and fsyncs
+    /// the folder (exclusive lock held, state caught up). Other instances see the new inode at
+    /// their next catch-up and read it from the start.
+    private func compactLocked(nowMilliseconds: Int64) throws(StreamStoreError) {
         let temporary = path + FileNames.temporarySuffix
         let fresh = try File.open(temporary, create: true, fileSystem: fileSystem)
         try fresh.truncate(to: 0)
@@ -107,8 +213,7 @@ final class GroupOffsetLog {
         let directory = Directory(fileSystem: fileSystem)
         try directory.rename(temporary, to: path)
         try directory.sync(folder)
-        file = fresh
-        sizeBytes = position
+        (file, identity, appliedBytes) = (fresh, FileIdentity(descriptor: fresh.fd), position)
     }
 
     // MARK: Encoding
@@ -153,6 +258,13 @@ final class GroupOffsetLog {
 
     /// The state the log's valid frames describe, and where the valid part ends.
     static func decode(_ bytes: [UInt8], path: String) throws(StreamStoreError) -> (state: [Key: Committed], validBytes: Int64) {
+        try checkHeader(bytes, path: path)
+        var state: [Key: Committed] = [:]
+        let valid = applyFrames(Array(bytes[headerBytes...]), to: &state)
+        return (state, Int64(headerBytes + valid))
+    }
+
+    private static func checkHeader(_ bytes: [UInt8], path: String) throws(StreamStoreError) {
         guard bytes.count >= headerBytes, Array(bytes[0..<4]) == magic else {
             throw StreamStoreError(.corruptCheckpoint, "The file is not a group offset log (bad header); move it away to start the group from scratch.", path: path)
         }
@@ -160,10 +272,15 @@ final class GroupOffsetLog {
         guard version == Self.version else {
             throw StreamStoreError(.unsupportedFormatVersion, "Group offset log version \(version); this build reads version \(Self.version).", path: path)
         }
-        var state: [Key: Committed] = [:]
-        var position = headerBytes
-        return bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
+    }
+
+    /// Applies the whole, valid frames at the start of `bytes` to `state`, in order; returns how
+    /// many bytes they take. It stops at the first frame whose length runs past the bytes, whose
+    /// CRC fails or whose payload does not parse: a torn tail, or a frame still being written.
+    static func applyFrames(_ bytes: [UInt8], to state: inout [Key: Committed]) -> Int {
+        var position = 0
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             while position + frameHeaderBytes <= raw.count {
                 let length = Int(BigEndian.load(UInt32.self, base, position))
                 let crc = BigEndian.load(UInt32.self, base, position + 4)
@@ -175,12 +292,12 @@ final class GroupOffsetLog {
                 for (key, offset) in frame.entries { state[key] = Committed(offset: offset, committedMilliseconds: frame.time) }
                 position = start + length
             }
-            return (state, Int64(position))
         }
+        return position
     }
 
     private static func parsePayload(_ payload: UnsafeRawBufferPointer) -> (kind: UInt8, time: Int64, entries: [(Key, Int64)])? {
-        let base = payload.baseAddress!
+        guard let base = payload.baseAddress else { return nil }
         let kind = payload[0]
         guard kind == 1 || kind == 2 else { return nil }
         let time = BigEndian.load(Int64.self, base, 1)

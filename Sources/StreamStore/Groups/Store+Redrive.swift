@@ -37,9 +37,9 @@ extension Store {
     ///
     /// Every group reading `topic` gets the redriven records, not only the one that failed them
     /// (each dead letter names it in `dlq-group`). A redrive is a member of `group` on the
-    /// dead-letter topic while it runs: a second one of the same group in this process fails
-    /// with `.groupActive`, and so does one while a ``Consumer`` of that group reads the
-    /// dead-letter topic. `.unknownTopic` when `topic` does not exist; a topic that never
+    /// dead-letter topic while it runs: a second one of the same group (in this process or
+    /// another) fails with `.groupActive`, and so does one while a ``Consumer`` of that group
+    /// reads the dead-letter topic. `.unknownTopic` when `topic` does not exist; a topic that never
     /// dead-lettered a record has nothing to redrive.
     nonisolated(nonsending)
     public func redriveDeadLetters(
@@ -57,12 +57,12 @@ extension Store {
             try await run.read(dlq, group: group)
             return run.report
         }
-        let coordinator = group.coordinator(for: dlq)
-        let member = coordinator.join()
+        let coordinator = try group.coordinator(for: dlq)
+        let member = try coordinator.join()
         defer { coordinator.leave(member) }
         guard coordinator.sync(member).owned.count == dlq.partitionCount else {
             throw StreamStoreError(
-                .groupActive, "Group \(groupName) is already reading \(name) in this process (another redrive, or a consumer); wait for it to finish.",
+                .groupActive, "Group \(groupName) is already reading \(name) (another redrive, or a consumer, in this process or another); wait for it to finish.",
                 topic: name)
         }
         try await run.read(dlq, group: group)

@@ -10,6 +10,7 @@ extension Store {
     /// file, and the next read moves to the new log start per the reader's reset policy.
     @discardableResult
     public func enforceRetention(topic name: String? = nil, dryRun: Bool = false) throws(StreamStoreError) -> [PartitionRetention] {
+        if !dryRun { try requireWriter("enforce retention") }
         let topics: [Topic]
         if let name {
             topics = [try topic(name)]

@@ -15,6 +15,7 @@ extension Store {
     @discardableResult
     public func updateTopic(_ name: String, _ change: (inout TopicConfig) -> Void) throws(StreamStoreError) -> TopicConfig {
         let topic = try self.topic(name)
+        try requireWriter("change topic \(name)")
         return try withOpenState { (_) throws(StreamStoreError) -> TopicConfig in
             let old = topic.config
             var new = old
@@ -35,6 +36,7 @@ extension Store {
             try Directory(fileSystem: options.fileSystem).writeAtomically(
                 try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
             topic.settings.withLock { $0 = new }
+            live.withLock { $0?.topicsChanged() }
             if new.dedupeWindowMilliseconds != old.dedupeWindowMilliseconds || new.dedupeMaxMessageIDs != old.dedupeMaxMessageIDs {
                 // Appends that read the old setting just before the change may be missed by
                 // the new window: change it while producers are quiet to be exact.

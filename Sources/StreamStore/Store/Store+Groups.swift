@@ -34,6 +34,6 @@ extension Store {
 
     /// A new member of consumer group `group` reading `topic` (see ``Consumer``).
     public func consumer(group: String, topic: String, options: ConsumerOptions = ConsumerOptions()) throws(StreamStoreError) -> Consumer {
-        Consumer(group: try self.group(group), topic: try self.topic(topic), options: options)
+        try Consumer(group: try self.group(group), topic: try self.topic(topic), options: options)
     }
 }

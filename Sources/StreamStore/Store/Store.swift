@@ -45,6 +45,9 @@ public final class Store: Sendable {
         /// cannot hold an id. Default on. Off, nothing builds, reads or writes filters, and a
         /// trace scans every segment.
         public var usesCorrelationFilters: Bool
+        /// Whether this process writes the store or only reads it (default: writes). Any number
+        /// of processes may open a store ``AccessMode/readOnly`` beside the one writer.
+        public var mode: AccessMode
         var fileSystem: FileSystem = PosixFileSystem.shared
 
         /// Options with the defaults: no logging, the system clock, a folder created when missing,
@@ -53,8 +56,10 @@ public final class Store: Sendable {
             logger: Logger = Logger(label: "streamstore", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: any StoreClock = SystemClock(), createIfMissing: Bool = true,
             openSegmentFilesLimit: Int = Limits.defaultOpenSegmentFiles,
-            retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil, usesCorrelationFilters: Bool = true
+            retentionCheckMilliseconds: Int64? = 300_000, metricsFactory: (any MetricsFactory)? = nil, usesCorrelationFilters: Bool = true,
+            mode: AccessMode = .readWrite
         ) {
+            self.mode = mode
             self.logger = logger
             self.clock = clock
             self.createIfMissing = createIfMissing
@@ -65,13 +70,33 @@ public final class Store: Sendable {
         }
     }
 
+    /// How a process may use a store it opens.
+    public enum AccessMode: Sendable, Equatable {
+        /// The one writer: takes the store's exclusive lock, recovers it if needed, appends,
+        /// creates topics, runs retention, and publishes what readers may see.
+        case readWrite
+        /// A reader: takes no exclusive lock and writes none of the store's files, so it opens
+        /// whether or not a writer runs, and in a folder this process may only read. It sees
+        /// what the writer has published (under ``FlushPolicy/everyAppend``, what is durable),
+        /// follows new segments, retention, new topics and a writer that restarts, and tails
+        /// live appends. It may consume as a member of a consumer group and commit offsets.
+        /// Anything that would change the log throws `.readOnly`.
+        case readOnly
+    }
+
     /// The store's folder, as given to ``open(at:options:)``.
     public let path: String
     let options: Options
+    /// The live file: the writer's announcements to reader processes. The writer always has
+    /// one; a reader has one once a writer has opened the store.
+    let live: Locked<LiveStoreFile?>
+    /// True for a store opened ``AccessMode/readOnly``.
+    public var isReadOnly: Bool { options.mode == .readOnly }
     /// The handles of the store's metrics; the dead-letter helper counts through it.
     let metrics: StoreMetrics
-    private let lockFile: File
-    private let cache: SegmentFileCache
+    /// The writer's exclusive lock; nil for a reader.
+    private let lockFile: File?
+    let cache: SegmentFileCache
     let correlationFilters: CorrelationFilterQueue
     let state: Locked<State>
 
@@ -79,6 +104,10 @@ public final class Store: Sendable {
         var topics: [String: Topic] = [:]
         var groups: [String: ConsumerGroup] = [:]
         var retentionTimer: RetentionTimer?
+        /// A reader's: the thread that wakes its tailing readers when the writer publishes.
+        var liveWatcher: LiveWatcher?
+        /// A reader's: the writer's topics version its topics reflect.
+        var readerTopicsVersion: UInt64 = 0
         var isClosed = false
     }
 
@@ -97,14 +126,16 @@ public final class Store: Sendable {
     /// True when the previous process closed the store cleanly.
     public let openedCleanly: Bool
 
-    private init(
-        path: String, options: Options, metrics: StoreMetrics, lockFile: File, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue,
+    init(
+        path: String, options: Options, metrics: StoreMetrics, lockFile: File?, live: LiveStoreFile?, cache: SegmentFileCache,
+        correlationFilters: CorrelationFilterQueue,
         topics: [String: Topic], recoveries: [PartitionRecovery], clean: Bool
     ) {
         self.path = path
         self.options = options
         self.metrics = metrics
         self.lockFile = lockFile
+        self.live = Locked(live)
         self.cache = cache
         self.correlationFilters = correlationFilters
         self.state = Locked(State(topics: topics))
@@ -115,6 +146,7 @@ public final class Store: Sendable {
     /// Opens the store in `path`, creating it if allowed and missing, and recovers it if the
     /// last process did not close it cleanly.
     public static func open(at path: String, options: Options = Options()) throws(StreamStoreError) -> Store {
+        if options.mode == .readOnly { return try openReadOnly(at: path, options: options) }
         let fileSystem = options.fileSystem
         let directory = Directory(fileSystem: fileSystem)
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
@@ -162,33 +194,27 @@ public final class Store: Sendable {
             try directory.sync(path)
         }
 
+        // Announced before any partition opens: a reader that sees the new generation knows a
+        // writer (perhaps recovering) is at work.
+        let live = try LiveStoreFile.openForWriting(storeFolder: path, mode: 0o600, fileSystem: fileSystem)
         let cache = SegmentFileCache(capacity: options.openSegmentFilesLimit)
         let metrics = StoreMetrics(factory: options.metricsFactory)
         let correlationFilters = CorrelationFilterQueue(isEnabled: options.usesCorrelationFilters)
         var topics: [String: Topic] = [:]
         var recoveries: [PartitionRecovery] = []
-        for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
-            let topicFolder = FileNames.join(path, name)
-            // A symbolic link could lead out of the store: topics are real folders only.
-            guard directory.isDirectory(topicFolder) else { continue }
-            guard let bytes = try directory.readWhole(FileNames.join(topicFolder, FileNames.topicConfig), limitBytes: 64 * 1024) else { continue }
-            let manifestPath = FileNames.join(topicFolder, FileNames.topicConfig)
-            let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: manifestPath)
-            guard manifest.name == name, manifest.formatVersion <= StoreManifest.currentFormatVersion else {
-                throw StreamStoreError(
-                    .corruptCheckpoint, "\(manifestPath) names topic \(manifest.name) (format \(manifest.formatVersion)) but lies in folder \(name); restore the folder's own topic.json.",
-                    path: manifestPath)
-            }
-            try manifest.config.validate()
+        for (name, manifest) in try topicManifests(in: path, fileSystem: fileSystem) {
             let (topic, recovered) = try openTopic(
-                name: name, config: manifest.config, folder: topicFolder, clean: clean, cache: cache, correlationFilters: correlationFilters,
-                options: options, metrics: metrics)
+                name: name, config: manifest.config, folder: FileNames.join(path, name), clean: clean, cache: cache,
+                correlationFilters: correlationFilters, access: .writer(live), options: options, metrics: metrics)
             topics[name] = topic
             recoveries += recovered
         }
         let store = Store(
-            path: path, options: options, metrics: metrics, lockFile: lockFile, cache: cache, correlationFilters: correlationFilters, topics: topics,
-            recoveries: recoveries, clean: clean)
+            path: path, options: options, metrics: metrics, lockFile: lockFile, live: live, cache: cache, correlationFilters: correlationFilters,
+            topics: topics, recoveries: recoveries, clean: clean)
+        for topic in topics.values {
+            for partition in topic.partitions { partition.scheduleMissingCorrelationFilters() }
+        }
         if let interval = options.retentionCheckMilliseconds, interval > 0 {
             let timer = RetentionTimer(intervalMilliseconds: interval, store: store)
             store.state.withLock { $0.retentionTimer = timer }
@@ -196,9 +222,32 @@ public final class Store: Sendable {
         return store
     }
 
-    private static func openTopic(
+    /// The topics a store folder holds, by name: each topic folder with a valid `topic.json`
+    /// (one without is a topic whose creation did not finish, and is ignored).
+    static func topicManifests(in path: String, fileSystem: FileSystem) throws(StreamStoreError) -> [(String, TopicManifest)] {
+        let directory = Directory(fileSystem: fileSystem)
+        var manifests: [(String, TopicManifest)] = []
+        for name in try directory.list(path).sorted() where FileNames.isValidTopicName(name) {
+            let topicFolder = FileNames.join(path, name)
+            // A symbolic link could lead out of the store: topics are real folders only.
+            guard directory.isDirectory(topicFolder) else { continue }
+            let manifestPath = FileNames.join(topicFolder, FileNames.topicConfig)
+            guard let bytes = try directory.readWhole(manifestPath, limitBytes: 64 * 1024) else { continue }
+            let manifest = try JSONFiles.decode(TopicManifest.self, from: bytes, path: manifestPath)
+            guard manifest.name == name, manifest.formatVersion <= StoreManifest.currentFormatVersion else {
+                throw StreamStoreError(
+                    .corruptCheckpoint, "\(manifestPath) names topic \(manifest.name) (format \(manifest.formatVersion)) but lies in folder \(name); restore the folder's own topic.json.",
+                    path: manifestPath)
+            }
+            try manifest.config.validate()
+            manifests.append((name, manifest))
+        }
+        return manifests
+    }
+
+    static func openTopic(
         name: String, config: TopicConfig, folder: String, clean: Bool, cache: SegmentFileCache, correlationFilters: CorrelationFilterQueue,
-        options: Options, metrics: StoreMetrics
+        access: LogAccess, options: Options, metrics: StoreMetrics
     ) throws(StreamStoreError) -> (Topic, [PartitionRecovery]) {
         var partitions: [Partition] = []
         var recoveries: [PartitionRecovery] = []
@@ -208,12 +257,20 @@ public final class Store: Sendable {
                 topic: name, partition: index, folder: FileNames.partitionFolder(topicFolder: folder, partition: index),
                 currentConfig: { settings.withLock { $0.logConfig } },
                 fileSystem: options.fileSystem, cache: cache, correlationFilters: correlationFilters, clock: options.clock, logger: options.logger,
-                metrics: metrics.partition(topic: name, partition: index))
+                metrics: metrics.partition(topic: name, partition: index), access: access)
             do {
+                guard case .writer = access else {
+                    let published = try PublishedEndFile.openForReading(folder: context.folder, fileSystem: options.fileSystem)
+                    let opened = try PartitionLoader.openReadOnly(context: context, published: published?.read())
+                    partitions.append(Partition(context: context, opened: opened, published: published))
+                    continue
+                }
                 let opened = try PartitionLoader.open(context: context, storeWasClean: clean)
                 if let recovery = opened.recovery { recoveries.append(recovery) }
                 let producers = try ProducerStateLoader.load(context: context, opened: opened)
-                partitions.append(Partition(context: context, opened: opened, producers: producers.table, producerSnapshot: producers.snapshot))
+                let published = try PublishedEndFile.openForWriting(folder: context.folder, mode: 0o600, fileSystem: options.fileSystem)
+                partitions.append(
+                    Partition(context: context, opened: opened, producers: producers.table, producerSnapshot: producers.snapshot, published: published))
             } catch {
                 throw error.with(topic: name, partition: index)
             }
@@ -223,12 +280,23 @@ public final class Store: Sendable {
         return (topic, recoveries)
     }
 
+    /// The writer's access to a new partition: its publishes signal the live file.
+    private func writerAccess() throws(StreamStoreError) -> LogAccess {
+        guard let file = live.withLock({ $0 }), !isReadOnly else { throw StreamStoreError(.readOnly, "The store was opened read-only.", path: path) }
+        return .writer(file)
+    }
+
     /// Names of the topics, sorted.
-    public var topicNames: [String] { state.withLock { $0.topics.keys.sorted() } }
+    public var topicNames: [String] {
+        if isReadOnly { refreshTopicsIfChanged() }
+        return state.withLock { $0.topics.keys.sorted() }
+    }
 
     /// The topic called `name`, or `.unknownTopic`.
     public func topic(_ name: String) throws(StreamStoreError) -> Topic {
-        try state.withLock { (state) throws(StreamStoreError) -> Topic in
+        // A reader looks again before it says no: the writer may have created the topic since.
+        if isReadOnly, state.withLock({ $0.topics[name] == nil && !$0.isClosed }) { try refreshTopicsFromWriter() }
+        return try state.withLock { (state) throws(StreamStoreError) -> Topic in
             guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
             guard let topic = state.topics[name] else {
                 throw StreamStoreError(.unknownTopic, "There is no topic \(name); create it first (stream-tool create \(name)).", topic: name)
@@ -246,6 +314,7 @@ public final class Store: Sendable {
                 topic: name)
         }
         try config.validate()
+        try requireWriter("create topic \(name)")
         return try state.withLock { (state) throws(StreamStoreError) -> Topic in
             guard !state.isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", path: path) }
             if let existing = state.topics[name] {
@@ -260,13 +329,14 @@ public final class Store: Sendable {
             try directory.create(folder)
             let manifest = TopicManifest(formatVersion: StoreManifest.currentFormatVersion, name: name, config: config)
             let (topic, _) = try Store.openTopic(
-                name: name, config: config, folder: folder, clean: false, cache: cache, correlationFilters: correlationFilters, options: options,
-                metrics: metrics)
+                name: name, config: config, folder: folder, clean: false, cache: cache, correlationFilters: correlationFilters,
+                access: try writerAccess(), options: options, metrics: metrics)
             // The config is written last: a topic folder without it is ignored on open, so a
             // crash part way through creation leaves no half-made topic.
             try directory.writeAtomically(try JSONFiles.encode(manifest), to: FileNames.join(folder, FileNames.topicConfig), folder: folder)
             try directory.sync(path)
             state.topics[name] = topic
+            live.withLock { $0?.topicsChanged() }
             return topic
         }
     }
@@ -281,24 +351,29 @@ public final class Store: Sendable {
     /// of the descriptor until it execs, and would keep the lock (flock locks belong to the open
     /// file, not to one descriptor), so an immediate reopen here would fail with `.storeLocked`.
     deinit {
+        state.withLock { $0.liveWatcher }?.stop()
         correlationFilters.stop()
         let topics = state.withLock { Array($0.topics.values) }
         for topic in topics {
             for partition in topic.partitions { partition.abandon() }
         }
-        _ = options.fileSystem.unlock(lockFile.fd)
+        if let lockFile { _ = options.fileSystem.unlock(lockFile.fd) }
     }
 
     /// Closes every partition cleanly (fsynced, indexes trimmed, checkpoints written) and
     /// releases the lock. The store cannot be used afterwards.
     public func close() throws(StreamStoreError) {
-        let closing: (topics: [Topic], groups: [ConsumerGroup], timer: RetentionTimer?)? = state.withLock { state in
+        let closing: (topics: [Topic], groups: [ConsumerGroup], timer: RetentionTimer?, watcher: LiveWatcher?)? = state.withLock { state in
             guard !state.isClosed else { return nil }
             state.isClosed = true
-            defer { state.retentionTimer = nil }
-            return (Array(state.topics.values), Array(state.groups.values), state.retentionTimer)
+            defer {
+                state.retentionTimer = nil
+                state.liveWatcher = nil
+            }
+            return (Array(state.topics.values), Array(state.groups.values), state.retentionTimer, state.liveWatcher)
         }
-        guard let (topics, groups, timer) = closing else { return }
+        guard let (topics, groups, timer, watcher) = closing else { return }
+        watcher?.stop()
         // A retention run under way finishes first; none starts after this. Filter builds stop
         // too: a filter is a cache that a later trace rebuilds, not worth a wait.
         timer?.stop()
@@ -312,7 +387,12 @@ public final class Store: Sendable {
                 do throws(StreamStoreError) { try partition.close() } catch { firstError = firstError ?? error }
             }
         }
-        defer { _ = options.fileSystem.unlock(lockFile.fd) }
+        if isReadOnly {
+            if let firstError { throw firstError }
+            return
+        }
+        live.withLock { $0?.writerClosed() }
+        defer { if let lockFile { _ = options.fileSystem.unlock(lockFile.fd) } }
         if let firstError { throw firstError }
         let directory = Directory(fileSystem: options.fileSystem)
         let marker = try File.open(FileNames.join(path, FileNames.cleanShutdown), create: true, fileSystem: options.fileSystem)

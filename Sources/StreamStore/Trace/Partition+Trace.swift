@@ -63,6 +63,8 @@ extension Partition {
                     rebuilding = binding
                 }
                 if rebuilding != nil { trace.statistics.segmentsWithoutUsableFilter += 1 }
+                // A reader process writes no file of the store: the writer builds filters.
+                if context.isReadOnly { rebuilding = nil }
             }
         }
         let topic = self.topic, partition = self.id

@@ -94,4 +94,24 @@ public enum Limits {
     /// Longest a Fetch waits for data (its `max_wait_ms` is cut to this), so a shutdown never
     /// waits on a client's choice.
     public static let kafkaMaxFetchWaitMilliseconds: Int64 = 30_000
+
+    // MARK: Reader processes
+
+    /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:
+    /// bounds how late it notices a writer that appeared, restarted or exited without a publish.
+    public static let liveWaitSliceMilliseconds: Int64 = 100
+
+    /// A reader process copies the writer's active index again once the writer has written
+    /// this much past the copy: lookups scan at most about that far, and copies stay rare.
+    public static let readerIndexRefreshBytes: Int64 = 4 * 1024 * 1024
+
+    /// How often a consumer group member looks at the other processes' members of its group:
+    /// it notices one that joined, left or died (its lock released by the kernel) at most this
+    /// late. A dead member's partitions reach the survivors within about this time, plus the
+    /// time a survivor takes to finish the record it is handling.
+    public static let groupMembershipCheckMilliseconds: Int64 = 100
+
+    /// Member ids a process tries before it gives up joining a group's members (a try fails
+    /// only when another member, cleaning up, removed the file in the moment it was made).
+    package static let groupJoinAttempts = 16
 }

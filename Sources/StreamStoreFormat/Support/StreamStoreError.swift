@@ -79,6 +79,9 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
+        /// A write through a store opened read-only (``Store/Options/mode``): only the process
+        /// that opened the store for writing may change it.
+        case readOnly
 
         /// The code's name, as written in messages and by the CLI (`offsetOutOfRange`).
         public var description: String {
@@ -113,6 +116,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .outOfOrderSequence: return "outOfOrderSequence"
             case .invalidDeadLetter: return "invalidDeadLetter"
             case .invalidMessageID: return "invalidMessageID"
+            case .readOnly: return "readOnly"
             }
         }
     }

@@ -36,10 +36,22 @@ package protocol FileSystem: AnyObject, Sendable {
     func listDirectory(_ path: String) -> [String]?
     /// Maps `length` bytes of `fd` read-write and shared, or returns nil with errno set.
     func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer?
+    /// Maps `length` bytes of `fd` read-only and shared (a reader of another process's live
+    /// files), or returns nil with errno set.
+    func mmapReadOnly(_ fd: Int32, length: Int) -> UnsafeRawPointer?
     func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32
     func msync(_ address: UnsafeMutableRawPointer, length: Int) -> Int32
     /// What is at `path` (without following a symbolic link), or nil when nothing is.
     func fileType(_ path: String) -> FileType?
+}
+
+extension FileSystem {
+    /// The real read-only mapping; a test file system that wants to fail it overrides this.
+    package func mmapReadOnly(_ fd: Int32, length: Int) -> UnsafeRawPointer? {
+        let address = Glibc.mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0)
+        if address == MAP_FAILED { return nil }
+        return UnsafeRawPointer(address)
+    }
 }
 
 package enum FileType: Equatable {

@@ -15,11 +15,16 @@ import Darwin
 /// Every access to the mapping happens with `lock` held and no pointer into it escapes, so the
 /// file can be remapped to grow or trimmed at any time without a reader faulting on a page that
 /// is gone (a SIGBUS cannot be caught in Swift).
+///
+/// A reader in another process never maps a writer's index: the writer trims index files, and a
+/// mapping of a shrunk file faults. It reads the entries into memory instead
+/// (``init(snapshotOf:entryBytes:entries:)``), a read-only index that never changes.
 final class IndexFile: @unchecked Sendable {
     let path: String
     let entryBytes: Int
     let maxEntries: Int
-    private let file: File
+    /// Nil for a snapshot.
+    private let file: File?
     private let lock = Lock()
     private var mapping: UnsafeMutableRawPointer?
     private var mappedBytes = 0
@@ -39,8 +44,38 @@ final class IndexFile: @unchecked Sendable {
         try remap(byteCount: entryCount * entryBytes, allocate: false)
     }
 
+    /// A read-only index over a copy of `entries` (whole entries, already validated), for a
+    /// reader that must not map the file.
+    init(snapshotOf path: String, entryBytes: Int, entries: [UInt8]) {
+        self.path = path
+        self.entryBytes = entryBytes
+        count = entries.count / entryBytes
+        maxEntries = max(1, count)
+        file = nil
+        let bytes = count * entryBytes
+        if bytes > 0 {
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 8)
+            entries.withUnsafeBytes { source in
+                if let base = source.baseAddress { copy.copyMemory(from: base, byteCount: bytes) }
+            }
+            mapping = copy
+            mappedBytes = bytes
+        }
+    }
+
     deinit {
-        if let mapping { _ = file.fileSystem.munmap(mapping, length: mappedBytes) }
+        guard let mapping else { return }
+        if let file {
+            _ = file.fileSystem.munmap(mapping, length: mappedBytes)
+        } else {
+            mapping.deallocate()
+        }
+    }
+
+    /// The file under a writable index; a snapshot has none and refuses every change.
+    private func writableFile() throws(StreamStoreError) -> File {
+        guard let file else { throw StreamStoreError(.readOnly, "The index \(path) is a read-only copy.", path: path) }
+        return file
     }
 
     var entryCount: Int { lock.withLock { count } }
@@ -49,6 +84,7 @@ final class IndexFile: @unchecked Sendable {
     /// Maps the first `byteCount` bytes, preallocating them first when `allocate` (a store into a
     /// sparse page on a full disk would be a SIGBUS, a failed fallocate is an error).
     private func remap(byteCount: Int, allocate: Bool) throws(StreamStoreError) {
+        let file = try writableFile()
         if let mapping {
             _ = file.fileSystem.munmap(mapping, length: mappedBytes)
             self.mapping = nil
@@ -68,7 +104,7 @@ final class IndexFile: @unchecked Sendable {
     func append(_ write: (UnsafeMutableRawPointer) -> Void) throws(StreamStoreError) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard count < maxEntries else { return false }
+        guard count < maxEntries, file != nil else { return false }
         let needed = (count + 1) * entryBytes
         if needed > mappedBytes {
             let grown = max(mappedBytes * 2, needed, Limits.initialIndexBytes / entryBytes * entryBytes)
@@ -102,6 +138,7 @@ final class IndexFile: @unchecked Sendable {
     func trim() throws(StreamStoreError) {
         lock.lock()
         defer { lock.unlock() }
+        guard let file else { return }
         let bytes = count * entryBytes
         // Untouched since it was opened or trimmed: the file already is exactly its entries.
         if !appendedSinceTrim && mappedBytes == bytes { return }
@@ -121,7 +158,7 @@ final class IndexFile: @unchecked Sendable {
     func flush() throws(StreamStoreError) {
         lock.lock()
         defer { lock.unlock() }
-        if let mapping, count > 0 {
+        if let file, let mapping, count > 0 {
             guard file.fileSystem.msync(mapping, length: count * entryBytes) == 0 else {
                 throw .io("msync", path: path, errno: errno)
             }

@@ -140,6 +140,10 @@ extension Partition {
     /// Writes a sealed batch (its header with a CRC over `body`) at the log end: the header's
     /// base offset is replaced by the partition's next offset, which the CRC does not cover.
     private func write(header sealed: BatchHeader, body: UnsafeRawBufferPointer, guards: WriteGuards) throws(StreamStoreError) -> Written {
+        guard !context.isReadOnly else {
+            throw StreamStoreError(
+                .readOnly, "Cannot append: the store was opened read-only; only the process that opens it for writing may append.", topic: topic, partition: id)
+        }
         let config = context.config
         let now = guards.now
         var header = sealed
@@ -261,6 +265,7 @@ extension Partition {
             // Opening after a crash then scans only the new segment's headers for producer state.
             try writeProducerSnapshot()
             segments.append(fresh.segment)
+            segmentListVersion &+= 1
             activeFiles = fresh.files
             activeSizeBytes = 0
             cadence = IndexCadence(intervalBytes: context.config.indexIntervalBytes)

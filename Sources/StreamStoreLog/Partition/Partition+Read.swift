@@ -9,7 +9,8 @@ extension Partition {
     }
 
     private func readView() -> ReadView {
-        lock.withLock { ReadView(segments: segments, visible: visible, logStart: logStartOffset, activeMaxTimestamp: cadence.maxTimestamp) }
+        refreshFromWriter()
+        return lock.withLock { ReadView(segments: segments, visible: visible, logStart: logStartOffset, activeMaxTimestamp: cadence.maxTimestamp) }
     }
 
     /// Batches holding offsets from `offset` on, at most about `maxBytes` of them (at least one

@@ -75,8 +75,10 @@ extension Partition {
                 failure = error.with(topic: topic, partition: id)
                 throw failure!
             }
-            // Tailing readers below the new start move per their reset policy.
-            for wakeup in tailWaiters.takeAll() { wakeup.signal() }
+            // Tailing readers below the new start move per their reset policy; reader processes
+            // learn the new start and segment list with the same publish.
+            segmentListVersion &+= 1
+            publish(visible)
             return (report, doomed)
         }
         for segment in doomed { try segment.delete() }

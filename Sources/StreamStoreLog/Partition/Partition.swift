@@ -47,6 +47,14 @@ package final class Partition: @unchecked Sendable {
     var producerSnapshotOnDisk: ProducerSnapshot?
     /// Set once at the end of `init` and never changed.
     package private(set) var groupCommit: GroupCommit!
+    /// The `published` file shared with reader processes: the writer publishes its visible end
+    /// there; a reader takes its visible end from it. Nil for a reader of a partition no writer
+    /// has opened since it was created (lock held).
+    var published: PublishedEndFile?
+    /// Bumped whenever the list of segments changes, published with the end (lock held).
+    var segmentListVersion: UInt64 = 0
+    /// A reader's: where the writer's end was when it last copied the active segment's indexes.
+    var readerIndexedPosition: Int64 = 0
 
     package struct VisibleEnd: Equatable {
         var offset: Int64
@@ -54,8 +62,15 @@ package final class Partition: @unchecked Sendable {
         package var position: Int64
     }
 
-    package init(context: PartitionContext, opened: OpenedLog, producers: ProducerStateTable = ProducerStateTable(), producerSnapshot: ProducerSnapshot? = nil) {
+    package init(
+        context: PartitionContext, opened: OpenedLog, producers: ProducerStateTable = ProducerStateTable(), producerSnapshot: ProducerSnapshot? = nil,
+        published: PublishedEndFile? = nil
+    ) {
         self.context = context
+        self.published = published
+        // A writer continues the version readers know, so its restart looks like one more change.
+        let previous = published?.read()
+        segmentListVersion = (previous?.segmentListVersion ?? 0) &+ (context.isReadOnly ? 0 : 1)
         self.producers = producers
         self.producerSnapshotOnDisk = producerSnapshot
         segments = opened.segments
@@ -69,6 +84,7 @@ package final class Partition: @unchecked Sendable {
         checkpointOnDisk = opened.checkpoint
         visible = VisibleEnd(offset: opened.nextOffset, segmentBaseOffset: opened.segments.last!.baseOffset, position: opened.activeSizeBytes)
         groupCommit = GroupCommit(partition: self)
+        if !context.isReadOnly { publish(visible) }
     }
 
     deinit { headerScratch.deallocate() }
@@ -78,7 +94,8 @@ package final class Partition: @unchecked Sendable {
 
     /// The log start and end offsets readers can see.
     package var offsets: (logStart: Int64, logEnd: Int64) {
-        lock.withLock { (logStartOffset, visible.offset) }
+        refreshFromWriter()
+        return lock.withLock { (logStartOffset, visible.offset) }
     }
 
     /// Called by the flusher after an fsync that covered everything up to `end`. Returns the
@@ -96,6 +113,14 @@ package final class Partition: @unchecked Sendable {
     /// once per batch, never per record.
     func publish(_ end: VisibleEnd) {
         visible = end
+        if case .writer(let live) = context.access, let published {
+            published.publish(
+                PublishedEnd(
+                    offset: end.offset, segmentBaseOffset: end.segmentBaseOffset, position: end.position, logStartOffset: logStartOffset,
+                    segmentListVersion: segmentListVersion, writerGeneration: live.writerGeneration,
+                    activeMaxTimestamp: cadence.maxTimestamp))
+            live.signal()
+        }
         for wakeup in tailWaiters.takeAll() { wakeup.signal() }
         lagGauges.refresh(logStart: logStartOffset, logEnd: end.offset)
     }
@@ -103,12 +128,19 @@ package final class Partition: @unchecked Sendable {
     /// Signals `wakeup` once readers can see an offset at or past `offset` (at once when they
     /// already can), or when the partition closes.
     package func notify(_ wakeup: Wakeup, whenEndPasses offset: Int64) {
+        if context.isReadOnly { refreshFromWriter() }
         let now = lock.withLock {
             if visible.offset > offset || isClosed { return true }
             tailWaiters.add(wakeup)
             return false
         }
-        if now { wakeup.signal() }
+        if now {
+            wakeup.signal()
+        } else if case .reader(let wake) = context.access {
+            // Only once the waiter is registered: a watcher kicked earlier could look, find no
+            // waiter, and sleep past this one.
+            wake()
+        }
     }
 
     /// Forgets a registration from ``notify(_:whenEndPasses:)`` that is no longer needed.
@@ -176,6 +208,14 @@ package final class Partition: @unchecked Sendable {
             isClosed = true
             for wakeup in tailWaiters.takeAll() { wakeup.signal() }
             if let failure { throw failure }
+            // A reader changes no file of the log: it only lets go of its segments.
+            if context.isReadOnly {
+                for segment in segments.dropLast() {
+                    context.cache.forget(segment)
+                    segment.closeFiles()
+                }
+                return
+            }
             try context.syncLog(activeFiles.log)
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()

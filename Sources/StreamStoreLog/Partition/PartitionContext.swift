@@ -5,7 +5,7 @@ import Logging
 package final class PartitionContext: Sendable {
     let topic: String
     let partition: Int
-    let folder: String
+    package let folder: String
     /// The log's settings as they are now: read afresh each time, so a changed setting applies
     /// to the next batch.
     package var config: LogConfig { currentConfig() }
@@ -17,11 +17,19 @@ package final class PartitionContext: Sendable {
     package let clock: StoreClock
     package let logger: Logger
     let metrics: PartitionMetrics
+    /// Whether this process writes the partition or reads what another process writes.
+    let access: LogAccess
+    package var isReadOnly: Bool {
+        if case .reader = access { return true }
+        return false
+    }
 
     package init(
         topic: String, partition: Int, folder: String, currentConfig: @escaping @Sendable () -> LogConfig, fileSystem: FileSystem, cache: SegmentFileCache,
-        correlationFilters: CorrelationFilterQueue, clock: StoreClock, logger: Logger, metrics: PartitionMetrics
+        correlationFilters: CorrelationFilterQueue, clock: StoreClock, logger: Logger, metrics: PartitionMetrics,
+        access: LogAccess
     ) {
+        self.access = access
         self.topic = topic
         self.partition = partition
         self.folder = folder
@@ -44,4 +52,14 @@ package final class PartitionContext: Sendable {
         defer { metrics.recordFsync(nanoseconds: SystemClock.monotonicNanoseconds() - start) }
         try log.syncData()
     }
+}
+
+/// How a process uses a partition's log.
+package enum LogAccess: Sendable {
+    /// The one writer; every publish of the visible end signals the store's live file, waking
+    /// reader processes.
+    case writer(LiveStoreFile)
+    /// A reader of what the writer process publishes; it changes no file of the log. `wake` is
+    /// called when one of its readers starts waiting for the log to grow.
+    case reader(wake: @Sendable () -> Void)
 }

@@ -69,3 +69,17 @@ extension Segment {
         return (outcome, built)
     }
 }
+
+extension Partition {
+    /// Hands the sealed segments that have no correlation filter file to the background builder:
+    /// done when a writer opens the store, so filters a previous writer had no time to build (it
+    /// closed right after sealing) are built by the next one. Traces in reader processes use
+    /// filters but never write them.
+    package func scheduleMissingCorrelationFilters() {
+        guard !context.isReadOnly, context.correlationFilters.isEnabled else { return }
+        let sealed = lock.withLock { segments.dropLast() }
+        for segment in sealed where context.fileSystem.fileType(segment.correlationFilterPath) == nil {
+            context.correlationFilters.schedule(segment)
+        }
+    }
+}

@@ -45,6 +45,23 @@ package final class Segment: @unchecked Sendable {
         context.cache.forget(self)
     }
 
+    /// A reader's: the segment it saw as active was sealed by the writer. Its files are dropped,
+    /// so the next read opens them again with the writer's final indexes.
+    func sealForReader(nextOffset: Int64) {
+        let wasPinned = lock.withLock {
+            defer {
+                pinned = false
+                files = nil
+                sealedNextOffset = nextOffset
+            }
+            return pinned
+        }
+        if wasPinned { context.cache.forget(self) }
+    }
+
+    /// The active segment's files, or nil for a sealed segment.
+    var pinnedFiles: SegmentFiles? { lock.withLock { pinned ? files : nil } }
+
     /// Turns the active segment into a sealed one whose facts are now fixed.
     func seal(nextOffset: Int64, sizeBytes: Int64, maxTimestamp: Int64) {
         lock.withLock {
@@ -150,6 +167,14 @@ package final class Segment: @unchecked Sendable {
     /// log and rebuilt from it (temporary file, then rename) when in doubt.
     private func openSealedFiles() throws(StreamStoreError) -> SegmentFiles {
         let fileSystem = context.fileSystem
+        if context.isReadOnly {
+            // A reader rebuilds nothing on disk: a doubtful index is simply not used.
+            let files = try ReaderSegmentFiles.open(
+                logPath: logPath, offsetIndexPath: offsetIndexPath, timeIndexPath: timeIndexPath, baseOffset: baseOffset, limit: nil,
+                fileSystem: fileSystem)
+            sealedSizeBytes = try files.log.size()
+            return files
+        }
         let log = try File.open(logPath, create: false, fileSystem: fileSystem)
         let logBytes = try log.size()
         sealedSizeBytes = logBytes

@@ -11,6 +11,9 @@ import StreamStoreFormat
 /// <store>/<topic>/<partition>/checkpoints   log start offset and recovery point
 /// <store>/<topic>/<partition>/producers     idempotent-producer state snapshot
 /// <store>/__groups/<group>.offsets         a consumer group's committed offsets
+/// <store>/__groups/<group>.lock            flock guarding them between processes
+/// <store>/__groups/<group>.members/<topic>/<member id>.member   flock held by a live member
+/// <store>/__groups/<group>.members/<topic>/<partition>.lease    flock held by the partition's owner
 /// <store>/__snapshots/<projection>/<sequence>.snapshot   projection snapshots
 /// ```
 package enum FileNames {
@@ -21,6 +24,10 @@ package enum FileNames {
     static let checkpoints = "checkpoints"
     /// A partition's idempotent-producer state as of an offset (docs/FORMAT.md, "Producer state").
     static let producerState = "producers"
+    /// A partition's published end, shared with reader processes (docs/FORMAT.md, "Live files").
+    package static let publishedEnd = "published"
+    /// The store's live file: the writer's pid and generation and the word readers wait on.
+    package static let live = "live"
     package static let logSuffix = ".log"
     package static let offsetIndexSuffix = ".index"
     package static let timeIndexSuffix = ".timeindex"
@@ -35,6 +42,14 @@ package enum FileNames {
     /// The folder of consumer group offsets: `<store>/__groups/<group>.offsets`.
     package static let groupsFolder = "__groups"
     package static let groupOffsetsSuffix = ".offsets"
+    /// `<group>.lock`: taken shared to read a group's offsets, exclusively to write them.
+    package static let groupLockSuffix = ".lock"
+    /// `<group>.members/<topic>/`: the members consuming the topic and its partitions' leases.
+    package static let groupMembersSuffix = ".members"
+    package static let memberSuffix = ".member"
+    /// A member file being made: locked, then renamed to `<id>.member`.
+    package static let joiningMemberSuffix = ".joining"
+    package static let leaseSuffix = ".lease"
     /// The folder of projection snapshots: `<store>/__snapshots/<projection>/`.
     package static let snapshotsFolder = "__snapshots"
 
@@ -77,7 +92,7 @@ package enum FileNames {
     }
 
     /// Names in the store folder that belong to the store itself, never to a topic.
-    static let reservedInStoreFolder: Set<String> = [lock, storeManifest, cleanShutdown]
+    static let reservedInStoreFolder: Set<String> = [lock, storeManifest, cleanShutdown, live]
 
     /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`,
     /// and not one of the store's own file names. This also keeps every name safe as a folder.

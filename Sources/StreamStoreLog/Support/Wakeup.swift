@@ -44,6 +44,8 @@ package final class Wakeup: @unchecked Sendable {
 struct TailWaiters {
     private var waiting: [ObjectIdentifier: Wakeup] = [:]
 
+    var isEmpty: Bool { waiting.isEmpty }
+
     mutating func add(_ wakeup: Wakeup) { waiting[ObjectIdentifier(wakeup)] = wakeup }
 
     mutating func remove(_ wakeup: Wakeup) { waiting[ObjectIdentifier(wakeup)] = nil }

@@ -4,7 +4,7 @@ import StreamStore
 import Synchronization
 
 extension StreamTool {
-    /// `stream-tool bench append|replay|e2e`: throughput and latency benchmarks, in the spirit of
+    /// `stream-tool bench append|replay|e2e|processes`: throughput and latency benchmarks, in the spirit of
     /// Kafka's producer and consumer perf tests.
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,7 +22,7 @@ extension StreamTool {
                 afterwards ($STREAM_STORE_DIR is ignored). With --store DIR, it creates topic \
                 bench-<uuid> there and leaves it in place.
                 """,
-            subcommands: [BenchAppend.self, BenchReplay.self, BenchEndToEnd.self])
+            subcommands: [BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProcesses.self, BenchReaderProcess.self])
     }
 }
 

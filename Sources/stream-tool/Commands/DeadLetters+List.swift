@@ -41,7 +41,7 @@ extension StreamTool.DeadLetters {
 
         func run() async throws {
             try await reportingErrors {
-                let entries = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let entries = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     try store.deadLetters(of: topic, limit: limit)
                 }
                 try DeadLetterText.write(json: json, { Self.json(entries, topic: topic) }, text: { Self.text(entries, topic: topic) })

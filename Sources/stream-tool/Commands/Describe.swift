@@ -31,7 +31,7 @@ extension StreamTool {
 
         func run() async throws {
             try await reportingErrors {
-                let topics = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let topics = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     let names = topic.map { [$0] } ?? store.topicNames
                     return try names.map { (name) throws(StreamStoreError) -> TopicDescription in
                         let topic = try store.topic(name)

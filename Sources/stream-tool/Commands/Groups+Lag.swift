@@ -38,7 +38,7 @@ extension StreamTool.Groups {
 
         func run() async throws {
             try await reportingErrors {
-                let lags = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let lags = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     try GroupSelection.groups(group, in: store).map { (group) throws(StreamStoreError) -> GroupLag in
                         let partitions = try group.lag()
                         var topics: [(topic: String, partitions: [PartitionLag])] = []

@@ -18,7 +18,7 @@ extension StreamTool.Groups {
 
         func run() async throws {
             try await reportingErrors {
-                let groups = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let groups = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     try GroupSelection.groups(nil, in: store).map { (group) throws(StreamStoreError) in (name: group.name, topics: try group.topics()) }
                 }
                 let output = BufferedOutput()

@@ -1,27 +1,19 @@
 import StreamStore
 
-/// One `replay` from start to finish: a reading session (the store open, each partition read
-/// with the engine's ``Topic/replayBatches(partitions:options:)`` up to its log end), or with
-/// `--follow` one session after another.
-///
-/// Why sessions: a store is open in one process at a time, and a `Store` wakes its tailing
-/// readers only for appends made through itself. A follower that kept the store open would
-/// lock every producer out and never see a record. So it reads what is there, closes the
-/// store, waits for the partitions' files to change (``PartitionFilesWatch``), and reads
-/// again from where it stopped. A session lasts at most ``followSessionMilliseconds`` and the
-/// next starts ``followPauseMilliseconds`` later, so other commands, which wait up to
-/// ``StoreOptions/lockWaitMilliseconds`` for the lock, always get in.
+/// One `replay` from start to finish: the store opened read-only (so a writer may be appending
+/// meanwhile), each partition read with the engine's ``Topic/replayBatches(partitions:options:)``
+/// up to its log end as it was when the pass began; with `--follow`, pass after pass, sleeping
+/// between them until the writer publishes more (the store wakes it; no polling).
 struct ReplayRun {
-    static let followSessionMilliseconds: Int64 = 250
-    static let followPauseMilliseconds: Int64 = 20
-    /// How long a follower waits for a store kept open by another process before saying so.
-    static let lockedNoteMilliseconds: Int64 = 2000
+    /// A pass with records still to read yields after this long, so commits and the progress
+    /// line keep up while a large backlog is printed.
+    static let followPassMilliseconds: Int64 = 250
 
-    /// How a session ended.
+    /// How a pass ended.
     enum SessionEnd {
         /// Every partition is at its log end: wait for appends.
         case caughtUp
-        /// The session used its time with records still to read: go on after a pause.
+        /// The pass used its time with records still to read: go on.
         case paused
         /// The limit, every partition's stop, or an interruption: the replay is over.
         case done
@@ -30,7 +22,7 @@ struct ReplayRun {
     let plan: ReplayPlan
     let storeOptions: StoreOptions
     private var printer: ReplayPrinter
-    /// The partitions replayed, in order; known after the first session.
+    /// The partitions replayed, in order; known after the first pass.
     private var partitions: [Int] = []
     /// Per partition, the next offset to print.
     private var positions: [Int: Int64] = [:]
@@ -53,65 +45,46 @@ struct ReplayRun {
     mutating func run() async throws {
         printer.writeTitles()
         defer { progress.finish() }
-        guard plan.follow else {
-            _ = try await session(budgetMilliseconds: nil, lockWaitMilliseconds: StoreOptions.lockWaitMilliseconds)
-            return
-        }
-        try await follow()
-    }
-
-    /// Sessions until the replay is done or the task is cancelled (by a signal).
-    private mutating func follow() async throws {
-        var watch: PartitionFilesWatch?
-        let lockedSince = Stopwatch()
-        var lockedNoteShown = false
+        let store = try storeOptions.openReadOnlyStore()
         do {
-            while !Task.isCancelled {
-                let before = watch?.fingerprint()
-                let end: SessionEnd
-                do {
-                    end = try await session(budgetMilliseconds: Self.followSessionMilliseconds, lockWaitMilliseconds: 0)
-                } catch let error as StreamStoreError where error.code == .storeLocked {
-                    if !lockedNoteShown && lockedSince.elapsedSeconds * 1000 >= Double(Self.lockedNoteMilliseconds) {
-                        StandardError.line("note: waiting for the store: another process keeps it open; replay --follow reads whenever it is free.")
-                        lockedNoteShown = true
-                    }
-                    try await Task.sleep(for: .milliseconds(Self.followPauseMilliseconds))
-                    continue
-                }
-                guard let watch, let before else {
-                    // Appends during the first session are seen by a second one at once, which
-                    // starts with a fingerprint to wait on.
-                    watch = PartitionFilesWatch(storePath: storeOptions.path, topic: plan.topic, partitions: partitions)
-                    if end == .done { return }
-                    continue
-                }
-                switch end {
-                case .done: return
-                case .caughtUp: try await watch.waitForChange(from: before)
-                case .paused: try await Task.sleep(for: .milliseconds(Self.followPauseMilliseconds))
-                }
+            if plan.follow {
+                try await follow(store)
+            } else {
+                _ = try await read(store, budgetMilliseconds: nil)
             }
-        } catch is CancellationError {
-            // Interrupted between sessions: everything printed is flushed and committed.
-        }
-    }
-
-    // MARK: One session
-
-    /// Opens the store, prints from each partition's position up to its log end as it is now
-    /// (or for `budgetMilliseconds`), commits, flushes and closes the store.
-    private mutating func session(budgetMilliseconds: Int64?, lockWaitMilliseconds: Int64) async throws -> SessionEnd {
-        let store = try await storeOptions.openStore(createIfMissing: false, lockWaitMilliseconds: lockWaitMilliseconds)
-        let end: SessionEnd
-        do {
-            end = try await read(store, budgetMilliseconds: budgetMilliseconds)
         } catch {
             try? store.close()
             throw error
         }
         try store.close()
-        return end
+    }
+
+    /// Passes until the replay is done or the task is cancelled (by a signal); between passes
+    /// that caught up, sleeps until some partition's log end passes its position.
+    private mutating func follow(_ store: Store) async throws {
+        do {
+            while !Task.isCancelled {
+                switch try await read(store, budgetMilliseconds: Self.followPassMilliseconds) {
+                case .done: return
+                case .paused: continue
+                case .caughtUp: try await waitForAppends(store)
+                }
+            }
+        } catch is CancellationError {
+            // Interrupted between passes: everything printed is flushed and committed.
+        }
+    }
+
+    /// Returns once a partition still being followed has records past its position, or the task
+    /// is cancelled.
+    private func waitForAppends(_ store: Store) async throws {
+        let topic = try store.topic(plan.topic)
+        let wakeup = Wakeup()
+        let waiting = try partitions.filter { !finished.contains($0) }.map { (index) throws(StreamStoreError) in try topic.partition(index) }
+        for partition in waiting { partition.notify(wakeup, whenEndPasses: (positions[partition.id] ?? 0) - 1) }
+        defer { for partition in waiting { partition.cancelNotify(wakeup) } }
+        await wakeup.wait()
+        try Task.checkCancellation()
     }
 
     private mutating func read(_ store: Store, budgetMilliseconds: Int64?) async throws -> SessionEnd {

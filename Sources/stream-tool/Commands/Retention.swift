@@ -41,12 +41,15 @@ extension StreamTool {
 
         func run() async throws {
             try await reportingErrors {
-                let (reports, configs) = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let options = storeOptions.resolved(parent: root.storeOptions)
+                // A dry run changes nothing, so it reads beside a running writer.
+                let run: (Store) async throws -> ([PartitionRetention], [String: TopicConfig]) = { store in
                     let reports = try store.enforceRetention(topic: topic, dryRun: dryRun)
                     var configs: [String: TopicConfig] = [:]
                     for name in Set(reports.map(\.topic)) { configs[name] = try store.topic(name).config }
                     return (reports, configs)
                 }
+                let (reports, configs) = dryRun ? try await options.withReadOnlyStore(run) : try await options.withStore(createIfMissing: false, run)
                 let output = BufferedOutput()
                 if json {
                     RetentionReportText.json(reports, dryRun: dryRun).write(to: output)

@@ -13,7 +13,7 @@ extension StreamTool {
 
         func run() async throws {
             try await reportingErrors {
-                let names = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let names = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     store.topicNames
                 }
                 let output = BufferedOutput()

@@ -53,7 +53,7 @@ extension StreamTool {
             var problems = 0
             try await reportingErrors {
                 let names = topics.isEmpty ? nil : topics
-                let report = try await storeOptions.resolved(parent: root.storeOptions).withStore(createIfMissing: false) { store in
+                let report = try await storeOptions.resolved(parent: root.storeOptions).withReadOnlyStore { store in
                     try store.trace(correlationID: correlationID, topics: names)
                 }
                 let output = BufferedOutput()

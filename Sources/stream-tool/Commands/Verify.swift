@@ -44,7 +44,7 @@ extension StreamTool {
             try await reportingErrors {
                 let output = BufferedOutput()
                 let options = storeOptions.resolved(parent: root.storeOptions)
-                let totals = try await options.withStore(createIfMissing: false) { store in
+                let totals = try await options.withReadOnlyStore { store in
                     let names = topic.map { [$0] } ?? store.topicNames
                     let topics = try names.map { (name) throws(StreamStoreError) in try store.topic(name) }
                     var run = VerifyRun(topics: topics, storePath: store.path, json: json, output: output)

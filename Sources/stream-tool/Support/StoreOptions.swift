@@ -85,16 +85,44 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    private func open(createIfMissing: Bool) throws -> Store {
-        let path = self.path
+    /// Opens the store read-only: no lock, nothing written, so it works beside a writer process
+    /// (and in a folder this user may only read). Commands that only read use it.
+    func openReadOnlyStore() throws -> Store {
+        try checkIsFolder()
+        return try Store.open(at: path, options: Store.Options(logger: makeLogger(), createIfMissing: false, retentionCheckMilliseconds: nil, mode: .readOnly))
+    }
+
+    /// Opens the store read-only, runs `body`, and closes it whatever happens.
+    func withReadOnlyStore<T>(_ body: (Store) async throws -> T) async throws -> T {
+        let store = try openReadOnlyStore()
+        let result: T
+        do {
+            result = try await body(store)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        try store.close()
+        return result
+    }
+
+    private func checkIsFolder() throws {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
             throw ToolError("\(path) is a file, not a store folder; point --store at a store folder or a new one.")
         }
+    }
+
+    private func makeLogger() -> Logger {
         let level = logLevel
         var logger = Logger(label: "streamstore") { label in StandardErrorLogHandler(label: label) }
         logger.logLevel = level
-        let store = try Store.open(at: path, options: Store.Options(logger: logger, createIfMissing: createIfMissing))
+        return logger
+    }
+
+    private func open(createIfMissing: Bool) throws -> Store {
+        try checkIsFolder()
+        let store = try Store.open(at: path, options: Store.Options(logger: makeLogger(), createIfMissing: createIfMissing))
         for recovery in store.recoveries {
             StandardError.line("note: recovered \(recovery)")
         }

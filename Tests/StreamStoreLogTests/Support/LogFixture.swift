@@ -10,28 +10,35 @@ import Testing
 /// (``PartitionLoader``), append, close or crash, damage files, open again. No store, topic or
 /// group is involved: these suites see the log layer alone.
 final class LogFixture {
+    /// The store folder the partition folder lies in (it holds the writer's live file).
+    let root: String
+    /// The partition's folder.
     let folder: String
     let fileSystem: any FileSystem
     /// The log's settings; a change applies to the next append, as a topic's does.
     let settings: Locked<LogConfig>
     let clock = FixedClock(milliseconds: 1_764_410_400_000)
     private let cache = SegmentFileCache(capacity: 16)
+    /// The live file a writer signals on every publish, for reader processes (none here).
+    private let live: LiveStoreFile
     /// The partition opened last, until it is closed or crashed.
     private(set) var partition: Partition?
 
     init(config: LogConfig = .testing(), fileSystem: any FileSystem = PosixFileSystem.shared) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("streamstore-log-tests", isDirectory: true)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        folder = base.appendingPathComponent(UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        root = base.appendingPathComponent(UUID().uuidString).path
+        folder = FileNames.join(root, "0")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         self.fileSystem = fileSystem
         settings = Locked(config)
+        live = try LiveStoreFile.openForWriting(storeFolder: root, mode: 0o600, fileSystem: fileSystem)
     }
 
     deinit {
         partition?.abandon()
         partition = nil
-        try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.removeItem(atPath: root)
     }
 
     /// What every part of the partition shares, as a store would make it.
@@ -41,7 +48,7 @@ final class LogFixture {
             topic: "events", partition: 0, folder: folder, currentConfig: { settings.withLock { $0 } },
             fileSystem: fileSystem, cache: cache, correlationFilters: CorrelationFilterQueue(isEnabled: false), clock: clock,
             logger: Logger(label: "log-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
-            metrics: PartitionMetrics(factory: NOOPMetricsHandler.instance, topic: "events", partition: 0))
+            metrics: PartitionMetrics(factory: NOOPMetricsHandler.instance, topic: "events", partition: 0), access: .writer(live))
     }
 
     /// Opens the folder's log; `clean` says whether the store's last close was clean.

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A child process whose standard output is collected line by line as it arrives, so a test can
+/// wait for the lines it needs (woken by each arriving chunk, with a deadline) instead of sleeping.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var buffer = Data()
+    private var lines: [String] = []
+    private var ended = false
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = try productURL(executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.standardError
+        try process.run()
+        // A thread of its own reads until end of file: every byte the child wrote arrives, in
+        // order, and the end is the real end (Foundation's readability handler lost tails here).
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        let reader = Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                receive(Data(chunk[0..<count]))
+            }
+            receive(Data())
+            withExtendedLifetime(pipe) {}
+        }
+        reader.start()
+    }
+
+    private func receive(_ chunk: Data) {
+        condition.withLock {
+            if chunk.isEmpty {
+                ended = true
+            } else {
+                buffer += chunk
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
+            }
+            condition.broadcast()
+        }
+    }
+
+    /// Every whole line printed so far.
+    var output: [String] { condition.withLock { lines } }
+
+    /// Waits until `satisfied` holds for the lines printed so far, the output ends, or
+    /// `seconds` pass; returns whether it holds.
+    @discardableResult
+    func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        return condition.withLock {
+            while !satisfied(lines) {
+                if ended || !condition.wait(until: deadline) { return satisfied(lines) }
+            }
+            return true
+        }
+    }
+
+    func kill(_ signal: Int32 = SIGKILL) {
+        Foundation.kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit and for the last of its output; returns its status.
+    @discardableResult
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        waitFor(seconds: 10) { _ in false }
+        return process.terminationStatus
+    }
+}
