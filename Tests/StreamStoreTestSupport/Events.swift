@@ -43,6 +43,19 @@ package final class TestEvent: @unchecked Sendable {
     }
 }
 
+extension TestEvent {
+    /// Waits for the event for up to `seconds`; true when it was signalled in time.
+    package func wait(seconds: Double) async -> Bool {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await Task.sleep(for: .seconds(max(0, seconds))) }
+            await group.next()
+            group.cancelAll()
+        }
+        return isSignalled
+    }
+}
+
 /// A call parked on its way through a test's file system (an fsync, say) until the test
 /// releases it, to force one interleaving of threads.
 package final class Gate: @unchecked Sendable {

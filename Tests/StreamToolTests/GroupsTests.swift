@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 /// `replay --group/--commit` and `groups list|lag|reset`: consumer groups from the command line.
@@ -63,7 +64,7 @@ import Testing
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", #""$0" replay t --store "$1" --group g --commit --format value | head -c 10 > /dev/null"#, try ToolRunner.executable().path, tool.store]
-        let exit = ExitWatch(shell)
+        let exit = ProcessExit(shell)
         try shell.run()
         #expect(await exit.wait(seconds: ToolRunner.runSeconds), "the pipeline did not exit and was killed")
         #expect(shell.terminationStatus == 0)

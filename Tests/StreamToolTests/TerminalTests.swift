@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import stream_tool
@@ -121,7 +122,7 @@ import Testing
         process.standardError = follower
         process.standardOutput = stdoutOnTerminal ? follower : stdoutFile
         let reading = terminal.startReading()
-        let exit = ExitWatch(process)
+        let exit = ProcessExit(process)
         try process.run()
         // Only the child holds the terminal now: the leader's reads end when it exits.
         terminal.closeFollower()

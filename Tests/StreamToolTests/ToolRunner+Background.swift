@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 
 /// Runs the tool as a process left running (`replay --follow`), to be watched while other runs
 /// change the store, then stopped with a signal the way a person or a service manager stops it.
@@ -7,9 +8,9 @@ extension ToolRunner {
         let process: Process
         let outputURL: URL
         let errorURL: URL
-        private let exit: ExitWatch
+        private let exit: ProcessExit
 
-        fileprivate init(process: Process, exit: ExitWatch, outputURL: URL, errorURL: URL) {
+        fileprivate init(process: Process, exit: ProcessExit, outputURL: URL, errorURL: URL) {
             self.process = process
             self.exit = exit
             self.outputURL = outputURL
@@ -69,7 +70,7 @@ extension ToolRunner {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
-        let exit = ExitWatch(process)
+        let exit = ProcessExit(process)
         try process.run()
         return Background(process: process, exit: exit, outputURL: outputURL, errorURL: errorURL)
     }

@@ -65,7 +65,7 @@ struct ToolRunner {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        let exit = ExitWatch(process)
+        let exit = ProcessExit(process)
         try process.run()
         if !(await exit.wait(seconds: Self.runSeconds)) {
             Issue.record("stream-tool \(arguments.joined(separator: " ")) did not exit within \(Self.runSeconds) s and was killed")
@@ -144,31 +144,4 @@ struct ToolRunner {
 func jsonObject(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
     let value = try JSONSerialization.jsonObject(with: Data(line.utf8))
     return try #require(value as? [String: Any], "not a JSON object: \(line)", sourceLocation: sourceLocation)
-}
-
-/// A child process's exit as an event: its termination handler, set before it runs, signals
-/// it, so a test awaits the exit without polling or blocking a thread, with a deadline.
-final class ExitWatch: @unchecked Sendable {
-    private let process: Process
-    private let exited = TestEvent()
-
-    init(_ process: Process) {
-        self.process = process
-        process.terminationHandler = { [exited] _ in exited.signal() }
-    }
-
-    /// Waits up to `seconds` for the exit; a child still running then is killed (SIGKILL), so
-    /// a hung command never outlives its test. True when it exited in time.
-    func wait(seconds: Double) async -> Bool {
-        let processIdentifier = process.processIdentifier
-        let killer = Task { [exited] () -> Bool in
-            try? await Task.sleep(for: .seconds(seconds))
-            guard !exited.isSignalled else { return false }
-            kill(processIdentifier, SIGKILL)
-            return true
-        }
-        await exited.wait()
-        killer.cancel()
-        return !(await killer.value)
-    }
 }
