@@ -12,7 +12,7 @@ import Testing
 /// never go back, no partition is owned (so handled) by two live members at once, and the killed
 /// member's partitions reach the survivors promptly; `stream-tool groups lag`, a third process,
 /// sees the commits.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+@Suite(.serialized, .tags(.slow), .timeLimit(.minutes(3)))
 struct GroupProcessTests {
     static let partitionCount = 6
     static let recordsPerRound = 150

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -7,7 +8,7 @@ import Testing
 
 /// Many processes on one store: a writer process and reader processes that tail it
 /// (stream-crash-child's `fill` and `tail` modes), checked against the log itself.
-@Suite("Reader processes", .serialized, .timeLimit(.minutes(10)))
+@Suite("Reader processes", .serialized, .tags(.slow), .timeLimit(.minutes(10)))
 struct ReaderProcessTests {
     /// Kills of the writer per flush policy (two policies: 20 kills a run); `make crash-test`
     /// raises it.

@@ -1,6 +1,5 @@
 import Foundation
 import StreamStore
-import StreamStoreTestSupport
 import Testing
 
 /// `dump FILE`: segment and index files shown as they are on disk, damage reported as data.
@@ -247,8 +246,7 @@ import Testing
         #expect(try await tool.run(["dump", index]).status == 0)
     }
 
-    /// Slow: `verify` waits out the CLI's lock wait before it says the store is open elsewhere.
-    @Test(.tags(.slow)) func dumpReadsAStoreThatAnotherProcessHasOpen() async throws {
+    @Test func dumpReadsAStoreThatAnotherProcessHasOpen() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         try await threeBatches(tool)
