@@ -92,14 +92,27 @@ let package = Package(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
         ),
+        // What the test targets share: events a test waits on, the poll of last resort, tags, and
+        // the real file system for test file systems that watch a few calls.
+        .target(name: "StreamStoreTestSupport", dependencies: ["StreamStoreLog"], path: "Tests/StreamStoreTestSupport"),
         .testTarget(
             name: "StreamStoreTests",
             dependencies: [
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat", "StreamStoreInspect", "CStreamStoreShims", "stream-crash-child",
+                "StreamStoreTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Vectors")]
+        ),
+        // Unit suites of the log layer, which see StreamStoreLog and the format only.
+        .testTarget(
+            name: "StreamStoreLogTests",
+            dependencies: [
+                "StreamStoreLog", "StreamStoreFormat", "StreamStoreTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "StreamStoreKafkaTests",
@@ -111,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore"],
+            dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
             // Golden help texts, read from the source tree by HelpTextTests.
             exclude: ["HelpGoldens"]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -8,7 +9,7 @@ import Testing
 
 /// Several members of one group share a topic's partitions: every partition is handled by one
 /// member at a time, members joining and leaving move partitions, and every record is handled.
-@Suite struct CompetingConsumerTests {
+@Suite(.timeLimit(.minutes(5))) struct CompetingConsumerTests {
     /// Who is handling which partition right now; a second handler of a partition is a failure.
     final class Handling: @unchecked Sendable {
         private let lock = NSLock()
@@ -16,6 +17,12 @@ import Testing
         private(set) var overlaps: [String] = []
         private(set) var handled: [Int: Set<Int64>] = [:]
         private(set) var byMember: [Int: Set<Int>] = [:]
+        /// Signalled once the first 100 records were handled, and once all `expected` were.
+        let hundredHandled = TestEvent()
+        let allHandled = TestEvent()
+        private let expected: Int
+
+        init(expected: Int) { self.expected = expected }
 
         func begin(member: Int, partition: Int) {
             lock.withLock {
@@ -25,11 +32,14 @@ import Testing
         }
 
         func end(member: Int, record: StoredRecord) {
-            lock.withLock {
+            let total: Int = lock.withLock {
                 busy[record.partition] = nil
                 handled[record.partition, default: []].insert(record.offset)
                 byMember[member, default: []].insert(record.partition)
+                return handled.values.reduce(0) { $0 + $1.count }
             }
+            if total >= 100 { hundredHandled.signal() }
+            if total >= expected { allHandled.signal() }
         }
 
         var total: Int { lock.withLock { handled.values.reduce(0) { $0 + $1.count } } }
@@ -41,7 +51,7 @@ import Testing
         let topic = try fixture.topic(config: TopicConfig(partitionCount: partitions, flush: .never))
         for partition in 0..<partitions { try await fixture.append(topic, count: perPartition, batchSize: 20, partition: partition) }
         let store = fixture.store!
-        let handling = Handling()
+        let handling = Handling(expected: partitions * perPartition)
 
         func member(_ id: Int, stopAfter: Int?) -> Task<Void, Error> {
             let consumer = try! store.consumer(group: "workers", topic: "events", options: ConsumerOptions(maxBytesPerRead: 512))
@@ -50,7 +60,8 @@ import Testing
                 var count = 0
                 for try await record in consumer.records {
                     handling.begin(member: id, partition: record.partition)
-                    // Handling takes a moment, so reassignments happen mid-stream.
+                    // Handling takes a moment, so reassignments happen mid-stream (simulated
+                    // work, not a wait for another task).
                     if record.offset % 50 == 0 { try await Task.sleep(for: .milliseconds(1)) }
                     handling.end(member: id, record: record)
                     try await consumer.commit(record)
@@ -63,11 +74,11 @@ import Testing
 
         let first = member(1, stopAfter: nil)
         let second = member(2, stopAfter: nil)
-        try await Task.sleep(for: .milliseconds(20))
-        let leaver = member(3, stopAfter: 150)  // joins late, leaves after 150 records
+        await handling.hundredHandled.wait()
+        let leaver = member(3, stopAfter: 150)  // joins once work is under way, leaves after 150 records
         try await leaver.value
         let third = member(4, stopAfter: nil)
-        try await waitUntil { handling.total >= partitions * perPartition }
+        await handling.allHandled.wait()
         for task in [first, second, third] { task.cancel() }
         for task in [first, second, third] { _ = await task.result }
 
@@ -105,14 +116,14 @@ import Testing
     /// Closing a consumer from another task ends a `records` loop that is waiting for records.
     @Test func closingAConsumerEndsAWaitingLoop() async throws {
         let fixture = try StoreFixture()
-        _ = try fixture.topic()
+        let topic = try fixture.topic()
         let consumer = try fixture.store!.consumer(group: "g", topic: "events")
         let loop = Task { () -> Int in
             var count = 0
             for try await _ in consumer.records { count += 1 }
             return count
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil { topic.partitions[0].tailingReaderCount == 1 }
         consumer.close()
         #expect(try await loop.value == 0)
     }

@@ -7,7 +7,7 @@ import Testing
 @testable import StreamStoreInspect
 
 /// zstd-compressed batches (Kafka codec 4): round trips, corrupt frames, mixed codecs.
-@Suite struct CompressionTests {
+@Suite(.timeLimit(.minutes(5))) struct CompressionTests {
     /// A realistic order event of about 300 bytes, varied like real data.
     static func orderEvent(_ index: Int, random: inout SplitMix64) -> String {
         let types = ["order-placed", "order-paid", "order-shipped"]

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -8,7 +9,7 @@ import Testing
 
 /// Consumer groups: durable, atomic commits; lag in records and time; resets; the offset log's
 /// torn tails and compaction.
-@Suite struct ConsumerGroupTests {
+@Suite(.timeLimit(.minutes(5))) struct ConsumerGroupTests {
     @Test func commitsSurviveCleanReopenAndCrash() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic(config: TopicConfig(partitionCount: 2, flush: .everyAppend))
@@ -182,7 +183,8 @@ import Testing
             for try await record in consumer.records { return record.offset }
             return nil
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // The consumer has placed itself at the end, and waits there, before the append.
+        try await waitUntil { topic.partitions[0].tailingReaderCount == 1 }
         try await fixture.append(topic, count: 1, first: 5)
         #expect(try await first.value == 5)
         consumer.close()

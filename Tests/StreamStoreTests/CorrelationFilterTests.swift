@@ -9,7 +9,7 @@ import Testing
 /// The correlation filter of a sealed segment (`.cfilter`): its hash, its Bloom filter, its file
 /// format, and its life beside the segment (built after a roll, checked by verify, removed with
 /// the segment, never trusted when it does not match).
-@Suite struct CorrelationFilterTests {
+@Suite(.timeLimit(.minutes(5))) struct CorrelationFilterTests {
     /// XXH64 with seed 0, as computed by the reference implementation (libxxhash 0.8.1).
     @Test func xxHash64MatchesTheReferenceImplementation() {
         let vectors: [(String, UInt64)] = [

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -8,7 +9,7 @@ import Testing
 
 /// Kills a real child process that appends with `.everyAppend` at random moments, then checks
 /// that every batch it saw acknowledged is readable, intact and where it was acknowledged.
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized, .tags(.slow), .timeLimit(.minutes(5))) struct CrashTests {
     static var iterations: Int { Int(ProcessInfo.processInfo.environment["STREAMSTORE_CRASH_ITERATIONS"] ?? "") ?? 6 }
 
     @Test(arguments: ["everyAppend", "interval:5", "never"])
@@ -19,7 +20,7 @@ import Testing
         var acknowledged: [Ack] = []
         for iteration in 0..<CrashTests.iterations {
             let delayMilliseconds = Int.random(in: 20...250, using: &random)
-            let acks = try runChildAndKill(store: fixture.path, flush: flush, afterMilliseconds: delayMilliseconds)
+            let acks = try await runChildAndKill(store: fixture.path, flush: flush, afterMilliseconds: delayMilliseconds)
             acknowledged += acks
             // Reopen as the next process would, and check everything acknowledged so far.
             let store = try fixture.open()
@@ -67,7 +68,7 @@ import Testing
         var handled: [Int: Set<Int64>] = [0: [], 1: []]
         var committedBefore: [Int: Int64] = [0: 0, 1: 0]
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try runChild(arguments: ["consume", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            let lines = try await runChild(arguments: ["consume", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
             var firstHandled: [Int: Int64] = [:]
             var lastCommitted: [Int: Int64] = [:]
             var lastHandled: [Int: Int64] = [:]
@@ -120,7 +121,7 @@ import Testing
         var committedBefore: [Int: Int64] = [0: 0, 1: 0]
         var deadLettered = false
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try runChild(arguments: ["process", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            let lines = try await runChild(arguments: ["process", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
             var firstSeen: [Int: Int64] = [:]
             for line in lines {
                 let fields = line.split(separator: " ")
@@ -165,7 +166,7 @@ import Testing
         var previousStart: Int64 = 0
         var deletedSomething = false
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try runChild(arguments: ["retention", fixture.path], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            let lines = try await runChild(arguments: ["retention", fixture.path], afterMilliseconds: Int.random(in: 30...300, using: &random))
             var seenStart = previousStart
             for line in lines {
                 let fields = line.split(separator: " ")
@@ -199,13 +200,14 @@ import Testing
 
     /// Starts the child with `arguments`, waits for "ready", SIGKILLs it after a delay, and
     /// returns what it printed.
-    private func runChild(arguments: [String], afterMilliseconds: Int) throws -> [Substring] {
+    private func runChild(arguments: [String], afterMilliseconds: Int) async throws -> [Substring] {
         let process = Process()
         process.executableURL = try productURL("stream-crash-child")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
+        let exit = ProcessExit(process)
         try process.run()
         let reader = pipe.fileHandleForReading
         var received = Data()
@@ -215,9 +217,11 @@ import Testing
             if chunk.isEmpty { break }
             received += chunk
         }
-        usleep(useconds_t(afterMilliseconds * 1000))
+        // The delay is what is under test, not a wait for the child: the kill must land at a
+        // moment the child did not choose, in the middle of its appends.
+        try await Task.sleep(for: .milliseconds(afterMilliseconds))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await exit.wait(seconds: 60)
         received += reader.readDataToEndOfFile()
         return String(decoding: received, as: UTF8.self).split(separator: "\n")
     }
@@ -232,8 +236,8 @@ import Testing
     }
 
     /// Starts the child, lets it append for a while, SIGKILLs it, and returns what it acknowledged.
-    private func runChildAndKill(store: String, flush: String, afterMilliseconds: Int) throws -> [Ack] {
-        try runChild(arguments: [store, flush, "4", "20"], afterMilliseconds: afterMilliseconds).compactMap { line in
+    private func runChildAndKill(store: String, flush: String, afterMilliseconds: Int) async throws -> [Ack] {
+        try await runChild(arguments: [store, flush, "4", "20"], afterMilliseconds: afterMilliseconds).compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count == 7, fields[0] == "ack", let partition = Int(fields[1]), let base = Int64(fields[2]),
                 let last = Int64(fields[3]), let task = Int(fields[4]), let first = Int(fields[5]), let run = UInt32(fields[6])

@@ -7,7 +7,7 @@ import Testing
 @testable import StreamStoreInspect
 
 /// Producer de-duplication by `message-id` within a topic's window (docs/FORMAT.md, "The de-duplication window").
-@Suite struct DedupeTests {
+@Suite(.timeLimit(.minutes(5))) struct DedupeTests {
     static let minute: Int64 = 60_000
 
     func dedupeConfig(partitions: Int = 1, windowMilliseconds: Int64 = 10 * minute, maxIDs: Int = 100_000, flush: FlushPolicy = .never) -> TopicConfig {

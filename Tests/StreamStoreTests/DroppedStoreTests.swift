@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -7,7 +8,7 @@ import Testing
 @testable import StreamStoreInspect
 
 /// A store dropped without `close()` while the application still holds its topics.
-@Suite struct DroppedStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct DroppedStoreTests {
     /// Bug (a flaky `checkpoints.tmp` rename failure in FuzzRegressionTests): a store dropped
     /// without `close()` while the application still held one of its topics kept writing. The
     /// background fsync of a just-sealed segment finished after the drop and rewrote the
@@ -22,17 +23,14 @@ import Testing
         let sealedSync = fileSystem.hold(.fdatasync, pathContaining: ".log")
         let large = String(repeating: "v", count: 1000)
         for _ in 0..<6 { _ = try await topic.append([Record(value: large)], partition: 0) }
-        for _ in 0..<5000 where !sealedSync.isReached { try await Task.sleep(for: .milliseconds(1)) }
-        guard sealedSync.isReached else {
-            sealedSync.release()
-            Issue.record("no roll fsynced a sealed segment in the background")
-            return
-        }
+        await sealedSync.waitUntilReached()
         let before = try? Data(contentsOf: URL(fileURLWithPath: checkpointPath))
 
-        // The drop waits for the fsync under way; let it go on from another thread.
+        // The drop waits for the fsync under way; another thread lets it go on once the drop
+        // has stopped the partition (polled: stopping it signals nothing).
         let releaser = Thread {
-            Thread.sleep(forTimeInterval: 0.2)
+            let deadline = Date().addingTimeInterval(20)
+            while partition.isOpen && Date() < deadline { usleep(1000) }
             sealedSync.release()
         }
         releaser.start()

@@ -7,7 +7,7 @@ import Testing
 @testable import StreamStoreInspect
 
 /// Optimistic concurrency: an append may state the offset it expects to be next.
-@Suite struct ExpectedOffsetTests {
+@Suite(.timeLimit(.minutes(5))) struct ExpectedOffsetTests {
     @Test func anAppendAtTheExpectedOffsetSucceeds() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic()

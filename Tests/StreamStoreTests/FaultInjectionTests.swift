@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -9,7 +10,7 @@ import Testing
 /// What the engine does when a system call fails, writes short, or the power goes: every
 /// failure is a typed error, nothing unacknowledged is reported as written, and nothing
 /// acknowledged is lost.
-@Suite struct FaultInjectionTests {
+@Suite(.timeLimit(.minutes(5))) struct FaultInjectionTests {
     private let durable = TopicConfig(flush: .everyAppend)
 
     /// Runs `body`, which must throw a `StreamStoreError`, and returns that error.
@@ -254,12 +255,7 @@ import Testing
 
         let flusherSync = fileSystem.hold(.fdatasync, pathContaining: ".log")
         let appendA = Task { try await topic.append([Record(value: "A")], partition: 0) }
-        for _ in 0..<5000 where !flusherSync.isReached { try await Task.sleep(for: .milliseconds(1)) }
-        guard flusherSync.isReached else {
-            flusherSync.release()
-            Issue.record("append A's fsync never started")
-            return
-        }
+        await flusherSync.waitUntilReached()
         // B does not fit: it rolls, and the roll's fsync of the sealed log fails.
         fileSystem.fail(.fdatasync, errno: EIO, pathContaining: ".log")
         await expectIOError(EIO) { _ = try await topic.append([Record(value: large)], partition: 0) }

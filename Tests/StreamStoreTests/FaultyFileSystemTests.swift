@@ -8,7 +8,7 @@ import Testing
 
 /// The power-loss model itself, checked on plain files: if it kept too much, the power-loss tests
 /// in FaultInjectionTests would pass for an engine that never fsyncs.
-@Suite final class FaultyFileSystemTests {
+@Suite(.timeLimit(.minutes(5))) final class FaultyFileSystemTests {
     private let fileSystem = FaultyFileSystem()
     private let folder: String
 

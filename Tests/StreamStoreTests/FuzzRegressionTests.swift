@@ -9,7 +9,7 @@ import Testing
 /// Every input with which a fuzz target in `Fuzz/` crashed the engine or broke one of its
 /// invariants, fed through the same code path the target found it on. Each test says which
 /// target found what; the inputs are in `Vectors/fuzz/` or built here from real batches.
-@Suite struct FuzzRegressionTests {
+@Suite(.timeLimit(.minutes(5))) struct FuzzRegressionTests {
     private static let longAgo: Int64 = 1_764_000_000_000
 
     // MARK: FuzzBatchDecoder

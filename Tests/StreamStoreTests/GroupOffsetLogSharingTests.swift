@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -96,10 +97,21 @@ struct GroupOffsetLogSharingTests {
         let handle = try #require(FileHandle(forWritingAtPath: path))
         let end = handle.seekToEndOfFile()
         handle.write(Data(frame.prefix(10)))
-        // Used by the task only until it ends; the test reads the log after awaiting it.
+        // Used by the thread only until it ends; the test reads the log after awaiting it.
         nonisolated(unsafe) let committer = log
         let entry = key(1)
-        let committing = Task.detached { try committer.commit([(entry, 5)], nowMilliseconds: 3, sync: true) }
+        // A thread of its own: the commit blocks in flock, and a task blocked there would hold
+        // one of the few threads every test shares (and could wait long to get one).
+        let committed = TestEvent()
+        let failure = Locked<StreamStoreError?>(nil)
+        Thread {
+            do throws(StreamStoreError) {
+                try committer.commit([(entry, 5)], nowMilliseconds: 3, sync: true)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            committed.signal()
+        }.start()
         // The commit waits for the lock; once /proc/locks shows it waiting, finish the frame.
         let inode = try #require(FileIdentity(path: lockPath)).inode
         try await waitUntil(seconds: 20) { Self.someoneWaitsForLock(inode: inode) }
@@ -107,7 +119,8 @@ struct GroupOffsetLogSharingTests {
         handle.write(Data(frame.dropFirst(10)))
         try handle.close()
         other.unlock()
-        try await committing.value
+        await committed.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
         #expect(try offsets(log) == [0: 2, 1: 5], "the other process's frame stands, and the commit came after it")
         #expect(try offsets(openLog()) == [0: 2, 1: 5])
     }

@@ -7,7 +7,7 @@ import Testing
 @testable import StreamStoreInspect
 
 /// Kafka's idempotent producer fields (producer id, epoch, base sequence) are honoured.
-@Suite struct IdempotentProducerTests {
+@Suite(.timeLimit(.minutes(5))) struct IdempotentProducerTests {
     func batch(producer: Int64 = 7, epoch: Int16 = 0, sequence: Int32, count: Int = 3, tag: String = "") throws -> RecordBatch {
         var batch = RecordBatch()
         batch.producerId = producer

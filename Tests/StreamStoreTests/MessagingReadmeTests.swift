@@ -7,7 +7,7 @@ import Testing
 
 /// The README's messaging examples ("Headers with meaning", "De-duplication", "Optimistic
 /// concurrency"), run as written, with what the README says they print.
-@Suite struct MessagingReadmeTests {
+@Suite(.timeLimit(.minutes(5))) struct MessagingReadmeTests {
     @Test func aFollowUpKeepsTheCorrelationAndNamesItsCause() {
         var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
         placed.setHeader(.messageID, "m-1")

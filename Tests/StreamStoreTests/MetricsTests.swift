@@ -9,7 +9,7 @@ import Testing
 
 /// What the store reports through swift-metrics, read back from a `TestMetrics` factory of each
 /// test's own (Store.Options.metricsFactory), so tests running in parallel never share counts.
-@Suite struct MetricsTests {
+@Suite(.timeLimit(.minutes(5))) struct MetricsTests {
     func dimensions(_ topic: String = "events", partition: Int = 0) -> [(String, String)] {
         [("topic", topic), ("partition", String(partition))]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -15,7 +16,7 @@ import Testing
 ///
 /// A failure names the seed of its run; replay it with `STREAMSTORE_SEED` (every run's seed
 /// derives from it).
-@Suite struct ModelTests {
+@Suite(.tags(.slow), .timeLimit(.minutes(5))) struct ModelTests {
     static let steps = 300
 
     @Test(arguments: 0..<4)

@@ -8,7 +8,7 @@ import Testing
 
 /// Order events folded into totals per customer: rebuilt from snapshots plus the tail, equal to
 /// a full replay; corrupt or outdated snapshots are skipped and reported.
-@Suite struct ProjectionTests {
+@Suite(.timeLimit(.minutes(5))) struct ProjectionTests {
     struct Order: Codable {
         var customer: String
         var amountCents: Int

@@ -7,7 +7,7 @@ import Testing
 
 /// Budgets at the edges of `Int`: `.max` (found by the fuzzers: the read size overflowed) and
 /// zero or negative (one batch, as documented).
-@Suite struct ReadBudgetTests {
+@Suite(.timeLimit(.minutes(5))) struct ReadBudgetTests {
     @Test(arguments: [Int.max, Int.max - 1, 0, -1, Int.min])
     func anyBudgetReadsAtLeastOneBatchAndNeverTraps(maxBytes: Int) async throws {
         let fixture = try StoreFixture()

@@ -10,7 +10,7 @@ import Testing
 /// out must be let go before the next read, or every read copies the buffer first (measured:
 /// 8% of a compressed replay in memmove, plus the page faults of the fresh memory). And a
 /// reader of zstd batches reads about the log bytes its budget needs, not several times them.
-@Suite struct ReadBufferReuseTests {
+@Suite(.timeLimit(.minutes(5))) struct ReadBufferReuseTests {
     @Test(arguments: [Compression.none, .zstd(level: 3)])
     func aRecordReplayNeverCopiesItsBuffers(compression: Compression) async throws {
         let fixture = try StoreFixture()

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -7,7 +8,7 @@ import Testing
 
 /// Many processes on one store: a writer process and reader processes that tail it
 /// (stream-crash-child's `fill` and `tail` modes), checked against the log itself.
-@Suite("Reader processes", .serialized, .timeLimit(.minutes(10)))
+@Suite("Reader processes", .serialized, .tags(.slow), .timeLimit(.minutes(10)))
 struct ReaderProcessTests {
     /// Kills of the writer per flush policy (two policies: 20 kills a run); `make crash-test`
     /// raises it.
@@ -52,7 +53,7 @@ struct ReaderProcessTests {
         return "\(seen.count) records seen, \(expected.count) in the log; record \(at): saw \(saw), the log has \(wanted)"
     }
 
-    @Test func threeReaderProcessesSeeEveryRecordOnceInOrderWhileAWriterAppendsAtFullSpeed() throws {
+    @Test func threeReaderProcessesSeeEveryRecordOnceInOrderWhileAWriterAppendsAtFullSpeed() async throws {
         let fixture = try StoreFixture()
         let count = 60_000
         _ = try fixture.topic("load", config: TopicConfig(partitionCount: 2, segmentBytes: 256 * 1024, flush: .never))
@@ -60,12 +61,12 @@ struct ReaderProcessTests {
         fixture.store = nil
 
         let readers = try (0..<3).map { _ in try ChildProcess("stream-crash-child", ["tail", fixture.path, "load", "\(count)"]) }
-        for reader in readers { #expect(reader.waitFor { $0.contains("ready") }) }
+        for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }) }
         let writer = try ChildProcess("stream-crash-child", ["fill", fixture.path, "load", "\(count)"])
-        #expect(writer.waitForExit() == 0)
+        #expect(await writer.waitForExit() == 0)
         #expect(writer.output == ["filled"])
         for reader in readers {
-            #expect(reader.waitForExit() == 0)
+            #expect(await reader.waitForExit() == 0)
             #expect(reader.output.last == "end \(count)")
         }
 
@@ -82,7 +83,7 @@ struct ReaderProcessTests {
     }
 
     @Test(arguments: ["never", "everyAppend"])
-    func readersNeverSeeARecordThatTheWritersRecoveryLoses(flush: String) throws {
+    func readersNeverSeeARecordThatTheWritersRecoveryLoses(flush: String) async throws {
         let seed = TestSeed.value
         var random = SplitMix64(seed: seed)
         for iteration in 0..<Self.killIterations {
@@ -94,28 +95,30 @@ struct ReaderProcessTests {
             fixture.store = nil
 
             let readers = try (0..<2).map { _ in try ChildProcess("stream-crash-child", ["tail", fixture.path, "crash", "0"]) }
-            for reader in readers { #expect(reader.waitFor { $0.contains("ready") }) }
+            for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }) }
             let writer = try ChildProcess("stream-crash-child", [fixture.path, flush, "4", "20"])
             // The kill lands at a random moment: once a reader has seen a random number of records.
             let threshold = random.upTo(3_000) + 1
-            #expect(readers[0].waitFor { Self.parse($0).count >= threshold }, "seed \(seed)")
+            #expect(await readers[0].waitFor { Self.parse($0).count >= threshold }, "seed \(seed)")
             writer.kill()
-            writer.waitForExit()
+            await writer.waitForExit()
 
             // A writer restarts: recovery, then ten more records in each partition.
             let store = try fixture.open()
             let topic = try store.topic("crash")
-            for partition in 0..<2 { try awaitAppend(topic, partition: partition) }
+            for partition in 0..<2 {
+                _ = try await topic.append((0..<10).map { Record(value: Array("after restart \($0)".utf8)) }, partition: partition)
+            }
             let expected = try Self.logContents(fixture, topic)
             let ends = (0..<2).map { try? topic.logEndOffset(partition: $0) }
             for reader in readers {
-                let caughtUp = reader.waitFor { lines in
+                let caughtUp = await reader.waitFor { lines in
                     let seen = Self.byPartition(Self.parse(lines))
                     return (0..<2).allSatisfy { (seen[$0]?.last?.offset ?? -1) + 1 == ends[$0] }
                 }
                 #expect(caughtUp, "a reader did not follow the restarted writer (seed \(seed), iteration \(iteration))")
                 reader.kill()
-                reader.waitForExit()
+                await reader.waitForExit()
                 let seen = Self.byPartition(Self.parse(reader.output))
                 for partition in 0..<2 {
                     // Everything a reader saw is in the recovered log, byte-equal, once and in order.
@@ -126,21 +129,5 @@ struct ReaderProcessTests {
             try store.close()
             fixture.store = nil
         }
-    }
-
-    /// Appends ten records to one partition from a synchronous test body.
-    private func awaitAppend(_ topic: Topic, partition: Int) throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Locked<(any Error)?>(nil)
-        Task {
-            do {
-                _ = try await topic.append((0..<10).map { Record(value: Array("after restart \($0)".utf8)) }, partition: partition)
-            } catch {
-                failure.withLock { $0 = error }
-            }
-            done.signal()
-        }
-        done.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// Recovery after an unclean shutdown: the log is cut at the first byte that is not a whole,
 /// valid batch, and everything before it stays readable.
-@Suite struct RecoveryTests {
+@Suite(.timeLimit(.minutes(5))) struct RecoveryTests {
     /// Appends 100 records in batches of 10 and crashes; returns the fixture and the active log.
     private func crashedStore(config: TopicConfig = TopicConfig(flush: .never)) async throws -> (StoreFixture, String) {
         let fixture = try StoreFixture()

@@ -8,7 +8,7 @@ import Testing
 
 /// The dead-letter topic on demand, reading dead letters back, and redriving them into their
 /// origin topic once per group.
-@Suite(.timeLimit(.minutes(1))) struct RedriveTests {
+@Suite(.timeLimit(.minutes(5))) struct RedriveTests {
     /// `orders` with `partitions` partitions of `perPartition` orders each, processed by group
     /// `billing` with the records at `poison` ("partition-offset") failing every attempt.
     func deadLettered(

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -8,7 +9,7 @@ import Testing
 
 /// The replay API: `AsyncSequence`s of records and batches, ranges by offset and time, reset
 /// policies, and live tailing.
-@Suite struct ReplayTests {
+@Suite(.timeLimit(.minutes(5))) struct ReplayTests {
     private func collect(_ replay: RecordReplay) async throws -> [StoredRecord] {
         var result: [StoredRecord] = []
         for try await record in replay { result.append(record) }
@@ -133,17 +134,23 @@ import Testing
         let fixture = try StoreFixture()
         let topic = try fixture.topic(config: TopicConfig(partitionCount: 2, flush: .never))
         try await fixture.append(topic, count: 3, partition: 1)
-        let seen = Locked<[String]>([])
+        // The reader hands each record over as it gets it; the test waits for those.
+        let (seen, delivery) = AsyncStream.makeStream(of: String.self)
         let reader = Task {
+            defer { delivery.finish() }
             for try await record in topic.replay(options: ReplayOptions(follow: true)) {
-                seen.withLock { $0.append(record.valueString!) }
+                delivery.yield(record.valueString ?? "<null>")
             }
             return "ended"
         }
-        try await waitUntil { seen.withLock { $0.count } == 3 }
+        var received = seen.makeAsyncIterator()
+        var kept: [String] = []
+        for _ in 0..<3 { kept.append(await received.next() ?? "<ended>") }
+        #expect(kept == ["value-0", "value-1", "value-2"])
         try await fixture.append(topic, count: 2, partition: 0, prefix: "late-")
-        try await waitUntil { seen.withLock { $0.count } == 5 }
-        #expect(seen.withLock { $0.suffix(2) } == ["late-0", "late-1"])
+        var late: [String] = []
+        for _ in 0..<2 { late.append(await received.next() ?? "<ended>") }
+        #expect(late == ["late-0", "late-1"])
         reader.cancel()
         #expect(try await reader.value == "ended")
     }
@@ -163,33 +170,19 @@ import Testing
     @Test func closingTheStoreEndsAFollowWithATypedError() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic()
-        let started = Locked(false)
         let reader = Task { () async throws(StreamStoreError) -> Int in
             var count = 0
             var iterator = topic.replay(options: ReplayOptions(from: .end, follow: true)).makeAsyncIterator()
-            started.withLock { $0 = true }
             while try await iterator.next() != nil { count += 1 }
             return count
         }
-        try await waitUntil { started.withLock { $0 } }
-        try await Task.sleep(for: .milliseconds(50))
+        // Closed while the follow waits inside the engine for an append.
+        try await waitUntil { topic.partitions[0].tailingReaderCount == 1 }
         try fixture.store?.close()
         let outcome = await reader.result
         switch outcome {
         case .success: Issue.record("a follow on a closed store must fail, not end quietly")
         case .failure(let error): #expect((error as? StreamStoreError)?.code == .storeClosed)
         }
-    }
-}
-
-/// Polls a condition for up to `seconds` (tests only: the engine itself never polls).
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        if Date() > deadline {
-            Issue.record("condition not met within \(seconds) s", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(2))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -9,7 +10,7 @@ import Testing
 
 /// Time- and size-based retention with an injected clock: what goes, what stays and why, the
 /// moving log start offset, crash points of a deletion, and readers racing it.
-@Suite struct RetentionTests {
+@Suite(.timeLimit(.minutes(5))) struct RetentionTests {
     static let day: Int64 = 86_400_000
 
     /// Appends `batches` batches of 20 records of about 100 bytes, moving the clock `stepMilliseconds` after each.

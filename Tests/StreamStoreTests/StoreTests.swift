@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -6,7 +7,7 @@ import Testing
 @testable import StreamStoreLog
 @testable import StreamStoreInspect
 
-@Suite struct StoreTests {
+@Suite(.timeLimit(.minutes(5))) struct StoreTests {
     @Test func appendedRecordsReadBackInOrderWithDenseOffsets() async throws {
         let fixture = try StoreFixture()
         let topic = try fixture.topic()
@@ -325,28 +326,6 @@ import Testing
 
 /// The real file system, except that `open` passes the caller's flags through untouched (the
 /// production seam adds O_CLOEXEC itself), so a test sees what the engine asks for.
-final class PlainOpenFileSystem: FileSystem, @unchecked Sendable {
-    private let real = PosixFileSystem.shared
+final class PlainOpenFileSystem: ForwardingFileSystem, @unchecked Sendable {
     func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
-    func close(_ fd: Int32) -> Int32 { real.close(fd) }
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int { real.pread(fd, buffer, position) }
-    func pwrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, _ position: Int64) -> Int { real.pwrite(fd, buffer, position) }
-    func pwritev(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ position: Int64) -> Int {
-        real.pwritev(fd, first, second, position)
-    }
-    func fdatasync(_ fd: Int32) -> Int32 { real.fdatasync(fd) }
-    func fsync(_ fd: Int32) -> Int32 { real.fsync(fd) }
-    func ftruncate(_ fd: Int32, _ length: Int64) -> Int32 { real.ftruncate(fd, length) }
-    func fallocate(_ fd: Int32, _ offset: Int64, _ length: Int64) -> Int32 { real.fallocate(fd, offset, length) }
-    func fileSize(_ fd: Int32) -> Int64 { real.fileSize(fd) }
-    func rename(_ from: String, _ to: String) -> Int32 { real.rename(from, to) }
-    func unlink(_ path: String) -> Int32 { real.unlink(path) }
-    func mkdir(_ path: String, mode: mode_t) -> Int32 { real.mkdir(path, mode: mode) }
-    func lockExclusive(_ fd: Int32) -> Int32 { real.lockExclusive(fd) }
-    func unlock(_ fd: Int32) -> Int32 { real.unlock(fd) }
-    func listDirectory(_ path: String) -> [String]? { real.listDirectory(path) }
-    func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer? { real.mmap(fd, length: length) }
-    func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.munmap(address, length: length) }
-    func msync(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.msync(address, length: length) }
-    func fileType(_ path: String) -> FileType? { real.fileType(path) }
 }

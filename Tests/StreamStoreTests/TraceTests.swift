@@ -9,7 +9,7 @@ import Testing
 /// `Store.trace(correlationID:)`: every record of one correlation id across topics, in time
 /// order, with each group's progress past it; segments skipped by their correlation filters, and
 /// filters that are missing, stale or corrupt never trusted.
-@Suite struct TraceTests {
+@Suite(.timeLimit(.minutes(5))) struct TraceTests {
     static let t0: Int64 = 1_764_410_000_000
 
     static func event(_ id: String, _ type: String, message: String, at timestamp: Int64? = nil, key: String? = nil) -> Record {

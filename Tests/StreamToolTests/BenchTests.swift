@@ -2,10 +2,10 @@ import Foundation
 import Testing
 
 /// `stream-tool bench append|replay|e2e`: small runs that finish quickly in a debug build.
-@Suite struct BenchTests {
+@Suite(.timeLimit(.minutes(5))) struct BenchTests {
     /// Runs `bench ARGS` in a temporary store of its own (no `--store`) and parses its JSON.
-    private func benchJSON(_ tool: ToolRunner, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
-        let result = try tool.run(["bench"] + arguments + ["--json"], addStore: false)
+    private func benchJSON(_ tool: ToolRunner, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+        let result = try await tool.run(["bench"] + arguments + ["--json"], addStore: false)
         #expect(result.status == 0, "bench \(arguments) failed: \(result.stderr)", sourceLocation: sourceLocation)
         let lines = result.stdoutLines
         try #require(lines.count == 1, "expected one JSON line, got: \(result.stdout)", sourceLocation: sourceLocation)
@@ -16,10 +16,10 @@ import Testing
         (object[key] as? NSNumber)?.doubleValue ?? -1
     }
 
-    @Test func appendReportsRatesAndLatencies() throws {
+    @Test func appendReportsRatesAndLatencies() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try benchJSON(tool, ["append", "--records", "20000"])
+        let result = try await benchJSON(tool, ["append", "--records", "20000"])
         #expect(result["bench"] as? String == "append")
         #expect(result["records"] as? Int == 20000)
         #expect(result["payloadBytes"] as? Int == 2_000_000)
@@ -33,10 +33,10 @@ import Testing
         #expect(result["store"] is NSNull)
     }
 
-    @Test func textOutputHasHeaderAndAlignedLines() throws {
+    @Test func textOutputHasHeaderAndAlignedLines() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try tool.run(["bench", "append", "--records", "5000", "--partitions", "2", "--producers", "2"], addStore: false)
+        let result = try await tool.run(["bench", "append", "--records", "5000", "--partitions", "2", "--producers", "2"], addStore: false)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutLines
         #expect(lines.first?.hasPrefix("bench append: 5,000 records of 100 B (pattern)") == true)
@@ -45,10 +45,10 @@ import Testing
         #expect(result.stderr.isEmpty, "no progress line when stderr is not a terminal: \(result.stderr)")
     }
 
-    @Test func replayReportsBothLevels() throws {
+    @Test func replayReportsBothLevels() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try benchJSON(tool, ["replay", "--records", "10000", "--partitions", "3", "--producers", "2", "--batch-records", "500"])
+        let result = try await benchJSON(tool, ["replay", "--records", "10000", "--partitions", "3", "--producers", "2", "--batch-records", "500"])
         #expect(result["records"] as? Int == 10000)
         for key in ["append", "batchLevel", "recordLevel"] {
             let level = try #require(result[key] as? [String: Any], "missing \(key)")
@@ -65,10 +65,10 @@ import Testing
 
     /// The Kreps workload's shape (tools/peers): one producer into six partitions, then one pass
     /// that reads every partition back, with the fill and both reads timed in one JSON line.
-    @Test func replayOfOneProducerIntoSixPartitions() throws {
+    @Test func replayOfOneProducerIntoSixPartitions() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try benchJSON(tool, ["replay", "--records", "12345", "--partitions", "6", "--payload", "random"])
+        let result = try await benchJSON(tool, ["replay", "--records", "12345", "--partitions", "6", "--payload", "random"])
         #expect(result["partitions"] as? Int == 6)
         #expect(result["producers"] as? Int == 1)
         #expect(result["payloadBytes"] as? Int == 1_234_500)
@@ -77,10 +77,10 @@ import Testing
         #expect(number(try #require(result["recordLevel"] as? [String: Any]), "recordsPerSecond") > 0)
     }
 
-    @Test func endToEndReportsLatencies() throws {
+    @Test func endToEndReportsLatencies() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try benchJSON(tool, ["e2e", "--records", "10000", "--partitions", "2", "--producers", "2", "--batch-records", "200"])
+        let result = try await benchJSON(tool, ["e2e", "--records", "10000", "--partitions", "2", "--producers", "2", "--batch-records", "200"])
         #expect(result["records"] as? Int == 10000)
         #expect(number(result, "recordsPerSecond") > 0)
         let latency = try #require(result["endToEndLatencyMs"] as? [String: Any])
@@ -90,10 +90,10 @@ import Testing
         }
     }
 
-    @Test func zstdAndJSONPayloadWork() throws {
+    @Test func zstdAndJSONPayloadWork() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try benchJSON(tool, ["append", "--records", "5000", "--compression", "zstd:1", "--payload", "json"])
+        let result = try await benchJSON(tool, ["append", "--records", "5000", "--compression", "zstd:1", "--payload", "json"])
         #expect(result["compression"] as? String == "zstd:1")
         #expect(result["payload"] as? String == "json")
         let perRecord = number(result, "recordBytes")
@@ -102,7 +102,7 @@ import Testing
         #expect(number(result, "storedBytes") < number(result, "payloadBytes"))
     }
 
-    @Test func badValuesAreUsageErrors() throws {
+    @Test func badValuesAreUsageErrors() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         for arguments in [
@@ -112,35 +112,35 @@ import Testing
             ["append", "--compression", "lz4"],
             ["append", "--record-bytes", "100000", "--batch-records", "1000"],
         ] {
-            let result = try tool.run(["bench"] + arguments, addStore: false)
+            let result = try await tool.run(["bench"] + arguments, addStore: false)
             #expect(result.status == 64, "bench \(arguments): \(result.status) \(result.stderr)")
             #expect(result.stderr.lowercased().contains("error:"), "bench \(arguments): \(result.stderr)")
         }
     }
 
-    @Test func givenStoreKeepsTheTopic() throws {
+    @Test func givenStoreKeepsTheTopic() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let first = try tool.run(["bench", "append", "--records", "3000", "--partitions", "2", "--json"])
+        let first = try await tool.run(["bench", "append", "--records", "3000", "--partitions", "2", "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let object = try jsonObject(try #require(first.stdoutLines.first))
         let topic = try #require(object["topic"] as? String)
         #expect(topic.hasPrefix("bench-"))
         #expect(object["store"] as? String == tool.store)
 
-        let topics = try tool.succeed(["topics"])
+        let topics = try await tool.succeed(["topics"])
         #expect(topics.stdout.contains(topic))
-        let second = try tool.succeed(["bench", "replay", "--records", "3000"])
+        let second = try await tool.succeed(["bench", "replay", "--records", "3000"])
         #expect(second.stdoutLines.first?.contains("topic bench-") == true)
-        let after = try tool.succeed(["topics"])
+        let after = try await tool.succeed(["topics"])
         #expect(after.stdoutLines.filter { $0.contains("bench-") }.count == 2, "\(after.stdout)")
     }
 
-    @Test func aColdCacheReplayDropsThePageCacheOrSaysWhyItCannot() throws {
+    @Test func aColdCacheReplayDropsThePageCacheOrSaysWhyItCannot() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         let arguments = ["bench", "replay", "--records", "2000", "--payload", "json", "--compression", "zstd:1", "--cold-cache", "--json"]
-        let result = try tool.run(arguments, addStore: false)
+        let result = try await tool.run(arguments, addStore: false)
         if getuid() == 0 {
             #expect(result.status == 0, "\(result.stderr)")
             let object = try jsonObject(try #require(result.stdoutLines.first))

@@ -1,101 +1,102 @@
 import Foundation
 import StreamStore
+import StreamStoreTestSupport
 import Testing
 
 /// Every runtime failure is one `error:` line on stderr and exit status 1 (CLI.md, "Global").
-@Suite struct ErrorTests {
-    @Test func unknownTopicAndPartitionOutOfRange() throws {
+@Suite(.timeLimit(.minutes(5))) struct ErrorTests {
+    @Test func unknownTopicAndPartitionOutOfRange() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t", "--partitions", "2"])
-        let unknown = try tool.fail(["replay", "nope"])
+        try await tool.succeed(["create", "t", "--partitions", "2"])
+        let unknown = try await tool.fail(["replay", "nope"])
         #expect(unknown.contains("There is no topic nope.") && unknown.contains("Create it first: stream-tool create nope"))
-        #expect(try tool.fail(["produce", "nope"], input: "x\n").contains("nope"))
-        #expect(try tool.fail(["describe", "nope"]).contains("nope"))
-        #expect(try tool.fail(["verify", "nope"]).contains("nope"))
-        #expect(try tool.fail(["replay", "t", "--partition", "2"]).contains("partition"))
-        #expect(try tool.fail(["produce", "t", "--partition", "5"], input: "x\n").contains("partition"))
-        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"value\":\"v\",\"partition\":7}\n").contains("line 1"))
-        #expect(try tool.fail(["replay", "t", "--partition", "0", "--from-offset", "5"]).contains("Offset 5"))
+        #expect(try await tool.fail(["produce", "nope"], input: "x\n").contains("nope"))
+        #expect(try await tool.fail(["describe", "nope"]).contains("nope"))
+        #expect(try await tool.fail(["verify", "nope"]).contains("nope"))
+        #expect(try await tool.fail(["replay", "t", "--partition", "2"]).contains("partition"))
+        #expect(try await tool.fail(["produce", "t", "--partition", "5"], input: "x\n").contains("partition"))
+        #expect(try await tool.fail(["produce", "t", "--format", "json"], input: "{\"value\":\"v\",\"partition\":7}\n").contains("line 1"))
+        #expect(try await tool.fail(["replay", "t", "--partition", "0", "--from-offset", "5"]).contains("Offset 5"))
     }
 
-    @Test func malformedJSONLineStopsWithItsNumberAndKeepsTheLinesBefore() throws {
+    @Test func malformedJSONLineStopsWithItsNumberAndKeepsTheLinesBefore() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t"])
+        try await tool.succeed(["create", "t"])
         let input = "{\"value\":\"one\"}\n{\"value\":\"two\"}\n{\"value\": oops}\n{\"value\":\"four\"}\n"
-        let result = try tool.run(["produce", "t", "--format", "json"], input: input)
+        let result = try await tool.run(["produce", "t", "--format", "json"], input: input)
         #expect(result.status == 1)
         #expect(result.errorLines.count == 1)
         #expect(result.errorLines.first?.hasPrefix("error: line 3:") == true)
         #expect(result.stderr.contains("Produced 2 records"))
-        let replay = try tool.succeed(["replay", "t", "--format", "value"])
+        let replay = try await tool.succeed(["replay", "t", "--format", "value"])
         #expect(replay.stdoutLines == ["one", "two"])
 
-        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"vaule\":\"x\"}\n").contains("unknown member \"vaule\""))
-        #expect(try tool.fail(["produce", "t", "--format", "json"], input: "{\"valueBase64\":\"!!\"}\n").contains("base64"))
+        #expect(try await tool.fail(["produce", "t", "--format", "json"], input: "{\"vaule\":\"x\"}\n").contains("unknown member \"vaule\""))
+        #expect(try await tool.fail(["produce", "t", "--format", "json"], input: "{\"valueBase64\":\"!!\"}\n").contains("base64"))
         let future = "{\"value\":\"x\",\"timestamp\":\"2999-01-01T00:00:00Z\"}\n"
-        #expect(try tool.fail(["produce", "t", "--format", "json"], input: future).contains("future"))
+        #expect(try await tool.fail(["produce", "t", "--format", "json"], input: future).contains("future"))
     }
 
-    @Test func valueOverTheRecordLimit() throws {
+    @Test func valueOverTheRecordLimit() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t"])
+        try await tool.succeed(["create", "t"])
         var input = Data("small\n".utf8)
         input.append(Data(repeating: UInt8(ascii: "x"), count: Limits.maxRecordBytes + 1))
         input.append(Data("\n".utf8))
-        let error = try tool.fail(["produce", "t"], input: input)
+        let error = try await tool.fail(["produce", "t"], input: input)
         #expect(error.contains("line 2") && error.contains("limit"))
-        #expect(try tool.succeed(["replay", "t", "--format", "value"]).stdoutLines == ["small"])
+        #expect(try await tool.succeed(["replay", "t", "--format", "value"]).stdoutLines == ["small"])
     }
 
-    @Test func invalidDurationsSizesAndTimes() throws {
+    @Test func invalidDurationsSizesAndTimes() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        #expect(try tool.fail(["create", "t", "--flush", "interval:5parsecs"]).contains("duration"))
-        #expect(try tool.fail(["create", "t", "--flush", "sometimes"]).contains("flush policy"))
-        #expect(try tool.fail(["create", "t", "--segment-bytes", "12MB"]).contains("size"))
-        #expect(try tool.fail(["create", "t", "--segment-bytes", "100"]).contains("--segment-bytes must be 4096 to"))
-        #expect(try tool.fail(["create", "t", "--partitions", "0"]).contains("--partitions must be 1 to 10000, not 0"))
-        #expect(try tool.fail(["create", "t", "--compression", "zstd:99"]).contains("the level must be"))
-        #expect(try tool.fail(["create", "t", "--compression", "lz4"]).contains("not a compression"))
+        #expect(try await tool.fail(["create", "t", "--flush", "interval:5parsecs"]).contains("duration"))
+        #expect(try await tool.fail(["create", "t", "--flush", "sometimes"]).contains("flush policy"))
+        #expect(try await tool.fail(["create", "t", "--segment-bytes", "12MB"]).contains("size"))
+        #expect(try await tool.fail(["create", "t", "--segment-bytes", "100"]).contains("--segment-bytes must be 4096 to"))
+        #expect(try await tool.fail(["create", "t", "--partitions", "0"]).contains("--partitions must be 1 to 10000, not 0"))
+        #expect(try await tool.fail(["create", "t", "--compression", "zstd:99"]).contains("the level must be"))
+        #expect(try await tool.fail(["create", "t", "--compression", "lz4"]).contains("not a compression"))
         // A create that fails its checks leaves no empty store behind.
         #expect(!FileManager.default.fileExists(atPath: tool.store))
-        try tool.succeed(["create", "t", "--flush", "interval:250ms", "--segment-bytes", "64KiB"])
-        #expect(try tool.fail(["replay", "t", "--from-time", "yesterday"]).contains("not a valid time"))
-        #expect(try tool.fail(["replay", "t", "--from-time", "2999-01-01T00:00:00Z"]).contains("future"))
-        #expect(try tool.fail(["replay", "t", "--until-time", "2024-13-01T00:00:00Z"]).contains("not a valid time"))
-        #expect(try tool.fail(["produce", "t", "--header", "novalue"], input: "x\n").contains("KEY=VALUE"))
+        try await tool.succeed(["create", "t", "--flush", "interval:250ms", "--segment-bytes", "64KiB"])
+        #expect(try await tool.fail(["replay", "t", "--from-time", "yesterday"]).contains("not a valid time"))
+        #expect(try await tool.fail(["replay", "t", "--from-time", "2999-01-01T00:00:00Z"]).contains("future"))
+        #expect(try await tool.fail(["replay", "t", "--until-time", "2024-13-01T00:00:00Z"]).contains("not a valid time"))
+        #expect(try await tool.fail(["produce", "t", "--header", "novalue"], input: "x\n").contains("KEY=VALUE"))
     }
 
-    @Test func topicExistsWithAnotherConfig() throws {
+    @Test func topicExistsWithAnotherConfig() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t", "--partitions", "2"])
-        #expect(try tool.succeed(["create", "t", "--partitions", "2"]).stdout.contains("already exists"))
-        #expect(try tool.fail(["create", "t", "--partitions", "3"]).contains("partitionCount is 2, not 3"))
+        try await tool.succeed(["create", "t", "--partitions", "2"])
+        #expect(try await tool.succeed(["create", "t", "--partitions", "2"]).stdout.contains("already exists"))
+        #expect(try await tool.fail(["create", "t", "--partitions", "3"]).contains("partitionCount is 2, not 3"))
         // Flush policies are spelled as --flush takes them, not as topic.json stores them.
-        let flush = try tool.fail(["create", "t", "--partitions", "2", "--flush", "interval:200ms"])
+        let flush = try await tool.fail(["create", "t", "--partitions", "2", "--flush", "interval:200ms"])
         #expect(flush.contains("flush is always, not interval:200ms"))
         #expect(!flush.contains("everyAppend"))
-        try tool.succeed(["create", "u", "--flush", "never"])
-        #expect(try tool.fail(["create", "u"]).contains("flush is never, not always"))
+        try await tool.succeed(["create", "u", "--flush", "never"])
+        #expect(try await tool.fail(["create", "u"]).contains("flush is never, not always"))
     }
 
-    @Test func aCorruptBatchStopsReplayWithOneErrorLine() throws {
+    @Test func aCorruptBatchStopsReplayWithOneErrorLine() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         // Damage in a sealed segment: the active one's tail would be cut by recovery instead.
-        try tool.succeed(["create", "t", "--flush", "never", "--segment-bytes", "4KiB"])
-        try tool.succeed(["produce", "t"], input: "first\n")
-        try tool.succeed(["produce", "t"], input: "second\nthird\n")
-        try tool.succeed(["produce", "t"], input: String(repeating: "a value long enough to roll the segment\n", count: 120))
+        try await tool.succeed(["create", "t", "--flush", "never", "--segment-bytes", "4KiB"])
+        try await tool.succeed(["produce", "t"], input: "first\n")
+        try await tool.succeed(["produce", "t"], input: "second\nthird\n")
+        try await tool.succeed(["produce", "t"], input: String(repeating: "a value long enough to roll the segment\n", count: 120))
         #expect(try tool.logFiles("t").count == 2)
         let log = tool.segmentPath("t")
         let second = try tool.batchLength(at: 0, in: log) + 12
         try tool.flipByte(at: second + 65, in: log)
-        let result = try tool.run(["replay", "t", "--format", "value"])
+        let result = try await tool.run(["replay", "t", "--format", "value"])
         #expect(result.status == 1)
         #expect(result.errorLines.count == 1)
         #expect(result.errorLines.first?.contains("stream-tool verify") == true)
@@ -103,19 +104,20 @@ import Testing
         #expect(!result.stderr.contains("Fatal error"))
     }
 
-    @Test func storeMissingNotAStoreOrLocked() throws {
+    /// Slow: the locked store is reported after the CLI's lock wait.
+    @Test(.tags(.slow)) func storeMissingNotAStoreOrLocked() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         // Reading commands never create a store.
-        let missing = try tool.fail(["topics"])
+        let missing = try await tool.fail(["topics"])
         #expect(missing.contains("There is no store there") && missing.contains("Point --store at a store folder"))
         #expect(!FileManager.default.fileExists(atPath: tool.store))
 
         try FileManager.default.createDirectory(atPath: tool.store, withIntermediateDirectories: true)
         try Data("notes".utf8).write(to: URL(fileURLWithPath: tool.store).appendingPathComponent("notes.txt"))
-        let notAStore = try tool.fail(["topics"])
+        let notAStore = try await tool.fail(["topics"])
         #expect(notAStore.contains("not a store") && notAStore.contains("Point --store at a store folder"))
-        #expect(try tool.fail(["create", "t"]).contains("not a store"))
+        #expect(try await tool.fail(["create", "t"]).contains("not a store"))
 
         // Beside a running writer, reading commands open the store read-only and work; a
         // command that writes is still refused.
@@ -123,25 +125,25 @@ import Testing
         let store = try Store.open(at: locked)
         defer { try? store.close() }
         _ = try store.createTopic("t")
-        let read = try tool.run(["topics", "--store", locked], addStore: false)
+        let read = try await tool.run(["topics", "--store", locked], addStore: false)
         #expect(read.status == 0)
         #expect(read.stdoutLines == ["t"])
-        let write = try tool.run(["create", "u", "--store", locked], addStore: false)
+        let write = try await tool.run(["create", "u", "--store", locked], addStore: false)
         #expect(write.status == 1)
         #expect(write.errorLines.count == 1)
         #expect(write.errorLines.first?.contains("open in another process") == true)
     }
 
-    @Test func usageErrorsKeepArgumentParsersBehaviour() throws {
+    @Test func usageErrorsKeepArgumentParsersBehaviour() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try tool.run(["replay", "t", "--from-offset", "1", "--from-end"])
+        let result = try await tool.run(["replay", "t", "--from-offset", "1", "--from-end"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("Usage:"))
-        let unknownFlag = try tool.run(["create", "t", "--compresion", "zstd"])
+        let unknownFlag = try await tool.run(["create", "t", "--compresion", "zstd"])
         #expect(unknownFlag.status == 64)
         for arguments in [["replay", "t", "--partition=-1"], ["replay", "t", "--until-offset=-1"], ["produce", "t", "--partition=-2"]] {
-            let negative = try tool.run(arguments)
+            let negative = try await tool.run(arguments)
             #expect(negative.status == 64, "\(arguments)")
             #expect(negative.stderr.contains("must not be negative"), "\(arguments): \(negative.stderr)")
         }

@@ -8,7 +8,7 @@ import Testing
 ///     STREAM_TOOL_UPDATE_GOLDENS=1 swift test --filter HelpTextTests
 ///
 /// and read the diff of `HelpGoldens/` before committing it.
-@Suite struct HelpTextTests {
+@Suite(.timeLimit(.minutes(5))) struct HelpTextTests {
     /// The commands whose help is pinned; `bench` belongs to the benchmark suite's own tests.
     static let commands: [[String]] = [
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
@@ -20,18 +20,18 @@ import Testing
     }
 
     /// The help as a terminal 80 columns wide shows it (argument-parser wraps to the width).
-    static func help(_ command: [String], tool: ToolRunner) throws -> String {
-        let result = try tool.run(command + ["--help"], addStore: false, environment: ["COLUMNS": "80"])
+    static func help(_ command: [String], tool: ToolRunner) async throws -> String {
+        let result = try await tool.run(command + ["--help"], addStore: false, environment: ["COLUMNS": "80"])
         #expect(result.status == 0, "\(name(command)) --help exited \(result.status)")
         return result.stdout
     }
 
-    @Test func helpTextsMatchTheirGoldenCopies() throws {
+    @Test func helpTextsMatchTheirGoldenCopies() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         var texts: [(String, String)] = []
         for command in Self.commands {
-            texts.append((Self.name(command), try Self.help(command, tool: tool)))
+            texts.append((Self.name(command), try await Self.help(command, tool: tool)))
         }
         if ProcessInfo.processInfo.environment["STREAM_TOOL_UPDATE_GOLDENS"] == "1" {
             try Self.writeGoldens(texts)
@@ -46,20 +46,20 @@ import Testing
         #expect(Set(stored) == Set(texts.map { Self.goldenURL($0.0).lastPathComponent }), "HelpGoldens/ has texts of commands that are gone")
     }
 
-    @Test func everyCommandOfCLIContractIsListed() throws {
+    @Test func everyCommandOfCLIContractIsListed() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let help = try Self.help([], tool: tool)
+        let help = try await Self.help([], tool: tool)
         for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "demo", "bench"] {
             #expect(help.contains("\n  \(command) "), "--help does not list \(command)")
         }
     }
 
-    @Test func completionScriptsAreGenerated() throws {
+    @Test func completionScriptsAreGenerated() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         for shell in ["bash", "zsh", "fish"] {
-            let result = try tool.run(["--generate-completion-script", shell], addStore: false)
+            let result = try await tool.run(["--generate-completion-script", shell], addStore: false)
             #expect(result.status == 0, "\(shell): \(result.stderr)")
             for command in ["create", "replay", "dump", "verify"] {
                 #expect(result.stdout.contains(command), "the \(shell) script does not complete \(command)")

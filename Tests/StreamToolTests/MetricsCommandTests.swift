@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `--metrics-port`: a long-running command serves the store's metrics for Prometheus.
-@Suite struct MetricsCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct MetricsCommandTests {
     /// Sends `request` to 127.0.0.1:`port` and returns everything the server answers until it
     /// closes the connection.
     func exchange(port: Int, _ request: String) throws -> String {
@@ -42,44 +42,44 @@ import Testing
 
     /// Scrapes `/metrics` until the response contains `text` (a value the command sets soon
     /// after printing, like the lag gauge after its commit); the last response after `seconds`.
-    func scrape(port: Int, until text: String, seconds: Double = 20) throws -> String {
+    /// Polled: the command is another process, which signals nothing to the test.
+    func scrape(port: Int, until text: String, seconds: Double = 20) async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let response = try get(port: port, "/metrics")
             if response.contains(text) || Date() >= deadline { return response }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
-    /// The port from the `note: serving metrics at http://127.0.0.1:PORT/metrics` line.
-    func servedPort(_ process: ToolRunner.Background, seconds: Double = 20) -> Int? {
+    /// The port from the `note: serving metrics at http://127.0.0.1:PORT/metrics` line, polled
+    /// for in the command's stderr (a file another process writes).
+    func servedPort(_ process: ToolRunner.Background, seconds: Double = 20) async -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             for line in process.stderr.split(separator: "\n") where line.hasPrefix("note: serving metrics at http://127.0.0.1:") {
                 return Int(line.dropFirst("note: serving metrics at http://127.0.0.1:".count).prefix { $0.isNumber })
             }
-            Thread.sleep(forTimeInterval: 0.02)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
     }
 
-    @Test func replayFollowServesTheStoreMetricsForPrometheus() throws {
+    @Test func replayFollowServesTheStoreMetricsForPrometheus() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t"])
-        try tool.succeed(["produce", "t"], input: "a\nb\nc\n")
+        try await tool.succeed(["create", "t"])
+        try await tool.succeed(["produce", "t"], input: "a\nb\nc\n")
         let follower = try tool.start(["replay", "t", "--follow", "--format", "value", "--group", "g", "--commit", "--metrics-port", "0"])
-        defer {
-            if follower.process.isRunning { follower.send(SIGKILL) }
-            _ = follower.waitForExit()
-        }
-        let port = try #require(servedPort(follower), "no serving note: \(follower.stderr)")
-        #expect(follower.waitForLine("c"), "\(follower.stderr)")
+        // A failing test still leaves no follower behind (Foundation reaps it).
+        defer { if follower.process.isRunning { follower.send(SIGKILL) } }
+        let port = try #require(await servedPort(follower), "no serving note: \(follower.stderr)")
+        #expect(await follower.waitForLine("c"), "\(follower.stderr)")
 
         // The follower commits what it printed once the output is written out: group g is then
         // not behind.
         let lagLine = #"\#nstreamstore_consumer_lag_records{group="g",topic="t",partition="0"} 0.0\#n"#
-        let response = try scrape(port: port, until: lagLine)
+        let response = try await scrape(port: port, until: lagLine)
         #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(response)")
         #expect(response.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
         #expect(response.contains("\n# TYPE streamstore_appended_records_total counter\n"), "\(response)")
@@ -94,14 +94,14 @@ import Testing
         #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.hasSuffix("\r\n\r\n"), "\(head)")
 
         follower.send(SIGINT)
-        #expect(follower.waitForExit() == 0, "\(follower.stderr)")
+        #expect(await follower.waitForExit() == 0, "\(follower.stderr)")
         #expect(follower.stdoutLines == ["a", "b", "c"])
     }
 
-    @Test func aPortInUseIsOneErrorLine() throws {
+    @Test func aPortInUseIsOneErrorLine() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t"])
+        try await tool.succeed(["create", "t"])
         // Hold a port so the tool cannot bind it.
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }
@@ -116,18 +116,18 @@ import Testing
         }
         let port = Int(UInt16(bigEndian: address.sin_port))
 
-        let result = try tool.run(["produce", "t", "--metrics-port", String(port)], input: "x\n")
+        let result = try await tool.run(["produce", "t", "--metrics-port", String(port)], input: "x\n")
         #expect(result.status == 1)
         #expect(result.errorLines.count == 1, "\(result.stderr)")
         #expect(result.errorLines.first?.hasPrefix("error: cannot serve metrics on 127.0.0.1:\(port): ") == true, "\(result.stderr)")
         // Nothing was appended: the command stopped before opening the store.
-        #expect(try tool.succeed(["replay", "t", "--format", "value"]).stdout.isEmpty)
+        #expect(try await tool.succeed(["replay", "t", "--format", "value"]).stdout.isEmpty)
     }
 
-    @Test func aPortOutOfRangeIsAUsageError() throws {
+    @Test func aPortOutOfRangeIsAUsageError() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try tool.run(["bench", "append", "--records", "10", "--metrics-port", "65536"])
+        let result = try await tool.run(["bench", "append", "--records", "10", "--metrics-port", "65536"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--metrics-port must be between 0 and 65535, not 65536."), "\(result.stderr)")
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// The value spellings of CLI.md and the JSON line parser, tested in process.
 @Suite struct ParsingTests {
-    @Test func durations() throws {
+    @Test func durations() async throws {
         #expect(try Parsing.durationMilliseconds("500ms") == 500)
         #expect(try Parsing.durationMilliseconds("30s") == 30_000)
         #expect(try Parsing.durationMilliseconds("15m") == 900_000)
@@ -16,7 +16,7 @@ import Testing
         }
     }
 
-    @Test func byteSizes() throws {
+    @Test func byteSizes() async throws {
         #expect(try Parsing.byteCount("1048576") == 1_048_576)
         #expect(try Parsing.byteCount("64KiB") == 65_536)
         #expect(try Parsing.byteCount("256MiB") == 268_435_456)
@@ -27,7 +27,7 @@ import Testing
         }
     }
 
-    @Test func retentionLimitsTakeUnlimited() throws {
+    @Test func retentionLimitsTakeUnlimited() async throws {
         #expect(try Parsing.durationLimitMilliseconds("30d", for: "retention") == 2_592_000_000)
         #expect(try Parsing.durationLimitMilliseconds("unlimited", for: "retention") == nil)
         #expect(try Parsing.durationLimitMilliseconds("none", for: "retention") == nil)
@@ -53,7 +53,7 @@ import Testing
         #expect(Format.age(milliseconds: 352_800_000) == "4d 02h")
     }
 
-    @Test func times() throws {
+    @Test func times() async throws {
         #expect(try Parsing.timeMilliseconds("1764410400000") == 1_764_410_400_000)
         #expect(try Parsing.timeMilliseconds("2026-11-29T10:00:00Z") == 1_795_946_400_000)
         #expect(try Parsing.timeMilliseconds("2026-11-29T11:00:00+01:00") == 1_795_946_400_000)
@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test func timestampsFormatAsISO8601AndParseBack() throws {
+    @Test func timestampsFormatAsISO8601AndParseBack() async throws {
         #expect(ISO8601.format(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
         #expect(ISO8601.format(milliseconds: 1_795_946_400_250) == "2026-11-29T10:00:00.250Z")
         #expect(ISO8601.format(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
@@ -76,14 +76,14 @@ import Testing
         }
     }
 
-    @Test func headers() throws {
+    @Test func headers() async throws {
         #expect(try Parsing.header("a=b=c") == RecordHeader(key: "a", value: "b=c"))
         #expect(try Parsing.header("empty=") == RecordHeader(key: "empty", value: ""))
         #expect(throws: ToolError.self) { try Parsing.header("=v") }
         #expect(throws: ToolError.self) { try Parsing.header("novalue") }
     }
 
-    @Test func jsonLines() throws {
+    @Test func jsonLines() async throws {
         let full = try JSONLineParser.parse(
             #"{"key":"k","value":"v\u00e9\ud83d\ude00","headers":{"a":"1","b":null},"timestamp":"1970-01-01T00:00:01Z","partition":3}"#)
         #expect(full.key == Array("k".utf8))

@@ -4,21 +4,22 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import stream_tool
 
 /// Progress and colour are for people at a terminal only (CLI.md, "Global"; issue #9): these
 /// run the tool with stderr (and stdout, when asked) on a pseudo-terminal.
-@Suite struct TerminalTests {
-    @Test func progressShowsOnATerminalWithRateAndETAAndNowhereElse() throws {
+@Suite(.timeLimit(.minutes(5))) struct TerminalTests {
+    @Test func progressShowsOnATerminalWithRateAndETAAndNowhereElse() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t", "--flush", "never"])
+        try await tool.succeed(["create", "t", "--flush", "never"])
         let input = tool.folder.appendingPathComponent("input.txt")
         try Data((0..<200_000).map { "value \($0)\n" }.joined().utf8).write(to: input)
 
-        let produced = try runOnTerminal(tool, ["produce", "t", "--input", input.path])
+        let produced = try await runOnTerminal(tool, ["produce", "t", "--input", input.path])
         #expect(produced.status == 0)
         #expect(produced.terminal.contains("producing to t:"))
         #expect(produced.terminal.contains("records/s"))
@@ -26,20 +27,20 @@ import Testing
         #expect(produced.terminal.contains("Produced 200,000 records"))
 
         // The same to a file: the summary only.
-        let quiet = try tool.run(["produce", "t", "--input", input.path])
+        let quiet = try await tool.run(["produce", "t", "--input", input.path])
         #expect(quiet.stderrLines.count == 1 && quiet.stderr.hasPrefix("Produced 200,000 records"))
         #expect(!quiet.stderr.contains("\u{1B}"))
 
-        let verified = try runOnTerminal(tool, ["verify"])
+        let verified = try await runOnTerminal(tool, ["verify"])
         #expect(verified.status == 0)
         #expect(verified.terminal.contains("verifying t/0:") && verified.terminal.contains(" of "))
 
         // Replay to a file shows progress; replay to the terminal does not (its rows would tear it).
-        let toFile = try runOnTerminal(tool, ["replay", "t", "--format", "value"])
+        let toFile = try await runOnTerminal(tool, ["replay", "t", "--format", "value"])
         #expect(toFile.status == 0)
         #expect(toFile.terminal.contains("replaying t:") && toFile.terminal.contains("of 400,000 records"))
         #expect(toFile.stdout.split(separator: "\n").count == 400_000)
-        let toTerminal = try runOnTerminal(tool, ["replay", "t", "--limit", "3"], stdoutOnTerminal: true)
+        let toTerminal = try await runOnTerminal(tool, ["replay", "t", "--limit", "3"], stdoutOnTerminal: true)
         #expect(toTerminal.status == 0)
         #expect(!toTerminal.terminal.contains("replaying"))
         #expect(toTerminal.terminal.contains("value 2"))
@@ -55,31 +56,31 @@ import Testing
         #expect(ProgressText.count(250, of: 1000, unit: "records", seconds: 0.5) == "250 of 1,000 records (25%), 500 records/s, ETA 2s")
     }
 
-    @Test func colourOnlyOnATerminalAndNeverWithNoColor() throws {
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try tool.succeed(["create", "t"])
+        try await tool.succeed(["create", "t"])
         let red = "\u{1B}[1;31merror:\u{1B}[0m There is no topic nope"
 
-        let coloured = try runOnTerminal(tool, ["replay", "nope"])
+        let coloured = try await runOnTerminal(tool, ["replay", "nope"])
         #expect(coloured.status == 1)
         #expect(coloured.terminal.contains(red))
 
         for environment in [["NO_COLOR": "1"], ["TERM": "dumb"]] {
-            let plain = try runOnTerminal(tool, ["replay", "nope"], environment: environment)
+            let plain = try await runOnTerminal(tool, ["replay", "nope"], environment: environment)
             #expect(plain.status == 1)
             #expect(plain.terminal.contains("error: There is no topic nope"), "\(environment)")
             #expect(!plain.terminal.contains("\u{1B}["), "\(environment)")
         }
 
         // Not a terminal: plain, whatever the environment says.
-        let piped = try tool.run(["replay", "nope"])
+        let piped = try await tool.run(["replay", "nope"])
         #expect(piped.stderr.hasPrefix("error: There is no topic nope"))
 
         // verify's status column is green on a terminal.
-        let verified = try runOnTerminal(tool, ["verify"], stdoutOnTerminal: true)
+        let verified = try await runOnTerminal(tool, ["verify"], stdoutOnTerminal: true)
         #expect(verified.terminal.contains("\u{1B}[32mok\u{1B}[0m"))
-        let noColour = try runOnTerminal(tool, ["verify"], stdoutOnTerminal: true, environment: ["NO_COLOR": "yes"])
+        let noColour = try await runOnTerminal(tool, ["verify"], stdoutOnTerminal: true, environment: ["NO_COLOR": "yes"])
         #expect(!noColour.terminal.contains("\u{1B}[32m") && noColour.terminal.contains("ok"))
     }
 
@@ -97,7 +98,7 @@ import Testing
     /// else a file), `TERM=xterm` and no `NO_COLOR` unless `environment` says otherwise.
     func runOnTerminal(
         _ tool: ToolRunner, _ arguments: [String], stdoutOnTerminal: Bool = false, environment: [String: String] = [:]
-    ) throws -> TerminalResult {
+    ) async throws -> TerminalResult {
         let terminal = try PseudoTerminal()
         let outputURL = tool.folder.appendingPathComponent("stdout-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
@@ -121,10 +122,11 @@ import Testing
         process.standardError = follower
         process.standardOutput = stdoutOnTerminal ? follower : stdoutFile
         let reading = terminal.startReading()
+        let exit = ProcessExit(process)
         try process.run()
         // Only the child holds the terminal now: the leader's reads end when it exits.
         terminal.closeFollower()
-        process.waitUntilExit()
+        #expect(await exit.wait(seconds: ToolRunner.runSeconds), "stream-tool did not exit and was killed")
         let shown = reading.wait()
         return TerminalResult(
             status: process.terminationStatus, terminal: shown,

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 
 /// Runs the tool as a process left running (`replay --follow`), to be watched while other runs
 /// change the store, then stopped with a signal the way a person or a service manager stops it.
@@ -7,9 +8,11 @@ extension ToolRunner {
         let process: Process
         let outputURL: URL
         let errorURL: URL
+        private let exit: ProcessExit
 
-        fileprivate init(process: Process, outputURL: URL, errorURL: URL) {
+        fileprivate init(process: Process, exit: ProcessExit, outputURL: URL, errorURL: URL) {
             self.process = process
+            self.exit = exit
             self.outputURL = outputURL
             self.errorURL = errorURL
         }
@@ -18,21 +21,22 @@ extension ToolRunner {
         var stderr: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
         var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
 
-        /// Waits until stdout has `line` as a whole line; false after `seconds`.
-        func waitForLine(_ line: String, seconds: Double = 20) -> Bool {
-            waitForOutput(seconds: seconds) { $0.split(separator: "\n").contains { $0 == line } }
+        /// Waits until stdout has `line` as a whole line; false after `seconds`. Polled: the
+        /// output is a file another process writes, which signals nothing here.
+        func waitForLine(_ line: String, seconds: Double = 20) async -> Bool {
+            await waitForOutput(seconds: seconds) { $0.split(separator: "\n").contains { $0 == line } }
         }
 
         /// Waits until stdout contains `text`; false after `seconds`.
-        func waitForOutput(containing text: String, seconds: Double = 20) -> Bool {
-            waitForOutput(seconds: seconds) { $0.contains(text) }
+        func waitForOutput(containing text: String, seconds: Double = 20) async -> Bool {
+            await waitForOutput(seconds: seconds) { $0.contains(text) }
         }
 
-        private func waitForOutput(seconds: Double, until found: (String) -> Bool) -> Bool {
+        private func waitForOutput(seconds: Double, until found: (String) -> Bool) async -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if found(stdout) { return true }
-                Thread.sleep(forTimeInterval: 0.02)
+                try? await Task.sleep(for: .milliseconds(20))
             }
             return false
         }
@@ -44,15 +48,8 @@ extension ToolRunner {
 
         /// Waits for the process to exit and returns its status, or nil after `seconds` (the
         /// process is then killed, so a failing test never leaves it behind).
-        func waitForExit(seconds: Double = 20) -> Int32? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            guard !process.isRunning else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            return process.terminationStatus
+        func waitForExit(seconds: Double = 20) async -> Int32? {
+            await exit.wait(seconds: seconds) ? process.terminationStatus : nil
         }
     }
 
@@ -73,7 +70,8 @@ extension ToolRunner {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
+        let exit = ProcessExit(process)
         try process.run()
-        return Background(process: process, outputURL: outputURL, errorURL: errorURL)
+        return Background(process: process, exit: exit, outputURL: outputURL, errorURL: errorURL)
     }
 }

@@ -1,8 +1,13 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 /// Runs the built `stream-tool` binary against a temporary store folder, the way a script
 /// would: arguments in, exit status and the two output streams back.
+///
+/// Runs are awaited, never waited for with a blocked thread: a test blocked on a child process
+/// holds one of the few threads Swift's concurrency runs every test on, and a full parallel
+/// run on two cores then starved the other suites' tasks for half a minute.
 struct ToolRunner {
     struct Result {
         var status: Int32
@@ -28,9 +33,13 @@ struct ToolRunner {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// How long one run may take before it counts as hung and is killed: far longer than any
+    /// command of the tests needs, even on a loaded machine.
+    static let runSeconds: Double = 120
+
     /// Runs `stream-tool ARGS --store STORE` (unless `addStore` is false) with `input` on stdin.
     @discardableResult
-    func run(_ arguments: [String], input: Data = Data(), addStore: Bool = true, environment: [String: String] = [:]) throws -> Result {
+    func run(_ arguments: [String], input: Data = Data(), addStore: Bool = true, environment: [String: String] = [:]) async throws -> Result {
         let id = UUID().uuidString
         let inputURL = folder.appendingPathComponent("stdin-\(id)")
         let outputURL = folder.appendingPathComponent("stdout-\(id)")
@@ -56,8 +65,11 @@ struct ToolRunner {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
+        let exit = ProcessExit(process)
         try process.run()
-        process.waitUntilExit()
+        if !(await exit.wait(seconds: Self.runSeconds)) {
+            Issue.record("stream-tool \(arguments.joined(separator: " ")) did not exit within \(Self.runSeconds) s and was killed")
+        }
         try? stdin.close()
         try? stdout.close()
         try? stderr.close()
@@ -67,14 +79,14 @@ struct ToolRunner {
             stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
     }
 
-    func run(_ arguments: [String], input: String) throws -> Result {
-        try run(arguments, input: Data(input.utf8))
+    func run(_ arguments: [String], input: String) async throws -> Result {
+        try await run(arguments, input: Data(input.utf8))
     }
 
     /// Runs and expects exit status 0; returns the result.
     @discardableResult
-    func succeed(_ arguments: [String], input: String = "", sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
-        let result = try run(arguments, input: Data(input.utf8))
+    func succeed(_ arguments: [String], input: String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws -> Result {
+        let result = try await run(arguments, input: Data(input.utf8))
         #expect(result.status == 0, "stream-tool \(arguments.joined(separator: " ")) failed: \(result.stderr)", sourceLocation: sourceLocation)
         return result
     }
@@ -82,8 +94,8 @@ struct ToolRunner {
     /// Runs and expects the CLI's runtime-error contract: status 1 and exactly one `error:` line.
     /// Returns that line.
     @discardableResult
-    func fail(_ arguments: [String], input: Data = Data(), sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try run(arguments, input: input)
+    func fail(_ arguments: [String], input: Data = Data(), sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let result = try await run(arguments, input: input)
         #expect(result.status == 1, "expected exit 1 from \(arguments.joined(separator: " ")), got \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.errorLines.count == 1, "expected one error line, got: \(result.stderr)", sourceLocation: sourceLocation)
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
@@ -91,8 +103,8 @@ struct ToolRunner {
     }
 
     @discardableResult
-    func fail(_ arguments: [String], input: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        try fail(arguments, input: Data(input.utf8), sourceLocation: sourceLocation)
+    func fail(_ arguments: [String], input: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        try await fail(arguments, input: Data(input.utf8), sourceLocation: sourceLocation)
     }
 
     // MARK: Finding the binary

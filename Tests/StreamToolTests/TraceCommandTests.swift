@@ -4,7 +4,7 @@ import StreamStore
 
 /// `stream-tool trace CORRELATION_ID [--topic T] [--json]`: a flow across topics, in time order,
 /// with a column per consumer group.
-@Suite struct TraceCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct TraceCommandTests {
     static func line(_ value: String, id: String, message: String, causation: String? = nil, type: String, timestamp: Int64) -> String {
         var headers = #""correlation-id":"\#(id)","message-id":"\#(message)","event-type":"\#(type)""#
         if let causation { headers += #","causation-id":"\#(causation)""# }
@@ -13,33 +13,33 @@ import StreamStore
 
     /// orders/0: placed (t+10), shipped (t+40); payments/0: another flow (t+5), settled (t+20).
     /// billing has processed orders' first record; shipping all of payments.
-    static func makeFlow(_ tool: ToolRunner) throws {
+    static func makeFlow(_ tool: ToolRunner) async throws {
         let t: Int64 = 1_764_410_400_000
-        try tool.succeed(["create", "orders", "--retention", "unlimited"])
-        try tool.succeed(["create", "payments", "--retention", "unlimited"])
+        try await tool.succeed(["create", "orders", "--retention", "unlimited"])
+        try await tool.succeed(["create", "payments", "--retention", "unlimited"])
         let orders = [
             line("placed", id: "order-1", message: "m-1", type: "order-placed", timestamp: t + 10),
             line("shipped", id: "order-1", message: "m-3", causation: "m-2", type: "order-shipped", timestamp: t + 40),
         ]
-        try tool.succeed(["produce", "orders", "--format", "json"], input: orders.joined(separator: "\n") + "\n")
+        try await tool.succeed(["produce", "orders", "--format", "json"], input: orders.joined(separator: "\n") + "\n")
         let payments = [
             line("other", id: "order-2", message: "m-9", type: "payment-settled", timestamp: t + 5),
             line("settled", id: "order-1", message: "m-2", causation: "m-1", type: "payment-settled", timestamp: t + 20),
         ]
-        try tool.succeed(["produce", "payments", "--format", "json"], input: payments.joined(separator: "\n") + "\n")
-        try tool.succeed(["replay", "orders", "--group", "billing", "--commit", "--limit", "1"])
-        try tool.succeed(["replay", "payments", "--group", "shipping", "--commit"])
+        try await tool.succeed(["produce", "payments", "--format", "json"], input: payments.joined(separator: "\n") + "\n")
+        try await tool.succeed(["replay", "orders", "--group", "billing", "--commit", "--limit", "1"])
+        try await tool.succeed(["replay", "payments", "--group", "shipping", "--commit"])
     }
 
     static func cells(_ line: String) -> [String] {
         line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
     }
 
-    @Test func theTableListsTheFlowInTimeOrderWithAColumnPerGroup() throws {
+    @Test func theTableListsTheFlowInTimeOrderWithAColumnPerGroup() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeFlow(tool)
-        let lines = try tool.succeed(["trace", "order-1"]).stdoutLines
+        try await Self.makeFlow(tool)
+        let lines = try await tool.succeed(["trace", "order-1"]).stdoutLines
         #expect(Self.cells(lines[0]) == ["TIME", "TOPIC", "PARTITION", "OFFSET", "EVENT", "TYPE", "MESSAGE", "ID", "CAUSATION", "ID", "billing", "shipping"])
         #expect(Self.cells(lines[1]) == ["2025-11-29T10:00:00.010Z", "orders", "0", "0", "order-placed", "m-1", "-", "✓", "-"])
         #expect(Self.cells(lines[2]) == ["2025-11-29T10:00:00.020Z", "payments", "0", "1", "payment-settled", "m-2", "m-1", "-", "✓"])
@@ -55,22 +55,22 @@ import StreamStore
         }
     }
 
-    @Test func anUnknownIdSaysSoAndSucceeds() throws {
+    @Test func anUnknownIdSaysSoAndSucceeds() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeFlow(tool)
-        let result = try tool.succeed(["trace", "order-404"])
+        try await Self.makeFlow(tool)
+        let result = try await tool.succeed(["trace", "order-404"])
         #expect(result.stdoutLines.first == "No record has correlation id order-404.")
         #expect(result.stdoutLines.count == 2)
-        let json = try jsonObject(try tool.succeed(["trace", "order-404", "--json"]).stdout)
+        let json = try jsonObject(try await tool.succeed(["trace", "order-404", "--json"]).stdout)
         #expect((json["records"] as? [Any])?.isEmpty == true && (json["groups"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func jsonHasEveryRecordWithItsHeadersAndGroups() throws {
+    @Test func jsonHasEveryRecordWithItsHeadersAndGroups() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeFlow(tool)
-        let result = try tool.succeed(["trace", "order-1", "--json"])
+        try await Self.makeFlow(tool)
+        let result = try await tool.succeed(["trace", "order-1", "--json"])
         #expect(result.stdoutLines.count == 1)
         let json = try jsonObject(result.stdout)
         #expect(json["correlationId"] as? String == "order-1")
@@ -94,37 +94,37 @@ import StreamStore
         #expect((json["problems"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func topicNarrowsTheSearchAndAnUnknownTopicIsOneErrorLine() throws {
+    @Test func topicNarrowsTheSearchAndAnUnknownTopicIsOneErrorLine() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeFlow(tool)
-        let lines = try tool.succeed(["trace", "order-1", "--topic", "payments"]).stdoutLines
+        try await Self.makeFlow(tool)
+        let lines = try await tool.succeed(["trace", "order-1", "--topic", "payments"]).stdoutLines
         #expect(lines.count == 4 && Self.cells(lines[1])[1] == "payments")
-        #expect(try tool.fail(["trace", "order-1", "--topic", "nope"]).contains("There is no topic nope"))
+        #expect(try await tool.fail(["trace", "order-1", "--topic", "nope"]).contains("There is no topic nope"))
         let empty = try ToolRunner()
         defer { empty.removeFolder() }
-        #expect(try empty.fail(["trace", "order-1"]).contains("There is no store"))
+        #expect(try await empty.fail(["trace", "order-1"]).contains("There is no store"))
     }
 
     /// `t` with 4 KiB segments: 1,200 records, a flow per 10 records, in 24 batches of 50 (a
     /// produce run each, since one run makes batches of up to 1,000 records).
-    static func makeSegments(_ tool: ToolRunner) throws {
-        try tool.succeed(["create", "t", "--segment-bytes", "4096", "--flush", "never"])
+    static func makeSegments(_ tool: ToolRunner) async throws {
+        try await tool.succeed(["create", "t", "--segment-bytes", "4096", "--flush", "never"])
         for run in 0..<24 {
             let lines = (run * 50..<(run + 1) * 50).map { #"{"value":"event \#($0)","headers":{"correlation-id":"flow-\#($0 / 10)"}}"# }
-            try tool.succeed(["produce", "t", "--format", "json"], input: lines.joined(separator: "\n") + "\n")
+            try await tool.succeed(["produce", "t", "--format", "json"], input: lines.joined(separator: "\n") + "\n")
         }
     }
 
-    static func statistics(_ tool: ToolRunner, _ id: String) throws -> (records: Int, statistics: [String: Int]) {
-        let json = try jsonObject(try tool.succeed(["trace", id, "--json"]).stdout)
+    static func statistics(_ tool: ToolRunner, _ id: String) async throws -> (records: Int, statistics: [String: Int]) {
+        let json = try jsonObject(try await tool.succeed(["trace", id, "--json"]).stdout)
         return ((json["records"] as? [Any])?.count ?? -1, try #require(json["statistics"] as? [String: Int]))
     }
 
     @Test func sealedSegmentsAreSkippedByTheirFiltersOnceWritten() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeSegments(tool)
+        try await Self.makeSegments(tool)
         let sealed = try tool.logFiles("t").count - 1
         #expect(sealed > 10)
         // `trace` reads the store read-only, beside any writer: it uses the filters there are and
@@ -132,7 +132,7 @@ import StreamStore
         // are scanned.
         let cfilters = { try FileManager.default.contentsOfDirectory(atPath: "\(tool.store)/t/0").filter { $0.hasSuffix(".cfilter") }.count }
         let before = try cfilters()
-        let first = try Self.statistics(tool, "flow-60")
+        let first = try await Self.statistics(tool, "flow-60")
         #expect(first.records == 10)
         let missing = first.statistics["segmentsWithoutUsableFilter"] ?? -1
         #expect(missing == sealed - before)
@@ -146,27 +146,27 @@ import StreamStore
         try writer.close()
         #expect(try cfilters() == sealed)
 
-        let second = try Self.statistics(tool, "flow-60")
+        let second = try await Self.statistics(tool, "flow-60")
         #expect(second.records == 10 && second.statistics["segmentsWithoutUsableFilter"] == 0)
         #expect((second.statistics["segmentsSkippedByFilter"] ?? 0) >= sealed - 3, "\(second.statistics)")
-        let text = try tool.succeed(["trace", "flow-60"]).stdoutLines
+        let text = try await tool.succeed(["trace", "flow-60"]).stdoutLines
         #expect(text.last?.contains("skipped \(second.statistics["segmentsSkippedByFilter"]!) by their correlation filters") == true)
-        let verified = try jsonObject(try tool.succeed(["verify", "--json"]).stdout)
+        let verified = try jsonObject(try await tool.succeed(["verify", "--json"]).stdout)
         let segments = try #require(((verified["topics"] as? [[String: Any]])?.first?["partitions"] as? [[String: Any]])?.first?["segments"] as? [[String: Any]])
         #expect(segments.dropLast().allSatisfy { $0["correlationFilter"] as? String == "ok" })
         #expect(segments.last?["correlationFilter"] as? String == "notApplicable")
     }
 
-    @Test func aDamagedSegmentIsAWarningAndExitThree() throws {
+    @Test func aDamagedSegmentIsAWarningAndExitThree() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        try Self.makeSegments(tool)
+        try await Self.makeSegments(tool)
         let logs = try tool.logFiles("t")
         // A filter is bound to its segment's offsets and size, not its bytes: without one the
         // damaged segment is scanned, and its batches' checksums catch the damage.
         try? FileManager.default.removeItem(atPath: logs[0].replacingOccurrences(of: ".log", with: ".cfilter"))
         try tool.flipByte(at: 100, in: logs[0])
-        let result = try tool.run(["trace", "flow-119"])
+        let result = try await tool.run(["trace", "flow-119"])
         #expect(result.status == 3 && result.errorLines.isEmpty)
         #expect(Self.cells(result.stdoutLines[0]).first == "TIME" && result.stdoutLines.count == 14, "\(result.stdout)")
         #expect(result.stdout.contains("warning: part of the log could not be read") && result.stdout.contains("CRC32C"))

@@ -1,14 +1,19 @@
 import Foundation
+import StreamStoreTestSupport
 
 /// A child process whose standard output is collected line by line as it arrives, so a test can
-/// wait for the lines it needs (woken by each arriving chunk, with a deadline) instead of sleeping.
+/// await the lines it needs (woken by each arriving chunk, with a deadline) instead of sleeping.
+/// Waits are awaited, not a blocked thread: the tests' few shared threads stay free.
 final class ChildProcess: @unchecked Sendable {
     let process = Process()
-    private let condition = NSCondition()
-    /// Guarded by `condition`.
+    private let exit: ProcessExit
+    private let lock = NSLock()
+    /// Guarded by `lock`.
     private var buffer = Data()
     private var lines: [String] = []
     private var ended = false
+    /// Signalled by the next chunk (or the end of the output); replaced by it.
+    private var nextChange = TestEvent()
 
     init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = try productURL(executable)
@@ -16,6 +21,7 @@ final class ChildProcess: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
+        exit = ProcessExit(process)
         try process.run()
         // A thread of its own reads until end of file: every byte the child wrote arrives, in
         // order, and the end is the real end (Foundation's readability handler lost tails here).
@@ -35,7 +41,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     private func receive(_ chunk: Data) {
-        condition.withLock {
+        let change: TestEvent = lock.withLock {
             if chunk.isEmpty {
                 ended = true
             } else {
@@ -45,23 +51,27 @@ final class ChildProcess: @unchecked Sendable {
                     buffer.removeSubrange(buffer.startIndex...newline)
                 }
             }
-            condition.broadcast()
+            defer { nextChange = TestEvent() }
+            return nextChange
         }
+        change.signal()
     }
 
     /// Every whole line printed so far.
-    var output: [String] { condition.withLock { lines } }
+    var output: [String] { lock.withLock { lines } }
 
     /// Waits until `satisfied` holds for the lines printed so far, the output ends, or
     /// `seconds` pass; returns whether it holds.
     @discardableResult
-    func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) -> Bool {
+    func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        return condition.withLock {
-            while !satisfied(lines) {
-                if ended || !condition.wait(until: deadline) { return satisfied(lines) }
+        while true {
+            let (holds, over, change) = lock.withLock { (satisfied(lines), ended, nextChange) }
+            if holds { return true }
+            if over { return false }
+            guard await change.wait(seconds: deadline.timeIntervalSinceNow) else {
+                return lock.withLock { satisfied(lines) }
             }
-            return true
         }
     }
 
@@ -69,11 +79,12 @@ final class ChildProcess: @unchecked Sendable {
         Foundation.kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the process to exit and for the last of its output; returns its status.
+    /// Waits for the process to exit (killing it past `seconds`) and for the last of its
+    /// output; returns its status.
     @discardableResult
-    func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        waitFor(seconds: 10) { _ in false }
+    func waitForExit(seconds: Double = 120) async -> Int32 {
+        _ = await exit.wait(seconds: seconds)
+        await waitFor(seconds: 10) { _ in false }
         return process.terminationStatus
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 
 @testable import StreamStore
 @testable import StreamStoreFormat
@@ -7,7 +8,7 @@ import Foundation
 
 /// A file system that forwards to the real one, counts fdatasync calls and bytes read, and can fail the next
 /// fdatasync or pwrite with a chosen errno: the seam's first use in tests.
-final class CountingFileSystem: FileSystem, @unchecked Sendable {
+final class CountingFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let real = PosixFileSystem.shared
     private let lock = NSLock()
     private var dataSyncs = 0
@@ -22,8 +23,6 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
     func failNextDataSync(errno code: Int32) { lock.withLock { failNextDataSync = code } }
     func failWrites(errno code: Int32?) { lock.withLock { failWrites = code } }
 
-    func open(_ path: String, flags: Int32, mode: mode_t) -> Int32 { real.open(path, flags: flags, mode: mode) }
-    func close(_ fd: Int32) -> Int32 { real.close(fd) }
     func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ position: Int64) -> Int {
         let read = real.pread(fd, buffer, position)
         if read > 0 { lock.withLock { bytesRead += read } }
@@ -55,18 +54,4 @@ final class CountingFileSystem: FileSystem, @unchecked Sendable {
         }
         return real.fdatasync(fd)
     }
-    func fsync(_ fd: Int32) -> Int32 { real.fsync(fd) }
-    func ftruncate(_ fd: Int32, _ length: Int64) -> Int32 { real.ftruncate(fd, length) }
-    func fallocate(_ fd: Int32, _ offset: Int64, _ length: Int64) -> Int32 { real.fallocate(fd, offset, length) }
-    func fileSize(_ fd: Int32) -> Int64 { real.fileSize(fd) }
-    func rename(_ from: String, _ to: String) -> Int32 { real.rename(from, to) }
-    func unlink(_ path: String) -> Int32 { real.unlink(path) }
-    func mkdir(_ path: String, mode: mode_t) -> Int32 { real.mkdir(path, mode: mode) }
-    func lockExclusive(_ fd: Int32) -> Int32 { real.lockExclusive(fd) }
-    func unlock(_ fd: Int32) -> Int32 { real.unlock(fd) }
-    func listDirectory(_ path: String) -> [String]? { real.listDirectory(path) }
-    func mmap(_ fd: Int32, length: Int) -> UnsafeMutableRawPointer? { real.mmap(fd, length: length) }
-    func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.munmap(address, length: length) }
-    func msync(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 { real.msync(address, length: length) }
-    func fileType(_ path: String) -> FileType? { real.fileType(path) }
 }

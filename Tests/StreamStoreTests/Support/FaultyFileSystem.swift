@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -61,34 +62,10 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         case always
     }
 
-    /// A call parked on its way to the real file system until the test releases it, to force
-    /// one interleaving of threads.
-    final class Gate: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var reached = false
-        private var released = false
-
-        /// True once the held call arrived (and waits).
-        var isReached: Bool { condition.withLock { reached } }
-
-        func release() {
-            condition.withLock {
-                released = true
-                condition.broadcast()
-            }
-        }
-
-        fileprivate func pass() {
-            condition.withLock {
-                reached = true
-                while !released { condition.wait() }
-            }
-        }
-    }
-
     // Not private: FaultyFileSystem+PowerLoss.swift reads the tracking state below.
     let real = PosixFileSystem.shared
-    let lock = NSLock()
+    /// Guards the bookkeeping; broadcast when a descriptor or mapping goes, for waitUntilClosed.
+    let lock = NSCondition()
 
     // MARK: Fault configuration (lock held)
 
@@ -220,16 +197,17 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     }
 
     /// Waits until the engine closed everything, as a dropped Store does shortly after its last
-    /// reference goes (a queued fsync may still hold a file for a moment). True when it did.
+    /// reference goes (a queued fsync may still hold a file for a moment); each close and unmap
+    /// wakes it. True when everything was closed within `timeoutSeconds`.
     @discardableResult
     func waitUntilClosed(timeoutSeconds: Double = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            let open = openCount
-            if open.descriptors == 0 && open.mappings == 0 { return true }
-            usleep(1000)
+        return lock.withLock {
+            while !filesByDescriptor.isEmpty || !folderDescriptors.isEmpty || !mappings.isEmpty {
+                guard lock.wait(until: deadline) else { return false }
+            }
+            return true
         }
-        return false
     }
 
     // MARK: FileSystem
@@ -269,6 +247,7 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
             let result = real.close(fd)
             filesByDescriptor[fd] = nil
             folderDescriptors[fd] = nil
+            lock.broadcast()
             return result
         }
     }
@@ -411,7 +390,10 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     }
 
     func munmap(_ address: UnsafeMutableRawPointer, length: Int) -> Int32 {
-        lock.withLock { mappings[address] = nil }
+        lock.withLock {
+            mappings[address] = nil
+            lock.broadcast()
+        }
         return real.munmap(address, length: length)
     }
 
