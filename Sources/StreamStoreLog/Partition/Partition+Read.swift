@@ -82,11 +82,18 @@ extension Partition {
         // the wanted offset (offsets are dense: a batch past it means the one holding it lies
         // further back), a misplaced start means reading the segment from its beginning
         // instead, never skipping records (found by FuzzIndexValidation).
-        var start = files.offsetIndex.position(floorOf: offset)
+        // A read continuing where another ended starts there (the same checks apply to it).
+        let floor = files.offsetIndex.position(floorOf: offset)
+        let hinted = readHints.withLock { $0.position(segmentBaseOffset: segment.baseOffset, offset: offset, floor: floor, end: end) }
+        var start = hinted ?? floor
         while true {
             var reader = LogReader(file: files.log, from: start, to: end, chunkBytes: chunkBytes, buffers: buffers)
             var trustingIndex = start > 0
             var misled = false
+            var reached: ReadHints.Hint?
+            defer {
+                if let reached { readHints.withLock { $0.remember(reached, replacing: start) } }
+            }
             while let batch = try nextBatch(of: &reader) {
                 if trustingIndex && batch.header.nextOffset > offset {
                     trustingIndex = false
@@ -94,9 +101,12 @@ extension Partition {
                     if misled { break }
                 }
                 guard batch.header.nextOffset > offset else { continue }
+                reached = ReadHints.Hint(
+                    segmentBaseOffset: segment.baseOffset, offset: batch.header.nextOffset, position: batch.position + Int64(batch.header.totalBytes))
                 guard try visit(&reader, batch) else { return nil }
             }
             guard misled || (trustingIndex && reader.stop != .end), start > 0 else { return reader.stop }
+            reached = nil
             start = 0
         }
     }

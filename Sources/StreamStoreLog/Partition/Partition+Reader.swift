@@ -41,6 +41,10 @@ extension Partition {
     private func follow(_ end: PublishedEnd) throws(StreamStoreError) {
         let activeBase = segments.last?.baseOffset
         let wentBack = end.offset < visible.offset
+        // A writer's recovery may have cut the active segment and written other batches where
+        // the hints point.
+        if wentBack || end.writerGeneration != followedWriterGeneration { readHints.withLock { $0.removeAll() } }
+        followedWriterGeneration = end.writerGeneration
         if end.segmentListVersion != segmentListVersion || end.segmentBaseOffset != activeBase || wentBack {
             let names = try Directory(fileSystem: context.fileSystem).list(context.folder)
             let bases = names.compactMap { FileNames.baseOffset(ofSegmentFile: $0) }.sorted()

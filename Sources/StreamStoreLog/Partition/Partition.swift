@@ -54,6 +54,10 @@ package final class Partition: @unchecked Sendable {
     var segmentListVersion: UInt64 = 0
     /// A reader's: where the writer's end was when it last copied the active segment's indexes.
     var readerIndexedPosition: Int64 = 0
+    /// A reader's: the writer generation of the end it last followed (lock held).
+    var followedWriterGeneration: UInt64 = 0
+    /// Where recent reads ended, so the next read from there starts there (see ``ReadHints``).
+    let readHints = Locked(ReadHints())
 
     package struct VisibleEnd: Equatable {
         var offset: Int64
