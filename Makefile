@@ -2,6 +2,9 @@
 # build, and run. Everything else is optional.
 
 SWIFT ?= swift
+# A module that imports a target it does not declare (an upper layer, say) fails the build:
+# the layers of docs/ARCHITECTURE.md are the compiler's to keep, not a convention.
+LAYERS := --explicit-target-dependency-import-check error
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
@@ -41,7 +44,7 @@ deps-kafka-check: deps
 	@python3 -c "import kafka, zstandard" 2>/dev/null || python3 -m pip install --quiet kafka-python zstandard
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(LAYERS)
 
 release: deps
 	$(SWIFT) build -c release --product stream-tool
@@ -59,7 +62,7 @@ test: deps deps-kafka-check deps-kafka-clients
 	$(MAKE) --no-print-directory kafka-clients
 	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
-	$(SWIFT) test
+	$(SWIFT) test $(LAYERS)
 
 # Real Kafka clients for tools/kafka-clients/checks.py, installed only when missing: kafka-python
 # and confluent-kafka (its bundled librdkafka) from PyPI, kcat from Debian.
