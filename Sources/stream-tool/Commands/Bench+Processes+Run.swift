@@ -32,6 +32,10 @@ struct ProcessesBench {
         var replayAlone: [Double], replayBesideWriter: [Double]
         var appendAlone: [Double], appendBesideReaders: [Double]
         var readers: Int
+        /// Cores busy (CPU seconds per second of the run) in the rounds with tailing readers:
+        /// the writer process, and all reader processes together. On a machine with few cores
+        /// the readers' work is taken from the writer's share, which bounds the append ratio.
+        var writerCores: [Double] = [], readerCores: [Double] = []
 
         static func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
@@ -51,6 +55,7 @@ struct ProcessesBench {
                 reader process replay, writer at full speed         \(rate(Self.median(replayBesideWriter)))  ratio \(String(format: "%.2f", replayRatio))
                 writer append, no readers                           \(rate(Self.median(appendAlone)))  (median of \(appendAlone.count))
                 writer append, \(readers) tailing reader processes          \(rate(Self.median(appendBesideReaders)))  ratio \(String(format: "%.2f", appendRatio))
+                  cores busy meanwhile: writer \(String(format: "%.2f", Self.median(writerCores))), readers \(String(format: "%.2f", Self.median(readerCores))) (of \(ProcessInfo.processInfo.activeProcessorCount))
                 """
         }
 
@@ -62,7 +67,8 @@ struct ProcessesBench {
             return "{\"crossProcessLatency\":\(object(crossProcess)),\"inProcessLatency\":\(object(inProcess)),"
                 + "\"replayAloneRecordsPerSecond\":\(list(replayAlone)),\"replayBesideWriterRecordsPerSecond\":\(list(replayBesideWriter)),"
                 + "\"replayRatio\":\(String(format: "%.3f", replayRatio)),\"appendAloneRecordsPerSecond\":\(list(appendAlone)),"
-                + "\"appendBesideReadersRecordsPerSecond\":\(list(appendBesideReaders)),\"appendRatio\":\(String(format: "%.3f", appendRatio)),\"readers\":\(readers)}"
+                + "\"appendBesideReadersRecordsPerSecond\":\(list(appendBesideReaders)),\"appendRatio\":\(String(format: "%.3f", appendRatio)),\"readers\":\(readers),"
+                + "\"writerCores\":\(Self.median(writerCores)),\"readerCores\":\(Self.median(readerCores)),\"cores\":\(ProcessInfo.processInfo.activeProcessorCount)}"
         }
     }
 
@@ -80,8 +86,11 @@ struct ProcessesBench {
             for _ in 0..<rounds {
                 result.replayAlone.append(try await replayRate(topic, writing: false))
                 result.replayBesideWriter.append(try await replayRate(topic, writing: true))
-                result.appendAlone.append(try await appendRate(topic, readerCount: 0))
-                result.appendBesideReaders.append(try await appendRate(topic, readerCount: readers))
+                result.appendAlone.append(try await appendRate(topic, readerCount: 0).rate)
+                let beside = try await appendRate(topic, readerCount: readers)
+                result.appendBesideReaders.append(beside.rate)
+                result.writerCores.append(beside.writerCores)
+                result.readerCores.append(beside.readerCores)
             }
             return result
         }
@@ -166,15 +175,22 @@ struct ProcessesBench {
         return Double(result.records) / result.seconds
     }
 
-    /// This process appends `records` records while `readerCount` reader processes tail them.
-    private func appendRate(_ topic: Topic, readerCount: Int) async throws -> Double {
+    /// This process appends `records` records while `readerCount` reader processes tail them;
+    /// returns records/s and the cores this process and the readers kept busy meanwhile.
+    private func appendRate(_ topic: Topic, readerCount: Int) async throws -> (rate: Double, writerCores: Double, readerCores: Double) {
         let children = try (0..<readerCount).map { _ in
             try ReaderChild(storePath: storeOptions.path, topic: topic.name, mode: "tail", count: records)
         }
         for child in children { try await onThread { try child.waitForReady() } }
+        let cpuBefore = processCPUSeconds()
+        let started = ContinuousClock.now
         let rate = try await fill(topic, count: records)
-        for child in children { _ = try await onThread { try child.result() } }
-        return rate
+        let writerCPU = processCPUSeconds() - cpuBefore
+        var readerCPU = 0.0
+        for child in children { readerCPU += try await onThread { try child.result() }.cpuSeconds }
+        // The readers finish just after the writer: their CPU is spread over the writer's time.
+        let seconds = max((ContinuousClock.now - started).seconds, 1e-9)
+        return (rate, writerCPU / seconds, readerCPU / seconds)
     }
 }
 
@@ -192,6 +208,8 @@ final class ReaderChild: @unchecked Sendable {
         var records: Int
         var seconds: Double
         var latency: ProcessesBench.Latency
+        /// CPU seconds (user and system) the child spent from "ready" to its result.
+        var cpuSeconds: Double
     }
 
     private let process = Process()
@@ -253,13 +271,29 @@ final class ReaderChild: @unchecked Sendable {
         let line = try waitForLine { $0.hasPrefix("result ") }
         process.waitUntilExit()
         let fields = line.split(separator: " ").dropFirst().map(String.init)
-        guard fields.count == 6, let records = Int(fields[0]), let seconds = Double(fields[1]), let p50 = Int64(fields[2]), let p99 = Int64(fields[3]),
-            let p999 = Int64(fields[4]), let maximum = Int64(fields[5])
+        guard fields.count == 7, let records = Int(fields[0]), let seconds = Double(fields[1]), let p50 = Int64(fields[2]), let p99 = Int64(fields[3]),
+            let p999 = Int64(fields[4]), let maximum = Int64(fields[5]), let cpuSeconds = Double(fields[6])
         else { throw ToolError("A reader process printed an unexpected result: \(line)") }
-        return Outcome(records: records, seconds: seconds, latency: ProcessesBench.Latency(p50: p50, p99: p99, p999: p999, max: maximum))
+        return Outcome(
+            records: records, seconds: seconds, latency: ProcessesBench.Latency(p50: p50, p99: p99, p999: p999, max: maximum), cpuSeconds: cpuSeconds)
     }
 
     func end() {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
+}
+
+#if canImport(Glibc)
+/// Glibc imports RUSAGE_SELF as an enum case where getrusage takes its raw value.
+private let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
+#else
+private let RUSAGE_SELF_WHO = RUSAGE_SELF
+#endif
+
+/// CPU seconds (user and system, every thread) this process has used so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF_WHO, &usage) == 0 else { return 0 }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -79,6 +79,7 @@ extension StreamTool {
                 if mode == .latency { latencies.reserveCapacity(count) }
                 FileHandle.standardOutput.write(Data("ready\n".utf8))
                 let clock = ContinuousClock.now
+                let cpuBefore = processCPUSeconds()
                 var seen = 0
                 loop: for try await batch in replay {
                     if mode == .latency {
@@ -97,7 +98,8 @@ extension StreamTool {
                 func percentile(_ fraction: Double) -> Int64 {
                     latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
                 }
-                print("result \(seen) \(seconds) \(percentile(0.5)) \(percentile(0.99)) \(percentile(0.999)) \(latencies.last ?? 0)")
+                let cpuSeconds = processCPUSeconds() - cpuBefore
+                print("result \(seen) \(seconds) \(percentile(0.5)) \(percentile(0.99)) \(percentile(0.999)) \(latencies.last ?? 0) \(cpuSeconds)")
             }
         }
     }
