@@ -125,4 +125,45 @@ struct ReadOnlyStoreTests {
         }
         return result
     }
+
+    /// A reader following a growing active segment copies only the index entries the writer
+    /// added since its last copy, and ends up with the same index a fresh copy would hold.
+    @Test func aReaderExtendsItsIndexCopyWithOnlyTheNewEntries() async throws {
+        let topic = try fixture.topic(config: TopicConfig(indexIntervalBytes: 512, flush: .never))
+        let reader = try openReader()
+        let readerPartition = try reader.topic("events").partition(0)
+        let value = [UInt8](repeating: UInt8(ascii: "v"), count: 1000)
+        var refreshes = 0
+        var last = 0
+        // About 12 MiB: the reader's copy is refreshed at least twice on the way.
+        for round in 0..<120 {
+            var batch = RecordBatch()
+            for _ in 0..<100 { try batch.append(key: nil, value: value) }
+            let receipt = try await topic.append(batch, partition: 0)
+            // A lookup of the newest batch: the reader refreshes from the writer as it reads.
+            #expect(try readerPartition.readBatches(from: receipt.baseOffset, maxBytes: 1).first?.header.baseOffset == receipt.baseOffset, "round \(round)")
+            let count = readerPartition.lock.withLock { readerPartition.activeFiles.offsetIndex.file.entryCount }
+            if count != last { refreshes += 1 }
+            #expect(count >= last)
+            last = count
+        }
+        #expect(refreshes >= 2)
+        // The same entries as a fresh copy taken with the same limit.
+        let (files, end) = readerPartition.lock.withLock { (readerPartition.activeFiles, readerPartition.readerIndexedPosition) }
+        let segment = try #require(readerPartition.lock.withLock { readerPartition.segments.last })
+        let limitOffset = files.offsetIndex.file.withEntries { base, count -> Int64 in
+            guard let base, count > 0 else { return 0 }
+            return segment.baseOffset + Int64(BigEndian.load(UInt32.self, base, (count - 1) * OffsetIndex.entryBytes)) + 1
+        }
+        let fresh = try ReaderSegmentFiles.open(
+            logPath: segment.logPath, offsetIndexPath: segment.offsetIndexPath, timeIndexPath: segment.timeIndexPath, baseOffset: segment.baseOffset,
+            limit: (limitOffset, end), fileSystem: PosixFileSystem.shared)
+        func entries(_ file: IndexFile) -> [UInt8] {
+            file.withEntries { base, count in base.map { Array(UnsafeRawBufferPointer(start: $0, count: count * file.entryBytes)) } ?? [] }
+        }
+        #expect(entries(files.offsetIndex.file) == entries(fresh.offsetIndex.file))
+        #expect(files.offsetIndex.file.entryCount > 50)
+        #expect(entries(files.timeIndex.file).count == files.timeIndex.file.entryCount * TimeIndex.entryBytes)
+        try reader.close()
+    }
 }

@@ -18,13 +18,16 @@ import Darwin
 ///
 /// A reader in another process never maps a writer's index: the writer trims index files, and a
 /// mapping of a shrunk file faults. It reads the entries into memory instead
-/// (``init(snapshotOf:entryBytes:entries:)``), a read-only index that never changes.
+/// (``init(snapshotOf:entryBytes:entries:)``), a read-only index that never changes, and as the
+/// writer's index grows it reads only the new entries (``extendingSnapshot(with:)``).
 final class IndexFile: @unchecked Sendable {
     let path: String
     let entryBytes: Int
     let maxEntries: Int
     /// Nil for a snapshot.
     private let file: File?
+    /// A snapshot's memory, shared with the snapshots that extend it; nil for a mapped file.
+    private let snapshotStorage: SnapshotStorage?
     private let lock = Lock()
     private var mapping: UnsafeMutableRawPointer?
     private var mappedBytes = 0
@@ -40,36 +43,55 @@ final class IndexFile: @unchecked Sendable {
         self.entryBytes = entryBytes
         self.maxEntries = max(1, maxIndexBytes / entryBytes)
         self.count = entryCount
+        snapshotStorage = nil
         file = try File.open(path, create: true, fileSystem: fileSystem)
         try remap(byteCount: entryCount * entryBytes, allocate: false)
     }
 
     /// A read-only index over a copy of `entries` (whole entries, already validated), for a
     /// reader that must not map the file.
-    init(snapshotOf path: String, entryBytes: Int, entries: [UInt8]) {
+    convenience init(snapshotOf path: String, entryBytes: Int, entries: [UInt8]) {
+        let bytes = entries.count / entryBytes * entryBytes
+        let storage = SnapshotStorage(capacityBytes: max(bytes, Limits.initialIndexBytes))
+        entries.withUnsafeBytes { source in storage.append(UnsafeRawBufferPointer(rebasing: source[0..<bytes])) }
+        self.init(path: path, entryBytes: entryBytes, storage: storage, entryCount: bytes / entryBytes)
+    }
+
+    private init(path: String, entryBytes: Int, storage: SnapshotStorage, entryCount: Int) {
         self.path = path
         self.entryBytes = entryBytes
-        count = entries.count / entryBytes
-        maxEntries = max(1, count)
+        count = entryCount
+        maxEntries = max(1, entryCount)
         file = nil
-        let bytes = count * entryBytes
-        if bytes > 0 {
-            let copy = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 8)
-            entries.withUnsafeBytes { source in
-                if let base = source.baseAddress { copy.copyMemory(from: base, byteCount: bytes) }
-            }
-            mapping = copy
-            mappedBytes = bytes
+        snapshotStorage = storage
+        if entryCount > 0 {
+            mapping = storage.base
+            mappedBytes = entryCount * entryBytes
         }
     }
 
-    deinit {
-        guard let mapping else { return }
-        if let file {
-            _ = file.fileSystem.munmap(mapping, length: mappedBytes)
-        } else {
-            mapping.deallocate()
+    /// A snapshot holding this one's entries and then `entries` (whole entries, validated as
+    /// following this one's last). The memory is shared: the new entries go after this
+    /// snapshot's in the same storage when nothing was put there yet and they fit, so a reader
+    /// following a growing index copies each entry once (amortized: the storage doubles).
+    /// This snapshot keeps seeing only its own entries, which never change.
+    func extendingSnapshot(with entries: UnsafeRawBufferPointer) -> IndexFile? {
+        guard let storage = snapshotStorage else { return nil }
+        let bytes = count * entryBytes
+        let added = entries.count / entryBytes * entryBytes
+        let whole = UnsafeRawBufferPointer(rebasing: entries[0..<added])
+        if storage.tryAppend(whole, after: bytes) {
+            return IndexFile(path: path, entryBytes: entryBytes, storage: storage, entryCount: count + added / entryBytes)
         }
+        let grown = SnapshotStorage(capacityBytes: max(storage.capacityBytes * 2, bytes + added))
+        grown.append(UnsafeRawBufferPointer(start: storage.base, count: bytes))
+        grown.append(whole)
+        return IndexFile(path: path, entryBytes: entryBytes, storage: grown, entryCount: count + added / entryBytes)
+    }
+
+    deinit {
+        guard let mapping, let file else { return }
+        _ = file.fileSystem.munmap(mapping, length: mappedBytes)
     }
 
     /// The file under a writable index; a snapshot has none and refuses every change.
@@ -168,5 +190,36 @@ final class IndexFile: @unchecked Sendable {
     /// The raw bytes of a whole index file, for validation before it is trusted.
     static func readEntries(path: String, fileSystem: FileSystem) throws(StreamStoreError) -> [UInt8]? {
         try Directory(fileSystem: fileSystem).readWhole(path, limitBytes: Limits.maxIndexBytes * 2)
+    }
+}
+
+/// The memory under a reader's index snapshots: filled from the front, never changed below
+/// its fill, so every snapshot over it reads its own leading entries without a lock.
+final class SnapshotStorage: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let capacityBytes: Int
+    private let filled = Locked(0)
+
+    init(capacityBytes: Int) {
+        self.capacityBytes = max(capacityBytes, 8)
+        base = UnsafeMutableRawPointer.allocate(byteCount: self.capacityBytes, alignment: 8)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Appends `bytes` after the fill (the caller made sure they fit).
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        _ = tryAppend(bytes, after: filled.withLock { $0 })
+    }
+
+    /// Appends `bytes` when the fill is exactly `fillBytes` (no other snapshot extended this
+    /// storage past it) and they fit.
+    func tryAppend(_ bytes: UnsafeRawBufferPointer, after fillBytes: Int) -> Bool {
+        filled.withLock { fill in
+            guard fill == fillBytes, fill + bytes.count <= capacityBytes else { return false }
+            if let source = bytes.baseAddress, bytes.count > 0 { (base + fill).copyMemory(from: source, byteCount: bytes.count) }
+            fill += bytes.count
+            return true
+        }
     }
 }

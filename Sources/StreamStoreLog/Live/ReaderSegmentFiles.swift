@@ -27,43 +27,123 @@ enum ReaderSegmentFiles {
             log: log, offsetIndex: OffsetIndex(file: offsetFile, baseOffset: baseOffset), timeIndex: TimeIndex(file: timeFile, baseOffset: baseOffset))
     }
 
-    /// How many leading offset-index entries are sound: relative offsets and positions strictly
-    /// increasing (the first may be anything but past the limit), within the limit.
-    static func validOffsetEntries(_ bytes: [UInt8], baseOffset: Int64, limit: (offset: Int64, position: Int64)?) -> Int {
-        bytes.withUnsafeBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            var count = 0
-            var previous: (offset: UInt32, position: UInt32)?
-            while (count + 1) * OffsetIndex.entryBytes <= raw.count {
-                let offset = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes)
-                let position = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes + 4)
-                if let previous, offset <= previous.offset || position <= previous.position { break }
-                if let limit, baseOffset + Int64(offset) >= limit.offset || Int64(position) >= limit.position { break }
-                previous = (offset, position)
-                count += 1
-            }
-            return count
+    /// `previous`'s active segment files, its index copies extended by the entries the writer
+    /// added since (read from where the copies end, not from the files' starts: an active
+    /// index of a 1 GiB segment holds megabytes, and a tailing reader refreshes every
+    /// ``Limits/readerIndexRefreshBytes``). The log stays open as it is.
+    static func refreshed(
+        _ previous: SegmentFiles, offsetIndexPath: String, timeIndexPath: String, baseOffset: Int64,
+        limit: (offset: Int64, position: Int64), fileSystem: FileSystem
+    ) throws(StreamStoreError) -> SegmentFiles {
+        let offsetFile = previous.offsetIndex.file
+        let offsetLast = offsetFile.withEntries { base, count -> (offset: UInt32, position: UInt32)? in
+            guard let base, count > 0 else { return nil }
+            let at = (count - 1) * OffsetIndex.entryBytes
+            return (BigEndian.load(UInt32.self, base, at), BigEndian.load(UInt32.self, base, at + 4))
         }
+        let newOffsetEntries = try readEntries(path: offsetIndexPath, after: offsetFile.entryCount, entryBytes: OffsetIndex.entryBytes, fileSystem: fileSystem) {
+            validOffsetEntries($0, baseOffset: baseOffset, limit: limit, after: offsetLast)
+        }
+        let timeFile = previous.timeIndex.file
+        let timeLast = timeFile.withEntries { base, count -> (timestamp: Int64, offset: UInt32)? in
+            guard let base, count > 0 else { return nil }
+            let at = (count - 1) * TimeIndex.entryBytes
+            return (BigEndian.load(Int64.self, base, at), BigEndian.load(UInt32.self, base, at + 8))
+        }
+        let newTimeEntries = try readEntries(path: timeIndexPath, after: timeFile.entryCount, entryBytes: TimeIndex.entryBytes, fileSystem: fileSystem) {
+            validTimeEntries($0, baseOffset: baseOffset, limit: limit, after: timeLast)
+        }
+        let offsets = newOffsetEntries.withUnsafeBytes { offsetFile.extendingSnapshot(with: $0) } ?? offsetFile
+        let times = newTimeEntries.withUnsafeBytes { timeFile.extendingSnapshot(with: $0) } ?? timeFile
+        return SegmentFiles(
+            log: previous.log, offsetIndex: OffsetIndex(file: offsets, baseOffset: baseOffset), timeIndex: TimeIndex(file: times, baseOffset: baseOffset))
+    }
+
+    /// The sound entries of the index file at `path` after its first `entryCount`: read a chunk
+    /// at a time until `sound` (how many leading entries of the bytes it is given are sound)
+    /// stops short of a chunk's end. Empty when the file is gone or holds nothing new.
+    private static func readEntries(
+        path: String, after entryCount: Int, entryBytes: Int, fileSystem: FileSystem, sound: (UnsafeRawBufferPointer) -> Int
+    ) throws(StreamStoreError) -> [UInt8] {
+        let file: File
+        do throws(StreamStoreError) {
+            file = try File.open(path, create: false, readOnly: true, fileSystem: fileSystem)
+        } catch {
+            // The writer rolled meanwhile and a later refresh sees the new segment.
+            return []
+        }
+        let chunkBytes = Limits.initialIndexBytes / entryBytes * entryBytes
+        var taken: [UInt8] = []
+        var position = Int64(entryCount * entryBytes)
+        while taken.count < Limits.maxIndexBytes {
+            let before = taken.count
+            taken += [UInt8](repeating: 0, count: chunkBytes)
+            let outcome = taken.withUnsafeMutableBytes { buffer -> Result<Int, StreamStoreError> in
+                do throws(StreamStoreError) {
+                    return .success(try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[before...]), at: position))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let read = try outcome.get()
+            taken.removeLast(chunkBytes - read / entryBytes * entryBytes)
+            // Checked whole each time: the entries of a chunk follow those of the one before.
+            let good = taken.withUnsafeBytes { sound($0) } * entryBytes
+            if good < taken.count || read < chunkBytes {
+                taken.removeLast(taken.count - good)
+                break
+            }
+            position += Int64(chunkBytes)
+        }
+        return taken
+    }
+
+    /// How many leading offset-index entries are sound: relative offsets and positions strictly
+    /// increasing (the first may be anything but past the limit, or must follow `start`, the
+    /// entry before them), within the limit.
+    static func validOffsetEntries(
+        _ bytes: UnsafeRawBufferPointer, baseOffset: Int64, limit: (offset: Int64, position: Int64)?, after start: (offset: UInt32, position: UInt32)? = nil
+    ) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        var count = 0
+        var previous = start
+        while (count + 1) * OffsetIndex.entryBytes <= bytes.count {
+            let offset = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes)
+            let position = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes + 4)
+            if let previous, offset <= previous.offset || position <= previous.position { break }
+            if let limit, baseOffset + Int64(offset) >= limit.offset || Int64(position) >= limit.position { break }
+            previous = (offset, position)
+            count += 1
+        }
+        return count
+    }
+
+    static func validOffsetEntries(_ bytes: [UInt8], baseOffset: Int64, limit: (offset: Int64, position: Int64)?) -> Int {
+        bytes.withUnsafeBytes { validOffsetEntries($0, baseOffset: baseOffset, limit: limit) }
     }
 
     /// How many leading time-index entries are sound: timestamps and relative offsets never
     /// decreasing, offsets within the limit (a sealed segment's final entry names its next
     /// offset, which may equal the limit).
-    static func validTimeEntries(_ bytes: [UInt8], baseOffset: Int64, limit: (offset: Int64, position: Int64)?) -> Int {
-        bytes.withUnsafeBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            var count = 0
-            var previous: (timestamp: Int64, offset: UInt32)?
-            while (count + 1) * TimeIndex.entryBytes <= raw.count {
-                let timestamp = BigEndian.load(Int64.self, base, count * TimeIndex.entryBytes)
-                let offset = BigEndian.load(UInt32.self, base, count * TimeIndex.entryBytes + 8)
-                if let previous, timestamp < previous.timestamp || offset < previous.offset { break }
-                if timestamp == 0 && offset == 0 && count > 0 { break }
-                if let limit, baseOffset + Int64(offset) > limit.offset { break }
-                previous = (timestamp, offset)
-                count += 1
-            }
-            return count
+    static func validTimeEntries(
+        _ bytes: UnsafeRawBufferPointer, baseOffset: Int64, limit: (offset: Int64, position: Int64)?, after start: (timestamp: Int64, offset: UInt32)? = nil
+    ) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        var count = 0
+        var previous = start
+        while (count + 1) * TimeIndex.entryBytes <= bytes.count {
+            let timestamp = BigEndian.load(Int64.self, base, count * TimeIndex.entryBytes)
+            let offset = BigEndian.load(UInt32.self, base, count * TimeIndex.entryBytes + 8)
+            if let previous, timestamp < previous.timestamp || offset < previous.offset { break }
+            if timestamp == 0 && offset == 0 && previous != nil { break }
+            if let limit, baseOffset + Int64(offset) > limit.offset { break }
+            previous = (timestamp, offset)
+            count += 1
         }
+        return count
+    }
+
+    static func validTimeEntries(_ bytes: [UInt8], baseOffset: Int64, limit: (offset: Int64, position: Int64)?) -> Int {
+        bytes.withUnsafeBytes { validTimeEntries($0, baseOffset: baseOffset, limit: limit) }
     }
 }

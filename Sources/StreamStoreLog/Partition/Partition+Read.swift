@@ -190,10 +190,7 @@ extension Partition {
             // The records of the batches before a malformed one first, none of its own; the next
             // read, from its offset, meets the error (found by FuzzSegmentRecovery).
             let (records, failure) = StoredBatch.records(of: batches, from: from)
-            if let failure, records.isEmpty {
-                if let error = failure.error as? StreamStoreError { throw error.with(topic: topic, partition: id) }
-                throw StreamStoreError(.corruptBatch, "\(failure.error)", topic: topic, partition: id)
-            }
+            if let failure, records.isEmpty { throw failure.error.with(topic: topic, partition: id) }
             if !records.isEmpty { return records }
             from = last.nextOffset
         }

@@ -68,7 +68,15 @@ extension Partition {
         if let active = segments.last, active.baseOffset == end.segmentBaseOffset,
             activeFilesNeedRefresh(end: end, active: active) || wentBack
         {
-            let files = try PartitionLoader.readerFiles(of: active, end: end, context: context)
+            let files: SegmentFiles
+            if activeFiles === active.pinnedFiles, !wentBack {
+                // The same active segment, grown: only the new index entries are read.
+                files = try ReaderSegmentFiles.refreshed(
+                    activeFiles, offsetIndexPath: active.offsetIndexPath, timeIndexPath: active.timeIndexPath, baseOffset: active.baseOffset,
+                    limit: (end.offset, end.position), fileSystem: context.fileSystem)
+            } else {
+                files = try PartitionLoader.readerFiles(of: active, end: end, context: context)
+            }
             active.activate(files)
             activeFiles = files
             readerIndexedPosition = end.position
