@@ -104,17 +104,22 @@ enum ReaderSegmentFiles {
     static func validOffsetEntries(
         _ bytes: UnsafeRawBufferPointer, baseOffset: Int64, limit: (offset: Int64, position: Int64)?, after start: (offset: UInt32, position: UInt32)? = nil
     ) -> Int {
+        var previous = start
+        return leadingEntries(bytes, entryBytes: OffsetIndex.entryBytes) { entry in
+            let offset = BigEndian.load(UInt32.self, entry, 0)
+            let position = BigEndian.load(UInt32.self, entry, 4)
+            if let previous, offset <= previous.offset || position <= previous.position { return false }
+            if let limit, baseOffset + Int64(offset) >= limit.offset || Int64(position) >= limit.position { return false }
+            previous = (offset, position)
+            return true
+        }
+    }
+
+    /// How many whole entries of `bytes` `sound` accepts before it first refuses one.
+    private static func leadingEntries(_ bytes: UnsafeRawBufferPointer, entryBytes: Int, sound: (UnsafeRawPointer) -> Bool) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         var count = 0
-        var previous = start
-        while (count + 1) * OffsetIndex.entryBytes <= bytes.count {
-            let offset = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes)
-            let position = BigEndian.load(UInt32.self, base, count * OffsetIndex.entryBytes + 4)
-            if let previous, offset <= previous.offset || position <= previous.position { break }
-            if let limit, baseOffset + Int64(offset) >= limit.offset || Int64(position) >= limit.position { break }
-            previous = (offset, position)
-            count += 1
-        }
+        while (count + 1) * entryBytes <= bytes.count, sound(base + count * entryBytes) { count += 1 }
         return count
     }
 
@@ -128,19 +133,16 @@ enum ReaderSegmentFiles {
     static func validTimeEntries(
         _ bytes: UnsafeRawBufferPointer, baseOffset: Int64, limit: (offset: Int64, position: Int64)?, after start: (timestamp: Int64, offset: UInt32)? = nil
     ) -> Int {
-        guard let base = bytes.baseAddress else { return 0 }
-        var count = 0
         var previous = start
-        while (count + 1) * TimeIndex.entryBytes <= bytes.count {
-            let timestamp = BigEndian.load(Int64.self, base, count * TimeIndex.entryBytes)
-            let offset = BigEndian.load(UInt32.self, base, count * TimeIndex.entryBytes + 8)
-            if let previous, timestamp < previous.timestamp || offset < previous.offset { break }
-            if timestamp == 0 && offset == 0 && previous != nil { break }
-            if let limit, baseOffset + Int64(offset) > limit.offset { break }
+        return leadingEntries(bytes, entryBytes: TimeIndex.entryBytes) { entry in
+            let timestamp = BigEndian.load(Int64.self, entry, 0)
+            let offset = BigEndian.load(UInt32.self, entry, 8)
+            if let previous, timestamp < previous.timestamp || offset < previous.offset { return false }
+            if timestamp == 0 && offset == 0 && previous != nil { return false }
+            if let limit, baseOffset + Int64(offset) > limit.offset { return false }
             previous = (timestamp, offset)
-            count += 1
+            return true
         }
-        return count
     }
 
     static func validTimeEntries(_ bytes: [UInt8], baseOffset: Int64, limit: (offset: Int64, position: Int64)?) -> Int {
