@@ -93,7 +93,7 @@ public final class Store: Sendable {
         case readWrite
         /// A reader: takes no exclusive lock and writes none of the store's files, so it opens
         /// whether or not a writer runs, and in a folder this process may only read. It sees
-        /// what the writer has published (under ``FlushPolicy/everyAppend``, what is durable),
+        /// what the writer has published (under `FlushPolicy.everyAppend`, what is durable),
         /// follows new segments, retention, new topics and a writer that restarts, and tails
         /// live appends. It may consume as a member of a consumer group and commit offsets.
         /// Anything that would change the log throws `.readOnly`.

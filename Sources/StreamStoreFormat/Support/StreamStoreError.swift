@@ -76,7 +76,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
-        /// A write through a store opened read-only (``Store/Options/mode``): only the process
+        /// A write through a store opened read-only (`Store.Options.mode`): only the process
         /// that opened the store for writing may change it.
         case readOnly
         /// A `store.json` or `topic.json` that does not decode.

@@ -11,6 +11,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
     /// The server was started twice.
     case alreadyStarted
 
+    /// The reason in one sentence, with what to do about it.
     public var description: String {
         switch self {
         case .plaintextOnNetwork(let host):
@@ -21,7 +22,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The store as a Kafka broker: a SwiftNIO server speaking Kafka's wire protocol in front of a
-/// ``Store``, so Kafka clients in any language produce to and consume from its topics
+/// `Store`, so Kafka clients in any language produce to and consume from its topics
 /// (docs/KAFKA.md lists the APIs and versions served).
 ///
 /// ```swift
@@ -48,6 +49,10 @@ public final class KafkaServer: Sendable {
         var boundPort: Int?
     }
 
+    /// A server for `store`; it listens once ``start()`` is called.
+    ///
+    /// - Throws: ``KafkaServerError/plaintextOnNetwork(host:)`` for a non-loopback `host` without
+    ///   the explicit insecure setting.
     public init(store: Store, configuration: KafkaServerConfiguration = KafkaServerConfiguration()) throws {
         guard KafkaServerConfiguration.isLoopback(configuration.host) || configuration.allowsPlaintextOnNetwork else {
             throw KafkaServerError.plaintextOnNetwork(host: configuration.host)
