@@ -12,6 +12,9 @@ let package = Package(
         // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
         // Fuzz/ can drive them; not part of the engine's API.
         .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
+        // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
+        // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
+        .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +67,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
@@ -120,7 +124,9 @@ let package = Package(
                 "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // Requests real clients sent, read from the source tree by ClientRequestTests.
+            exclude: ["ClientRequests"]
         ),
         .testTarget(
             name: "StreamToolTests",

@@ -95,6 +95,15 @@ public enum Limits {
     /// waits on a client's choice.
     public static let kafkaMaxFetchWaitMilliseconds: Int64 = 30_000
 
+    /// Connections the kernel may hold for the Kafka server before it accepts them (the listen
+    /// backlog; Linux cuts it to `net.core.somaxconn`). A burst of connects past it waits in the
+    /// clients' SYN retries instead of being refused.
+    public static let kafkaListenBacklog: Int32 = 1024
+
+    /// Open files `stream-tool serve` asks the kernel for (its soft RLIMIT_NOFILE, raised up to
+    /// the hard limit): the connections plus the store's segments and indexes.
+    public static let kafkaServeOpenFiles = kafkaMaxConnections + 4096
+
     // MARK: Reader processes
 
     /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:

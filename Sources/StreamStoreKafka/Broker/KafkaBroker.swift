@@ -105,6 +105,7 @@ final class KafkaBroker: Sendable {
             .encode(into: &buffer, headerVersion: Message.apiKey.responseHeaderVersion(header.apiVersion))
         message.encode(into: &buffer, version: header.apiVersion)
         buffer.setInteger(Int32(buffer.readableBytes - 4), at: 0)
+        KafkaServerMetrics.shared.answered(apiKey: header.apiKey, errorCode: (message as? any KafkaErrorReporting)?.firstErrorCode ?? 0)
         return buffer
     }
 
