@@ -12,6 +12,9 @@ let package = Package(
         // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
         // Fuzz/ can drive them; not part of the engine's API.
         .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
+        // The transactional outbox and inbox on SQLite (docs/OUTBOX.md); only applications that
+        // use it resolve GRDB's build.
+        .library(name: "StreamStoreOutbox", targets: ["StreamStoreOutbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
+        // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
@@ -64,6 +70,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The transactional outbox and inbox on SQLite: a relay that publishes the rows an
+        // application wrote in its own transactions, and an inbox that makes a consumer's effects
+        // happen once (docs/OUTBOX.md).
+        .target(
+            name: "StreamStoreOutbox",
+            dependencies: [
+                "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
@@ -120,6 +136,14 @@ let package = Package(
                 "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The outbox and inbox on SQLite, and their crash tests (a child killed with SIGKILL).
+        .testTarget(
+            name: "StreamStoreOutboxTests",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
