@@ -52,7 +52,7 @@ public final class Inbox: Sendable {
     /// How long a handled id is kept, in milliseconds.
     public let expiryMilliseconds: Int64
     private let clock: any StoreClock
-    private let state = Locked((statistics: Statistics(handled: 0, duplicates: 0, expired: 0), lastExpiryMilliseconds: Int64.min))
+    private let state = Locked((statistics: Statistics(handled: 0, duplicates: 0, expired: 0), lastExpiryMilliseconds: Int64?.none))
 
     /// An inbox for `consumer` keeping ids for `expiryMilliseconds` (default 7 days, a topic's
     /// default retention).
@@ -84,7 +84,7 @@ public final class Inbox: Sendable {
         }
         let now = clock.nowMilliseconds()
         let expireBefore: Int64? = state.withLock { state in
-            guard now - state.lastExpiryMilliseconds >= max(1000, expiryMilliseconds / 100) else { return nil }
+            if let last = state.lastExpiryMilliseconds, now - last < max(1000, expiryMilliseconds / 100) { return nil }
             state.lastExpiryMilliseconds = now
             return now - expiryMilliseconds
         }
