@@ -108,6 +108,15 @@ let package = Package(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
         ),
+        // A child process for the outbox's crash tests: a service writing business rows with
+        // outbox rows while its relay runs, or an inbox consumer; killed with SIGKILL.
+        .executableTarget(
+            name: "stream-outbox-crash-child",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // What the test targets share: events a test waits on, the poll of last resort, tags, and
         // the real file system for test file systems that watch a few calls.
         .target(name: "StreamStoreTestSupport", dependencies: ["StreamStoreLog"], path: "Tests/StreamStoreTestSupport"),
@@ -142,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "StreamStoreOutboxTests",
             dependencies: [
-                "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport",
+                "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport", "stream-outbox-crash-child",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
