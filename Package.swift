@@ -15,6 +15,9 @@ let package = Package(
         // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
         // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
         .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
+        // The transactional outbox and inbox on SQLite (docs/OUTBOX.md); only applications that
+        // use it resolve GRDB's build.
+        .library(name: "StreamStoreOutbox", targets: ["StreamStoreOutbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
+        // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
@@ -70,6 +76,16 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // The transactional outbox and inbox on SQLite: a relay that publishes the rows an
+        // application wrote in its own transactions, and an inbox that makes a consumer's effects
+        // happen once (docs/OUTBOX.md).
+        .target(
+            name: "StreamStoreOutbox",
+            dependencies: [
+                "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
         // its own, so it needs public entry points); nothing else depends on it.
         .target(
@@ -95,6 +111,15 @@ let package = Package(
         .executableTarget(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
+        ),
+        // A child process for the outbox's crash tests: a service writing business rows with
+        // outbox rows while its relay runs, or an inbox consumer; killed with SIGKILL.
+        .executableTarget(
+            name: "stream-outbox-crash-child",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // What the test targets share: events a test waits on, the poll of last resort, tags, and
         // the real file system for test file systems that watch a few calls.
@@ -127,6 +152,14 @@ let package = Package(
             ],
             // Requests real clients sent, read from the source tree by ClientRequestTests.
             exclude: ["ClientRequests"]
+        ),
+        // The outbox and inbox on SQLite, and their crash tests (a child killed with SIGKILL).
+        .testTarget(
+            name: "StreamStoreOutboxTests",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport", "stream-outbox-crash-child",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "StreamToolTests",

@@ -77,6 +77,13 @@ public enum Limits {
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
 
+    // MARK: The transactional outbox (StreamStoreOutbox)
+
+    /// Most outbox rows a relay reads and publishes in one pass: a pass holds its rows in
+    /// memory and deletes them in one SQLite transaction, and larger passes gain nothing once
+    /// the fsync is shared by a thousand rows or so.
+    public static let maxOutboxBatchRows = 10_000
+
     // MARK: The Kafka-protocol server (StreamStoreKafka)
 
     /// Largest Kafka request frame the server reads (Kafka's `socket.request.max.bytes`). A
