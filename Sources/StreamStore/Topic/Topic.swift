@@ -130,13 +130,15 @@ public final class Topic: Sendable {
         try partition(index).readBatches(from: offset, maxBytes: maxBytes)
     }
 
-    /// The offset a read from `position` starts at.
+    /// The offset a read from `position` starts at. An ``StartPosition/offset(_:)`` outside the
+    /// log (below its start, past its end) throws `.offsetOutOfRange`, as a
+    /// ``read(partition:from:maxBytes:)`` from it would.
     public func offset(partition index: Int, for position: StartPosition) throws(StreamStoreError) -> Int64 {
         let partition = try partition(index)
         switch position {
         case .beginning: return partition.offsets.logStart
         case .end: return partition.offsets.logEnd
-        case .offset(let offset): return offset
+        case .offset(let offset): return try partition.checkedReadStart(offset)
         case .timestamp(let timestamp): return try partition.offset(forTimestamp: timestamp)
         }
     }
