@@ -124,6 +124,8 @@ public final class Store: Sendable {
         var liveWatcher: LiveWatcher?
         /// A reader's: the writer's topics version its topics reflect.
         var readerTopicsVersion: UInt64 = 0
+        /// The producer ids and epochs handed out, read from disk at the first registration.
+        var producerIdentities: ProducerIdentities?
         var isClosed = false
     }
 
