@@ -153,6 +153,10 @@ public enum Limits {
     /// is room for any Int64.
     package static let maxProducerIdFileBytes = 64
 
+    /// `__producers.json` holds the next free producer id and one line per named producer: 4 MiB
+    /// is room for tens of thousands of names, far more than the services of one store.
+    package static let maxProducerIdsFileBytes = 4 << 20
+
     /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection
     /// should keep in memory, and still loads on a small machine.
     package static let maxProjectionSnapshotBytes = 1 << 30

@@ -37,7 +37,7 @@ extension StreamTool {
         @Argument(help: "The topic to append to (create it first).")
         var topic: String
 
-        @Option(help: ArgumentHelp("Append every record to this partition.", valueName: "P"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Append every record to this partition.", valueName: "P"))
         var partition: Int?
 
         @Option(help: ArgumentHelp("The key of every record (json: of lines without one); it picks the partition.", valueName: "K"))
