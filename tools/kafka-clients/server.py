@@ -7,9 +7,10 @@ import time
 
 
 class Server:
-    def __init__(self, tool, store):
+    def __init__(self, tool, store, extra_args=()):
         self.tool = tool
         self.store = store
+        self.extra_args = list(extra_args)
         self.process = None
         self.port = None
         self.log_path = os.path.join(store + ".logs", "serve.log")
@@ -23,7 +24,7 @@ class Server:
         """Starts the server on port 0 and reads the bound port from its stderr."""
         log = open(self.log_path, "a")
         self.process = subprocess.Popen(
-            [self.tool, "serve", "--store", self.store, "--listen", "127.0.0.1:0", "--log-level", "info"],
+            [self.tool, "serve", "--store", self.store, "--listen", "127.0.0.1:0", "--log-level", "info"] + self.extra_args,
             stdout=log, stderr=subprocess.PIPE, text=True)
         for line in self.process.stderr:
             log.write(line)
