@@ -90,7 +90,10 @@ public final class KafkaServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tlsContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext)) }
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try channel.pipeline.syncOperations.addHandler(TLSInputCloser())
+                    }
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     let limit = authenticates ? KafkaFrameLimit(authenticatedBytes: maxFrameBytes) : nil
