@@ -34,6 +34,7 @@ deps:
 	command -v $(SWIFT) >/dev/null 2>&1 || { echo "error: swift is not installed (need Swift 6.1 or later)"; exit 1; }; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libzstd 2>/dev/null || missing="$$missing libzstd-dev"; \
+	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -102,21 +103,24 @@ sanitize: deps
 # Long crash tests: SIGKILLs at random moments, checked in process (CrashTests: 40 kills per flush
 # policy and twice that for consumers, dead letters and retention; each round re-reads the whole
 # log, so time grows with the square) and from outside with stream-tool verify and replay
-# (tools/crash-loop.py: 100 kills per phase and flush policy, 900 in all). CRASH_ITERATIONS and
-# LOOP_ITERATIONS change the counts. About 26 minutes on a 2-core machine (4 + 22).
+# (tools/crash-loop.py: 100 kills per phase and flush policy, 900 in all), and the outbox's
+# (OutboxCrashTests: 100 kills of an order service with its relay, 100 of an inbox consumer).
+# CRASH_ITERATIONS, OUTBOX_KILLS and LOOP_ITERATIONS change the counts. About 28 minutes on a
+# 2-core machine (4 + 2 + 22).
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${CRASH_ITERATIONS:-40} $(SWIFT) test --filter CrashTests
 	STREAMSTORE_READER_KILLS=$${READER_KILLS:-100} $(SWIFT) test --filter ReaderProcessTests
+	STREAMSTORE_OUTBOX_KILLS=$${OUTBOX_KILLS:-100} $(SWIFT) test --filter OutboxCrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
 
-# API documentation: one DocC archive holding the three library modules (each module's catalog
+# API documentation: one DocC archive holding the four library modules (each module's catalog
 # is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved
 # symbol link, say) fails the build. Serve it with `python3 -m http.server -d .build/docs` and
 # open /documentation/streamstore.
 DOCS_DIR ?= .build/docs
 docs: deps
 	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
-		--target StreamStoreFormat --target StreamStoreLog --target StreamStore \
+		--target StreamStoreFormat --target StreamStoreLog --target StreamStore --target StreamStoreKafka \
 		--enable-experimental-combined-documentation --output-path $(DOCS_DIR) --warnings-as-errors
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 
 @testable import StreamStore
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// DescribeConfigs and DescribeCluster, as admin clients ask for them.
 @Suite(.timeLimit(.minutes(5))) struct KafkaAdminTests {

@@ -1,6 +1,6 @@
 import NIOCore
 
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// One populated value of every message, every field set to something other than its
 /// default, so a round trip that dropped or misplaced a field would show.

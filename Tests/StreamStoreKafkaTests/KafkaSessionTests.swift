@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 @testable import StreamStore
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// A connection's authentication, frame by frame: what is served before a login, the SCRAM
 /// and PLAIN exchanges through SaslHandshake and SaslAuthenticate, and the answers and closes

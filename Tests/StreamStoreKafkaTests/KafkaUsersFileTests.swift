@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Testing
 
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// The users file: salted credentials that never hold the password, owner-only permissions
 /// enforced, lines that are wrong named in the error, and a server that notices changes.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// SCRAM and PLAIN, server side: the RFC 7677 example exchange byte for byte, SHA-512 against
 /// values computed by Python's hashlib and hmac, and every way a client message can be wrong.

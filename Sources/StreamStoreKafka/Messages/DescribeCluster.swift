@@ -2,30 +2,30 @@ import NIOCore
 
 /// DescribeCluster (key 60), v0-v1 (always flexible): the brokers and the controller, which
 /// admin clients ask for instead of Metadata.
-public struct DescribeClusterRequest: KafkaMessage {
-    public static let apiKey = ApiKey.describeCluster
-    public var includeClusterAuthorizedOperations = false
+package struct DescribeClusterRequest: KafkaMessage {
+    package static let apiKey = ApiKey.describeCluster
+    package var includeClusterAuthorizedOperations = false
     /// 1: brokers, 2: controllers (v1+).
-    public var endpointType: Int8 = 1
+    package var endpointType: Int8 = 1
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.bool(&includeClusterAuthorizedOperations)
         if version >= 1 { try coder.int8(&endpointType) }
     }
 }
 
-public struct DescribeClusterResponse: KafkaMessage {
-    public static let apiKey = ApiKey.describeCluster
+package struct DescribeClusterResponse: KafkaMessage {
+    package static let apiKey = ApiKey.describeCluster
 
-    public struct Broker: KafkaStruct {
-        public var brokerId: Int32 = 0
-        public var host = ""
-        public var port: Int32 = 0
-        public var rack: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Broker: KafkaStruct {
+        package var brokerId: Int32 = 0
+        package var host = ""
+        package var port: Int32 = 0
+        package var rack: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&brokerId)
             try coder.string(&host)
             try coder.int32(&port)
@@ -33,19 +33,19 @@ public struct DescribeClusterResponse: KafkaMessage {
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var errorMessage: String? = nil
-    public var endpointType: Int8 = 1
-    public var clusterId = ""
-    public var controllerId: Int32 = -1
-    public var brokers: [Broker] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var errorMessage: String? = nil
+    package var endpointType: Int8 = 1
+    package var clusterId = ""
+    package var controllerId: Int32 = -1
+    package var brokers: [Broker] = []
     /// Int32.min: not asked for (or not known).
-    public var clusterAuthorizedOperations = Int32.min
+    package var clusterAuthorizedOperations = Int32.min
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.int32(&throttleTimeMilliseconds)
         try coder.int16(&errorCode)
         try coder.nullableString(&errorMessage)

@@ -2,66 +2,66 @@ import NIOCore
 
 /// DescribeConfigs (key 32), v0-v4 (v4 flexible): the settings of topics and of the broker,
 /// as admin clients show them.
-public struct DescribeConfigsRequest: KafkaMessage {
-    public static let apiKey = ApiKey.describeConfigs
+package struct DescribeConfigsRequest: KafkaMessage {
+    package static let apiKey = ApiKey.describeConfigs
 
-    public struct Resource: KafkaStruct {
+    package struct Resource: KafkaStruct {
         /// 2: topic, 4: broker, 8: broker logger.
-        public var resourceType: Int8 = 0
-        public var resourceName = ""
+        package var resourceType: Int8 = 0
+        package var resourceName = ""
         /// nil: every config.
-        public var configurationKeys: [String]? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+        package var configurationKeys: [String]? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int8(&resourceType)
             try coder.string(&resourceName)
             try coder.nullableStringArray(&configurationKeys)
         }
     }
 
-    public var resources: [Resource] = []
-    public var includeSynonyms = false
-    public var includeDocumentation = false
+    package var resources: [Resource] = []
+    package var includeSynonyms = false
+    package var includeDocumentation = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.array(&resources, version: version)
         if version >= 1 { try coder.bool(&includeSynonyms) }
         if version >= 3 { try coder.bool(&includeDocumentation) }
     }
 }
 
-public struct DescribeConfigsResponse: KafkaMessage {
-    public static let apiKey = ApiKey.describeConfigs
+package struct DescribeConfigsResponse: KafkaMessage {
+    package static let apiKey = ApiKey.describeConfigs
 
-    public struct Synonym: KafkaStruct {
-        public var name = ""
-        public var value: String? = nil
-        public var source: Int8 = 0
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Synonym: KafkaStruct {
+        package var name = ""
+        package var value: String? = nil
+        package var source: Int8 = 0
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
             try coder.nullableString(&value)
             try coder.int8(&source)
         }
     }
 
-    public struct Config: KafkaStruct {
-        public var name = ""
-        public var value: String? = nil
-        public var readOnly = false
+    package struct Config: KafkaStruct {
+        package var name = ""
+        package var value: String? = nil
+        package var readOnly = false
         /// v0 only; later versions say it with ``configSource``.
-        public var isDefault = false
+        package var isDefault = false
         /// 1: the topic's own setting, 4: the broker's static setting, 5: the default.
-        public var configSource: Int8 = -1
-        public var isSensitive = false
-        public var synonyms: [Synonym] = []
+        package var configSource: Int8 = -1
+        package var isSensitive = false
+        package var synonyms: [Synonym] = []
         /// v3+: 1 boolean, 2 string, 3 int, 5 long, 7 list.
-        public var configType: Int8 = 0
-        public var documentation: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+        package var configType: Int8 = 0
+        package var documentation: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
             try coder.nullableString(&value)
             try coder.bool(&readOnly)
@@ -76,14 +76,14 @@ public struct DescribeConfigsResponse: KafkaMessage {
         }
     }
 
-    public struct Result: KafkaStruct {
-        public var errorCode: Int16 = 0
-        public var errorMessage: String? = nil
-        public var resourceType: Int8 = 0
-        public var resourceName = ""
-        public var configs: [Config] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Result: KafkaStruct {
+        package var errorCode: Int16 = 0
+        package var errorMessage: String? = nil
+        package var resourceType: Int8 = 0
+        package var resourceName = ""
+        package var configs: [Config] = []
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int16(&errorCode)
             try coder.nullableString(&errorMessage)
             try coder.int8(&resourceType)
@@ -92,12 +92,12 @@ public struct DescribeConfigsResponse: KafkaMessage {
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var results: [Result] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var results: [Result] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.int32(&throttleTimeMilliseconds)
         try coder.array(&results, version: version)
     }

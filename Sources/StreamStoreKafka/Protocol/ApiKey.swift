@@ -3,7 +3,7 @@
 /// The served versions are those of a Kafka 2.3 broker, the last before most APIs moved to the
 /// flexible encoding, plus ApiVersions up to v3 (flexible), which current clients send first.
 /// Every client negotiates down to them through ApiVersions (docs/KAFKA.md lists them).
-public enum ApiKey: Int16, Sendable, CaseIterable {
+@_spi(Fuzzing) public enum ApiKey: Int16, Sendable, CaseIterable {
     case produce = 0
     case fetch = 1
     case listOffsets = 2

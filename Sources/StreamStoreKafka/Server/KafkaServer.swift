@@ -13,6 +13,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
     /// The server was started twice.
     case alreadyStarted
 
+    /// The reason in one sentence, with what to do about it.
     public var description: String {
         switch self {
         case .insecureOnNetwork(let host, let missing):
@@ -26,7 +27,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The store as a Kafka broker: a SwiftNIO server speaking Kafka's wire protocol in front of a
-/// ``Store``, so Kafka clients in any language produce to and consume from its topics
+/// `Store`, so Kafka clients in any language produce to and consume from its topics
 /// (docs/KAFKA.md lists the APIs and versions served).
 ///
 /// ```swift
@@ -53,11 +54,15 @@ public final class KafkaServer: Sendable {
         var acceptLoop: Task<Void, Never>?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var boundPort: Int?
+        var refusals = RefusalLogThrottle()
     }
 
-    /// Checks the configuration and loads the TLS files and the users file. Throws
-    /// ``KafkaServerError`` for a non-loopback address without TLS and SASL, and
-    /// ``KafkaSecurityError`` for TLS files or a users file that cannot be used.
+    /// A server for `store`; it listens once ``start()`` is called. Checks the configuration
+    /// and loads the TLS files and the users file.
+    ///
+    /// - Throws: ``KafkaServerError/insecureOnNetwork(host:missing:)`` for a non-loopback `host`
+    ///   without TLS and SASL and without the explicit insecure setting;
+    ///   ``KafkaSecurityError`` for TLS files or a users file that cannot be used.
     public init(store: Store, configuration: KafkaServerConfiguration = KafkaServerConfiguration()) throws {
         let missing = configuration.missingNetworkProtection
         guard KafkaServerConfiguration.isLoopback(configuration.host) || missing.isEmpty || configuration.allowsPlaintextOnNetwork else {
@@ -85,7 +90,7 @@ public final class KafkaServer: Sendable {
         let tlsContext = self.tlsContext
         let authenticates = users != nil
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Limits.kafkaListenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
@@ -164,40 +169,57 @@ public final class KafkaServer: Sendable {
         let channel = connection.channel
         let peer = channel.remoteAddress?.description ?? "unknown peer"
         let id = ObjectIdentifier(channel)
-        let admitted = state.withLock { state -> Bool in
-            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else { return false }
+        let metrics = KafkaServerMetrics.shared
+        let (admitted, open, refusalsToLog) = state.withLock { state -> (Bool, Int, Int?) in
+            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else {
+                return (false, state.connections.count, state.refusals.refused(now: .now))
+            }
             state.connections[id] = channel
-            return true
+            return (true, state.connections.count, nil)
         }
         guard admitted else {
-            configuration.logger.warning("Refused a Kafka connection from \(peer): \(configuration.maxConnections) connections are open.")
+            metrics.connectionRefused()
+            if let refusalsToLog {
+                configuration.logger.warning(
+                    "Refused \(refusalsToLog == 1 ? "a Kafka connection" : "\(refusalsToLog) Kafka connections") (the last from \(peer)): \(open) of \(configuration.maxConnections) connections are open.")
+            }
             try? await channel.close()
             return
         }
-        defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+        metrics.connectionAccepted(open: open)
+        defer { metrics.connectionClosed(open: state.withLock { $0.connections.removeValue(forKey: id); return $0.connections.count }) }
         let clientHost = channel.remoteAddress?.ipAddress ?? ""
         let session = KafkaSession(
             broker: broker, users: users, mechanisms: configuration.offeredSASLMechanisms, clientHost: clientHost, frameLimit: frameLimit)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (replies, queue) = AsyncStream<KafkaReply>.makeStream()
+                let (replies, queue) = AsyncStream<(reply: KafkaReply, apiKey: Int16, start: NIODeadline)>.makeStream()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await reply in replies {
+                        for await (reply, apiKey, start) in replies {
+                            let frame: ByteBuffer?
                             switch reply {
-                            case .respond(let frame): try await outbound.write(frame)
-                            case .later(let task): if let frame = await task.value { try await outbound.write(frame) }
-                            case .none: break
+                            case .respond(let ready): frame = ready
+                            case .later(let task): frame = await task.value
+                            case .none: frame = nil
+                            }
+                            metrics.recordDuration(apiKey: apiKey, since: start)
+                            if let frame {
+                                metrics.sentBytes.increment(by: Int64(frame.readableBytes))
+                                try await outbound.write(frame)
                             }
                         }
                     }
                     do {
                         requests: for try await frame in inbound {
+                            let start = NIODeadline.now()
+                            metrics.receivedBytes.increment(by: Int64(4 + frame.readableBytes))
+                            let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
                             switch try await session.handle(frame) {
                             case .reply(let reply):
-                                queue.yield(reply)
+                                queue.yield((reply, apiKey, start))
                             case .replyThenClose(let frame, let reason):
-                                queue.yield(.respond(frame))
+                                queue.yield((.respond(frame), apiKey, start))
                                 configuration.logger.warning("\(reason) Closing the Kafka connection from \(peer).")
                                 break requests
                             case .close(let reason):
@@ -206,6 +228,7 @@ public final class KafkaServer: Sendable {
                             }
                         }
                     } catch {
+                        metrics.badFrame()
                         configuration.logger.warning("Closing the Kafka connection from \(peer): \(error)")
                     }
                     queue.finish()
