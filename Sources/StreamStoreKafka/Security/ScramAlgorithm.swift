@@ -39,8 +39,8 @@ enum ScramAlgorithm: String, Sendable, CaseIterable {
     }
 
     /// Hi(password, salt, i): U1 = HMAC(password, salt + INT(1)), Ui = HMAC(password, Ui-1),
-    /// and the result is U1 XOR U2 XOR ... XOR Ui. The HMAC key is set up once, since every
-    /// round uses the same one.
+    /// and the result is U1 XOR U2 XOR ... XOR Ui. The keyed HMAC is set up once and copied for
+    /// each round, and the rounds allocate nothing: a PLAIN login runs this at every login.
     func saltedPassword(_ password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
         switch self {
         case .sha256: return Self.hi(HMAC<SHA256>.self, password: password, salt: salt, iterations: iterations)
@@ -49,12 +49,18 @@ enum ScramAlgorithm: String, Sendable, CaseIterable {
     }
 
     private static func hi<H: HashFunction>(_: HMAC<H>.Type, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        let key = SymmetricKey(data: password)
-        var previous = Array(HMAC<H>.authenticationCode(for: salt + [0, 0, 0, 1], using: key))
-        var result = previous
+        let keyed = HMAC<H>(key: SymmetricKey(data: password))
+        var first = keyed
+        first.update(data: salt + [0, 0, 0, 1])
+        var previous = first.finalize()
+        var result = Array(previous)
         for _ in 1..<max(iterations, 1) {
-            previous = Array(HMAC<H>.authenticationCode(for: previous, using: key))
-            for index in result.indices { result[index] ^= previous[index] }
+            var round = keyed
+            previous.withUnsafeBytes { round.update(data: $0) }
+            previous = round.finalize()
+            previous.withUnsafeBytes { bytes in
+                for index in result.indices { result[index] ^= bytes[index] }
+            }
         }
         return result
     }
