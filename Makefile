@@ -8,13 +8,14 @@ LAYERS := --explicit-target-dependency-import-check error
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients build release demo sanitize crash-test docs clean help
+.PHONY: run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
 	@echo "make test        run the test suite (unit, property, recovery, crash, CLI)"
 	@echo "make kafka-check our segments decoded by an independent Kafka implementation"
 	@echo "make kafka-clients stream-tool serve used by kafka-python, confluent-kafka and kcat"
+	@echo "make kafka-security the same clients over TLS and SASL (SCRAM, PLAIN), refusals included"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
 	@echo "make release     release build of stream-tool"
@@ -61,6 +62,7 @@ demo: run
 test: deps deps-kafka-check deps-kafka-clients
 	tools/kafka-check.sh
 	$(MAKE) --no-print-directory kafka-clients
+	$(MAKE) --no-print-directory kafka-security
 	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test $(LAYERS)
@@ -69,9 +71,9 @@ test: deps deps-kafka-check deps-kafka-clients
 # and confluent-kafka (its bundled librdkafka) from PyPI, kcat from Debian.
 deps-kafka-clients: deps
 	@python3 -c "import kafka, confluent_kafka" 2>/dev/null || python3 -m pip install --quiet kafka-python confluent-kafka
-	@command -v kcat >/dev/null 2>&1 || { \
+	@{ command -v kcat && command -v openssl; } >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat; }
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq kcat openssl; }
 
 # stream-tool serve on a free loopback port, used by those clients: topics, 10,000 keyed records
 # each way (idempotent zstd from librdkafka), a group of 2 with a member joining mid-stream,
@@ -79,6 +81,14 @@ deps-kafka-clients: deps
 kafka-clients: deps-kafka-clients
 	$(SWIFT) build --product stream-tool
 	python3 tools/kafka-clients/checks.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool"
+
+# The same clients over TLS and SASL: a self-signed certificate made with openssl, users added
+# with stream-tool users, SCRAM-SHA-256/-512 and PLAIN over SASL_SSL from confluent-kafka,
+# kafka-python and kcat; wrong passwords, plaintext and requests before a login refused;
+# DescribeConfigs and DescribeCluster from both admin clients.
+kafka-security: deps-kafka-clients
+	$(SWIFT) build --product stream-tool
+	python3 tools/kafka-clients/security.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool"
 
 # Our segments decoded by kafka-python, record by record against stream-tool replay.
 kafka-check: deps-kafka-check

@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Only StreamStoreKafka: TLS for the Kafka server, and SHA-2/HMAC for SASL SCRAM
+        // (swift-nio-ssl already brings swift-crypto along).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
         // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
@@ -72,6 +76,8 @@ let package = Package(
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
