@@ -73,4 +73,14 @@ import Testing
         let status = try await tool.succeed(["outbox", "status", "--db", path]).stdout
         #expect(status.contains("relay errors    1, last at") && status.contains("no de-duplication window"), "\(status)")
     }
+
+    @Test func benchOutboxRunsSmall() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try await tool.succeed(["bench", "outbox", "--rows", "20", "--passes", "4", "--batch-rows", "1,10", "--latency-events", "5"])
+        let lines = result.stdoutLines
+        #expect(lines.contains { $0.hasPrefix("Outbox relay against plain appends") }, "\(result.stdout)")
+        #expect(lines.contains { $0.split(separator: " ").first == "10" }, "a row for batches of 10: \(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("Commit to visible, 5 events one at a time: p50 ") }, "\(result.stdout)")
+    }
 }
