@@ -103,14 +103,14 @@ crash-test: deps
 	STREAMSTORE_OUTBOX_KILLS=$${OUTBOX_KILLS:-100} $(SWIFT) test --filter OutboxCrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
 
-# API documentation: one DocC archive holding the three library modules (each module's catalog
+# API documentation: one DocC archive holding the four library modules (each module's catalog
 # is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved
 # symbol link, say) fails the build. Serve it with `python3 -m http.server -d .build/docs` and
 # open /documentation/streamstore.
 DOCS_DIR ?= .build/docs
 docs: deps
 	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
-		--target StreamStoreFormat --target StreamStoreLog --target StreamStore \
+		--target StreamStoreFormat --target StreamStoreLog --target StreamStore --target StreamStoreKafka \
 		--enable-experimental-combined-documentation --output-path $(DOCS_DIR) --warnings-as-errors
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come

@@ -12,6 +12,9 @@ let package = Package(
         // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
         // Fuzz/ can drive them; not part of the engine's API.
         .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
+        // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
+        // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
+        .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
         // The transactional outbox and inbox on SQLite (docs/OUTBOX.md); only applications that
         // use it resolve GRDB's build.
         .library(name: "StreamStoreOutbox", targets: ["StreamStoreOutbox"]),
@@ -70,6 +73,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The transactional outbox and inbox on SQLite: a relay that publishes the rows an
@@ -146,7 +150,9 @@ let package = Package(
                 "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // Requests real clients sent, read from the source tree by ClientRequestTests.
+            exclude: ["ClientRequests"]
         ),
         // The outbox and inbox on SQLite, and their crash tests (a child killed with SIGKILL).
         .testTarget(

@@ -102,6 +102,15 @@ public enum Limits {
     /// waits on a client's choice.
     public static let kafkaMaxFetchWaitMilliseconds: Int64 = 30_000
 
+    /// Connections the kernel may hold for the Kafka server before it accepts them (the listen
+    /// backlog; Linux cuts it to `net.core.somaxconn`). A burst of connects past it waits in the
+    /// clients' SYN retries instead of being refused.
+    public static let kafkaListenBacklog: Int32 = 1024
+
+    /// Open files `stream-tool serve` asks the kernel for (its soft RLIMIT_NOFILE, raised up to
+    /// the hard limit): the connections plus the store's segments and indexes.
+    public static let kafkaServeOpenFiles = kafkaMaxConnections + 4096
+
     // MARK: Reader processes
 
     /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:
@@ -143,6 +152,10 @@ public enum Limits {
     /// The Kafka server's `producer-ids` file holds one decimal number and a newline; 64 bytes
     /// is room for any Int64.
     package static let maxProducerIdFileBytes = 64
+
+    /// `__producers.json` holds the next free producer id and one line per named producer: 4 MiB
+    /// is room for tens of thousands of names, far more than the services of one store.
+    package static let maxProducerIdsFileBytes = 4 << 20
 
     /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection
     /// should keep in memory, and still loads on a small machine.

@@ -23,7 +23,6 @@ final class KafkaBroker: Sendable {
     let store: Store
     let configuration: KafkaServerConfiguration
     let groups: KafkaGroupCoordinator
-    let producerIds: ProducerIdAllocator
     /// Where clients are told to connect, once the server is bound.
     let advertised = Locked<(host: String, port: Int32)>(("127.0.0.1", 9092))
     var logger: Logger { configuration.logger }
@@ -32,7 +31,6 @@ final class KafkaBroker: Sendable {
         self.store = store
         self.configuration = configuration
         self.groups = KafkaGroupCoordinator(configuration: configuration)
-        self.producerIds = try ProducerIdAllocator(storePath: store.path)
     }
 
     /// Serves one request frame (the bytes after the length prefix). Throws only for a frame
@@ -105,6 +103,7 @@ final class KafkaBroker: Sendable {
             .encode(into: &buffer, headerVersion: Message.apiKey.responseHeaderVersion(header.apiVersion))
         message.encode(into: &buffer, version: header.apiVersion)
         buffer.setInteger(Int32(buffer.readableBytes - 4), at: 0)
+        KafkaServerMetrics.shared.answered(apiKey: header.apiKey, errorCode: (message as? any KafkaErrorReporting)?.firstErrorCode ?? 0)
         return buffer
     }
 

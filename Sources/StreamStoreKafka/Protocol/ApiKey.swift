@@ -3,7 +3,7 @@
 /// The served versions are those of a Kafka 2.3 broker, the last before most APIs moved to the
 /// flexible encoding, plus ApiVersions up to v3 (flexible), which current clients send first.
 /// Every client negotiates down to them through ApiVersions (docs/KAFKA.md lists them).
-public enum ApiKey: Int16, Sendable, CaseIterable {
+package enum ApiKey: Int16, Sendable, CaseIterable {
     case produce = 0
     case fetch = 1
     case listOffsets = 2
@@ -28,7 +28,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case txnOffsetCommit = 28
 
     /// The versions served; nil for APIs that are known only to refuse them clearly.
-    public var supportedVersions: ClosedRange<Int16>? {
+    package var supportedVersions: ClosedRange<Int16>? {
         switch self {
         case .produce: return 3...8
         case .fetch: return 4...11
@@ -79,15 +79,15 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         }
     }
 
-    public func isFlexible(version: Int16) -> Bool { version >= firstFlexibleVersion }
+    package func isFlexible(version: Int16) -> Bool { version >= firstFlexibleVersion }
 
     /// Request header version: 2 (with tagged fields) for flexible versions, else 1.
     /// ApiVersions keeps its request header and the client id even when flexible.
-    public func requestHeaderVersion(_ version: Int16) -> Int16 { isFlexible(version: version) ? 2 : 1 }
+    package func requestHeaderVersion(_ version: Int16) -> Int16 { isFlexible(version: version) ? 2 : 1 }
 
     /// Response header version: 1 (with tagged fields) for flexible versions, else 0; always 0
     /// for ApiVersions, so a client can read the answer before it knows what the broker speaks.
-    public func responseHeaderVersion(_ version: Int16) -> Int16 {
+    package func responseHeaderVersion(_ version: Int16) -> Int16 {
         self != .apiVersions && isFlexible(version: version) ? 1 : 0
     }
 }

@@ -1,6 +1,6 @@
 /// Why a Kafka request or response could not be decoded. Every decoder reports malformed input
 /// as one of these, never by trapping or reading past its buffer.
-public enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes ended inside a field (`needed` more bytes were wanted for `field`).
     case truncated(field: String, needed: Int)
     /// A length or count that cannot be right: negative where null is not allowed, or larger
@@ -17,7 +17,7 @@ public enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible
     /// A frame longer than the server accepts, or with a negative length.
     case frameTooLarge(length: Int64, limit: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .truncated(let field, let needed): return "truncated at \(field) (\(needed) more bytes needed)"
         case .invalidLength(let field, let length): return "invalid length \(length) for \(field)"

@@ -1,7 +1,7 @@
 import StreamStoreFormat
 
 /// Kafka's error codes that this server answers with (Kafka's protocol guide, "Error Codes").
-public enum KafkaErrorCode: Int16, Error, Sendable {
+package enum KafkaErrorCode: Int16, Error, Sendable {
     case unknownServerError = -1
     case none = 0
     case offsetOutOfRange = 1
@@ -36,7 +36,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable {
     case invalidRecord = 87
 
     /// The Kafka error a client should see for a store error.
-    public init(_ error: StreamStoreError) {
+    package init(_ error: StreamStoreError) {
         switch error.code {
         case .unknownTopic, .partitionOutOfRange: self = .unknownTopicOrPartition
         case .offsetOutOfRange: self = .offsetOutOfRange

@@ -11,6 +11,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
     /// The server was started twice.
     case alreadyStarted
 
+    /// The reason in one sentence, with what to do about it.
     public var description: String {
         switch self {
         case .plaintextOnNetwork(let host):
@@ -21,7 +22,7 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The store as a Kafka broker: a SwiftNIO server speaking Kafka's wire protocol in front of a
-/// ``Store``, so Kafka clients in any language produce to and consume from its topics
+/// `Store`, so Kafka clients in any language produce to and consume from its topics
 /// (docs/KAFKA.md lists the APIs and versions served).
 ///
 /// ```swift
@@ -46,8 +47,13 @@ public final class KafkaServer: Sendable {
         var acceptLoop: Task<Void, Never>?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var boundPort: Int?
+        var refusals = RefusalLogThrottle()
     }
 
+    /// A server for `store`; it listens once ``start()`` is called.
+    ///
+    /// - Throws: ``KafkaServerError/plaintextOnNetwork(host:)`` for a non-loopback `host` without
+    ///   the explicit insecure setting.
     public init(store: Store, configuration: KafkaServerConfiguration = KafkaServerConfiguration()) throws {
         guard KafkaServerConfiguration.isLoopback(configuration.host) || configuration.allowsPlaintextOnNetwork else {
             throw KafkaServerError.plaintextOnNetwork(host: configuration.host)
@@ -66,7 +72,7 @@ public final class KafkaServer: Sendable {
         let maxFrameBytes = configuration.maxRequestBytes
         let idle = TimeAmount.milliseconds(configuration.idleTimeoutMilliseconds)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Limits.kafkaListenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
@@ -131,36 +137,54 @@ public final class KafkaServer: Sendable {
         let channel = connection.channel
         let peer = channel.remoteAddress?.description ?? "unknown peer"
         let id = ObjectIdentifier(channel)
-        let admitted = state.withLock { state -> Bool in
-            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else { return false }
+        let metrics = KafkaServerMetrics.shared
+        let (admitted, open, refusalsToLog) = state.withLock { state -> (Bool, Int, Int?) in
+            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else {
+                return (false, state.connections.count, state.refusals.refused(now: .now))
+            }
             state.connections[id] = channel
-            return true
+            return (true, state.connections.count, nil)
         }
         guard admitted else {
-            configuration.logger.warning("Refused a Kafka connection from \(peer): \(configuration.maxConnections) connections are open.")
+            metrics.connectionRefused()
+            if let refusalsToLog {
+                configuration.logger.warning(
+                    "Refused \(refusalsToLog == 1 ? "a Kafka connection" : "\(refusalsToLog) Kafka connections") (the last from \(peer)): \(open) of \(configuration.maxConnections) connections are open.")
+            }
             try? await channel.close()
             return
         }
-        defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+        metrics.connectionAccepted(open: open)
+        defer { metrics.connectionClosed(open: state.withLock { $0.connections.removeValue(forKey: id); return $0.connections.count }) }
         let clientHost = channel.remoteAddress?.ipAddress ?? ""
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (replies, queue) = AsyncStream<KafkaReply>.makeStream()
+                let (replies, queue) = AsyncStream<(reply: KafkaReply, apiKey: Int16, start: NIODeadline)>.makeStream()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await reply in replies {
+                        for await (reply, apiKey, start) in replies {
+                            let frame: ByteBuffer?
                             switch reply {
-                            case .respond(let frame): try await outbound.write(frame)
-                            case .later(let task): if let frame = await task.value { try await outbound.write(frame) }
-                            case .none: break
+                            case .respond(let ready): frame = ready
+                            case .later(let task): frame = await task.value
+                            case .none: frame = nil
+                            }
+                            metrics.recordDuration(apiKey: apiKey, since: start)
+                            if let frame {
+                                metrics.sentBytes.increment(by: Int64(frame.readableBytes))
+                                try await outbound.write(frame)
                             }
                         }
                     }
                     do {
                         for try await frame in inbound {
-                            queue.yield(try await broker.handle(frame, clientHost: clientHost))
+                            let start = NIODeadline.now()
+                            metrics.receivedBytes.increment(by: Int64(4 + frame.readableBytes))
+                            let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
+                            queue.yield((try await broker.handle(frame, clientHost: clientHost), apiKey, start))
                         }
                     } catch {
+                        metrics.badFrame()
                         configuration.logger.warning("Closing the Kafka connection from \(peer): \(error)")
                     }
                     queue.finish()

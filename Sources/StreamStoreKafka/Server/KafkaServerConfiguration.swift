@@ -10,6 +10,7 @@ public struct KafkaServerConfiguration: Sendable {
     public var port: Int
     /// Where clients are told to connect (Metadata, FindCoordinator); nil: `host` and the bound port.
     public var advertisedHost: String?
+    /// The port clients are told to connect to; nil: the bound port.
     public var advertisedPort: Int?
     /// This broker's node id in Metadata answers.
     public var nodeId: Int32
@@ -28,11 +29,16 @@ public struct KafkaServerConfiguration: Sendable {
     public var initialRebalanceDelayMilliseconds: Int64
     /// Session timeouts a group member may ask for.
     public var sessionTimeoutRangeMilliseconds: ClosedRange<Int32>
+    /// The largest request frame accepted; a longer length prefix closes that connection.
     public var maxRequestBytes: Int
+    /// Connections open at once; one more is closed as soon as it is accepted, with a log line.
     public var maxConnections: Int
+    /// A connection that sends nothing for this long is closed.
     public var idleTimeoutMilliseconds: Int64
+    /// Where the server logs connections, refused frames and shutdown.
     public var logger: Logger
 
+    /// A configuration with Kafka's defaults where they apply and the limits of `Limits`.
     public init(
         host: String = "127.0.0.1", port: Int = 9092, advertisedHost: String? = nil, advertisedPort: Int? = nil, nodeId: Int32 = 0,
         clusterId: String = "streamstore", autoCreateTopics: Bool = true, defaultTopicConfig: TopicConfig = TopicConfig(),

@@ -30,7 +30,7 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
 
-        @Option(help: ArgumentHelp("How many events to append.", valueName: "N"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How many events to append.", valueName: "N"))
         var records: Int = 200_000
 
         func validate() throws {

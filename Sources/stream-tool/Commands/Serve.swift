@@ -72,6 +72,10 @@ extension StreamTool {
                     throw ToolError(KafkaServerError.plaintextOnNetwork(host: host).description)
                 }
                 let advertised = try advertise.map { try Self.hostAndPort($0) }
+                // Room for every connection the server admits, plus the store's files.
+                if let openFiles = OpenFilesLimit.raise(to: Limits.kafkaServeOpenFiles), openFiles < Limits.kafkaServeOpenFiles {
+                    StandardError.line("note: this process may open \(openFiles) files (RLIMIT_NOFILE); past that, connections fail on accept before the limit of \(Limits.kafkaMaxConnections)")
+                }
                 let metricsServer = try metrics.startServing()
                 defer { metricsServer?.stop() }
                 let options = storeOptions.resolved(parent: root.storeOptions)
