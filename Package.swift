@@ -106,8 +106,9 @@ let package = Package(
             name: "stream-tool",
             dependencies: [
                 "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
-                "StreamToolSupport", "StreamStoreKafka",
+                "StreamToolSupport", "StreamStoreKafka", "StreamStoreOutbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -169,7 +170,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
+            dependencies: [
+                "stream-tool", "StreamStore", "StreamStoreTestSupport", "StreamStoreOutbox",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             // Golden help texts, read from the source tree by HelpTextTests.
             exclude: ["HelpGoldens"]
         ),

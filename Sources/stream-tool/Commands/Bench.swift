@@ -22,7 +22,7 @@ extension StreamTool {
                 afterwards ($STREAM_STORE_DIR is ignored). With --store DIR, it creates topic \
                 bench-<uuid> there and leaves it in place.
                 """,
-            subcommands: [BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProcesses.self, BenchReaderProcess.self])
+            subcommands: [BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self])
     }
 }
 
