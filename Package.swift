@@ -9,9 +9,6 @@ let package = Package(
         // The engine's decoders and checks, for the fuzz targets in Fuzz/; not an application's API.
         .library(name: "StreamStoreFuzzEntryPoints", targets: ["StreamStoreFuzzEntryPoints"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
-        // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
-        // Fuzz/ can drive them; not part of the engine's API.
-        .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,11 +64,14 @@ let package = Package(
             ]
         ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
-        // its own, so it needs public entry points); nothing else depends on it.
+        // its own, so it needs public entry points); nothing else depends on it. It re-exports
+        // the CLI's text formats, so they need no library product of their own.
         .target(
             name: "StreamStoreFuzzEntryPoints",
-            dependencies: ["StreamStoreFormat", "StreamStoreLog"]
+            dependencies: ["StreamStoreFormat", "StreamStoreLog", "StreamToolSupport"]
         ),
+        // The CLI's text formats (JSON lines, base64, ISO 8601): a module of their own so the
+        // fuzz targets reach them (through StreamStoreFuzzEntryPoints); not a product.
         .target(
             name: "StreamToolSupport",
             dependencies: ["StreamStore"]
