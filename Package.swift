@@ -122,6 +122,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // README.md's Swift examples, compiled (ReadmeSnippetFileTests keeps the file current).
+        .testTarget(
+            name: "ReadmeSnippetTests",
+            dependencies: [
+                "StreamStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "StreamToolTests",
             dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
