@@ -9,9 +9,6 @@ let package = Package(
         // The engine's decoders and checks, for the fuzz targets in Fuzz/; not an application's API.
         .library(name: "StreamStoreFuzzEntryPoints", targets: ["StreamStoreFuzzEntryPoints"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
-        // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
-        // Fuzz/ can drive them; not part of the engine's API.
-        .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
         // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
         // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
         .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
@@ -93,11 +90,14 @@ let package = Package(
             ]
         ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
-        // its own, so it needs public entry points); nothing else depends on it.
+        // its own, so it needs public entry points); nothing else depends on it. It re-exports
+        // the CLI's text formats, so they need no library product of their own.
         .target(
             name: "StreamStoreFuzzEntryPoints",
-            dependencies: ["StreamStoreFormat", "StreamStoreLog"]
+            dependencies: ["StreamStoreFormat", "StreamStoreLog", "StreamToolSupport"]
         ),
+        // The CLI's text formats (JSON lines, base64, ISO 8601): a module of their own so the
+        // fuzz targets reach them (through StreamStoreFuzzEntryPoints); not a product.
         .target(
             name: "StreamToolSupport",
             dependencies: ["StreamStore"]
@@ -106,8 +106,9 @@ let package = Package(
             name: "stream-tool",
             dependencies: [
                 "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
-                "StreamToolSupport", "StreamStoreKafka",
+                "StreamToolSupport", "StreamStoreKafka", "StreamStoreOutbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -168,9 +169,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // README.md's Swift examples, compiled (ReadmeSnippetFileTests keeps the file current).
+        .testTarget(
+            name: "ReadmeSnippetTests",
+            dependencies: [
+                "StreamStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
+            dependencies: [
+                "stream-tool", "StreamStore", "StreamStoreTestSupport", "StreamStoreOutbox",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             // Golden help texts, read from the source tree by HelpTextTests.
             exclude: ["HelpGoldens"]
         ),

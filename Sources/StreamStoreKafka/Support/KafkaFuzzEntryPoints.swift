@@ -21,6 +21,7 @@ public enum KafkaFuzzEntryPoints {
     public final class Broker: Sendable {
         private let broker: KafkaBroker
 
+        /// A broker on `store` with the settings above.
         public init(store: Store) throws(StreamStoreError) {
             let configuration = KafkaServerConfiguration(autoCreateTopics: false, initialRebalanceDelayMilliseconds: 0)
             broker = try KafkaBroker(store: store, configuration: configuration)
