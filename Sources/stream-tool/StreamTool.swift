@@ -30,7 +30,7 @@ struct StreamTool: AsyncParsableCommand {
             """,
         subcommands: [
             Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, DeadLetters.self, Describe.self, Retention.self, Dump.self,
-            Verify.self, Trace.self, Demo.self, Bench.self, Serve.self,
+            Verify.self, Trace.self, Demo.self, Bench.self, Serve.self, Mirror.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands
