@@ -28,7 +28,10 @@ final class KafkaConnection: Sendable {
 
     /// The versions this client speaks: those of its codec (the server's), Metadata from v1
     /// (v0 cannot ask for no topics).
+    /// InitProducerId also up to v4 (flexible): some brokers (Tansu) need v3's explicit "no
+    /// producer yet" (-1, -1).
     static func clientVersions(_ key: ApiKey) -> ClosedRange<Int16>? {
+        if key == .initProducerId { return 0...4 }
         guard let versions = key.supportedVersions else { return nil }
         return key == .metadata ? max(1, versions.lowerBound)...versions.upperBound : versions
     }

@@ -124,12 +124,19 @@ public struct InitProducerIdRequest: KafkaMessage {
     public static let apiKey = ApiKey.initProducerId
     public var transactionalId: String? = nil
     public var transactionTimeoutMilliseconds: Int32 = 60_000
+    /// v3+ (the client side only): the producer to bump, or -1 for a new one.
+    public var producerId: Int64 = -1
+    public var producerEpoch: Int16 = -1
 
     public init() {}
 
     public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.nullableString(&transactionalId)
         try coder.int32(&transactionTimeoutMilliseconds)
+        if version >= 3 {
+            try coder.int64(&producerId)
+            try coder.int16(&producerEpoch)
+        }
     }
 }
 

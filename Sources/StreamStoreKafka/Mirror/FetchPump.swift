@@ -219,13 +219,15 @@ private struct StoreWriter {
     mutating func flush() async throws {
         guard !batch.isEmpty else { return }
         let count = Int64(batch.count)
+        let receipt: AppendReceipt
         do {
-            let receipt = try await cursor.topic.append(batch, partition: cursor.partition, expectedNextOffset: storeEnd)
-            storeEnd = receipt.lastOffset + 1
-        } catch let error as StreamStoreError where error.code == .offsetConflict {
+            receipt = try await cursor.topic.append(batch, partition: cursor.partition, expectedNextOffset: storeEnd)
+        } catch {
+            guard error.code == .offsetConflict else { throw error }
             throw KafkaClientError(
                 .targetMismatch, "\"\(cursor.topic.name)\"[\(cursor.partition)] in the store grew while the mirror wrote it: something else appends to it. \(error.message)")
         }
+        storeEnd = receipt.lastOffset + 1
         mirror.acknowledged(records: count, bytes: payloadBytes)
         batch.removeAll()
         payloadBytes = 0

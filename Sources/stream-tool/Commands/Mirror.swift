@@ -83,32 +83,37 @@ extension StreamTool {
                     let mirror: KafkaMirror
                     do {
                         mirror = try KafkaMirror(store: store, configuration: configuration)
-                    } catch {
+                    } catch let error as KafkaClientError {
                         throw ToolError(error.message)
                     }
-                    let progress = ProgressLine()
+                    // The progress line lives in its task; it is cleared before the summary.
                     let display = Task {
+                        let line = ProgressLine()
                         while !Task.isCancelled {
                             let now = mirror.progress
-                            progress.update { Self.progressText(now) }
+                            line.update { Self.progressText(now) }
                             try? await Task.sleep(for: .milliseconds(200))
                         }
-                    }
-                    defer {
-                        display.cancel()
-                        progress.finish()
+                        line.finish()
                     }
                     let received = Interruption.Received()
+                    let outcome: Result<KafkaMirrorProgress, any Error>
                     do {
-                        let summary = try await Interruption.cancellingOnSignals(received) { try await mirror.run() }
-                        display.cancel()
-                        progress.finish()
+                        outcome = .success(try await Interruption.cancellingOnSignals(received) { try await mirror.run() })
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    display.cancel()
+                    await display.value
+                    switch outcome {
+                    case .success(let summary):
                         StandardError.line(Self.summaryText(summary, direction: direction, group: configuration.groupName))
-                    } catch let error as KafkaClientError {
-                        display.cancel()
-                        progress.finish()
+                    case .failure(let error as KafkaClientError):
                         StandardError.line(Self.summaryText(mirror.progress, direction: direction, group: configuration.groupName))
                         throw ToolError(error.message)
+                    case .failure(let error):
+                        StandardError.line(Self.summaryText(mirror.progress, direction: direction, group: configuration.groupName))
+                        throw error
                     }
                 }
             }
