@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         // `name:` is needed: without it the identity is the clone folder's name.
         .package(name: "StreamStore", path: ".."),
+        // ByteBuffer, for the Kafka request target; the same package the root resolves.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // What the targets share: temporary folders, seed stores and logs, an independent batch
@@ -28,7 +30,13 @@ let package = Package(
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", store, entryPoints]),
         .executableTarget(
             name: "FuzzJSONLine",
-            dependencies: ["FuzzSupport", .product(name: "StreamToolSupport", package: "StreamStore")]),
+            dependencies: ["FuzzSupport", entryPoints]),
+        .executableTarget(
+            name: "FuzzKafkaRequest",
+            dependencies: [
+                "FuzzSupport", store, .product(name: "StreamStoreKafka", package: "StreamStore"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,7 +24,7 @@ else
     shift || true
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(batch-decoder index-validation segment-recovery json-line)
+[ ${#targets[@]} -gt 0 ] || targets=(batch-decoder index-validation segment-recovery json-line kafka-request)
 swift=${SWIFT:-swift}
 sanitize=${FUZZ_SANITIZE:-}
 
@@ -51,7 +51,8 @@ product() {
         index-validation) echo FuzzIndexValidation ;;
         segment-recovery) echo FuzzSegmentRecovery ;;
         json-line) echo FuzzJSONLine ;;
-        *) echo "unknown fuzz target $1 (batch-decoder, index-validation, segment-recovery, json-line)" >&2; exit 2 ;;
+        kafka-request) echo FuzzKafkaRequest ;;
+        *) echo "unknown fuzz target $1 (batch-decoder, index-validation, segment-recovery, json-line, kafka-request)" >&2; exit 2 ;;
     esac
 }
 
@@ -63,6 +64,7 @@ max_len() {
         index-validation) echo 20000 ;;
         segment-recovery) echo 16384 ;;
         json-line) echo 4096 ;;
+        kafka-request) echo 8192 ;;
     esac
 }
 

@@ -153,7 +153,7 @@ def send_raw(port, payload, close_after=True):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True)
-    parser.add_argument("--idle-connections", type=int, default=1000)
+    parser.add_argument("--idle-connections", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the store folder")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="kafka-clients-")
@@ -225,6 +225,7 @@ def run(args, server, store):
     step("kcat -L and kcat -C -o beginning -e")
 
     check_bad_frames(server, args.idle_connections)
+    check_metrics(server)
 
     # Restart: committed offsets survive, the group resumes from them, and groups lag agrees.
     check(server.stop() == 0, "the server exits 0 on SIGTERM")
@@ -249,26 +250,160 @@ def run(args, server, store):
     step("after a restart the group resumes from its committed offsets")
 
 
+class SteadyClient:
+    """A confluent-kafka producer (acks=all) and a consumer of its records that keep going in
+    threads while the server is abused; afterwards every record produced must have been
+    delivered and consumed, in order, none waiting longer than `MAX_STALL_SECONDS`."""
+    MAX_STALL_SECONDS = 5.0
+
+    def __init__(self, bootstrap, topic):
+        from confluent_kafka import Consumer, Producer, TopicPartition
+        self.producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "steady-unused", "enable.auto.commit": False})
+        self.consumer.assign([TopicPartition(topic, 0, 0)])
+        self.topic = topic
+        self.produced = 0
+        self.delivered = []
+        self.errors = []
+        self.consumed = []
+        self.longest_wait = 0.0
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._produce), threading.Thread(target=self._consume)]
+        for thread in self.threads:
+            thread.start()
+
+    def _produce(self):
+        while not self.stop.is_set():
+            sent = time.monotonic()
+
+            def delivered(err, msg, sent=sent):
+                if err:
+                    self.errors.append(err)
+                else:
+                    self.delivered.append(int(msg.value()))
+                self.longest_wait = max(self.longest_wait, time.monotonic() - sent)
+            self.producer.produce(self.topic, value=b"%d" % self.produced, on_delivery=delivered)
+            self.produced += 1
+            self.producer.poll(0.01)
+        self.producer.flush(30)
+
+    def _consume(self):
+        last = time.monotonic()
+        while not self.stop.is_set() or len(self.consumed) < len(self.delivered):
+            message = self.consumer.poll(0.1)
+            now = time.monotonic()
+            if message is not None and message.error() is None:
+                self.consumed.append(int(message.value()))
+                last = now
+            elif now - last > 30:
+                break
+
+    def finish(self):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(60)
+        self.consumer.close()
+        check(not self.errors, "delivery errors while the server was abused: %s" % self.errors[:3])
+        check(self.delivered == list(range(self.produced)), "%d of %d records delivered, in order" % (len(self.delivered), self.produced))
+        check(self.consumed == self.delivered, "consumed %d of %d delivered records, in order" % (len(self.consumed), len(self.delivered)))
+        check(self.longest_wait < self.MAX_STALL_SECONDS, "a produce waited %.1f s while the server was abused" % self.longest_wait)
+        return self.produced
+
+
+def open_idle_connections(port, wanted):
+    """Up to `wanted` connections that send nothing; fewer when this process may not open more
+    files. Returns the sockets and how many of them the server closed at once (over its limit)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + 256
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+        soft = min(needed, hard)
+    idle = []
+    for _ in range(min(wanted, soft - 256)):
+        try:
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            break
+    return idle
+
+
+def refused_connections(idle, wait_seconds=10):
+    """How many of `idle` the server closed (over its connection limit): those read EOF."""
+    import selectors
+    selector = selectors.DefaultSelector()
+    for connection in idle:
+        connection.setblocking(False)
+        selector.register(connection, selectors.EVENT_READ)
+    closed = set()
+    deadline = time.time() + wait_seconds
+    quiet_since = time.time()
+    while time.time() < deadline and time.time() - quiet_since < 1.0:
+        for key, _ in selector.select(timeout=0.2):
+            try:
+                data = key.fileobj.recv(16)
+            except OSError:
+                data = b""
+            if not data:
+                closed.add(key.fileobj)
+                selector.unregister(key.fileobj)
+                quiet_since = time.time()
+    selector.close()
+    return len(closed)
+
+
 def check_bad_frames(server, idle_connections):
-    from kafka import KafkaConsumer
+    """Garbage, truncated frames, a 2 GiB length prefix, an unknown API and `idle_connections`
+    idle connections (more than the server's limit), while a producer and a consumer keep
+    going: only the bad connections close, connections over the limit are refused with a log
+    line, and the steady client loses nothing and never stalls."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.admin import NewTopic
+    admin = KafkaAdminClient(bootstrap_servers=server.bootstrap)
+    admin.create_topics([NewTopic("steady", num_partitions=1, replication_factor=1)])
+    admin.close()
+    steady = SteadyClient(server.bootstrap, "steady")
+    started = time.time()
     send_raw(server.port, os.urandom(4096))
     send_raw(server.port, struct.pack(">i", 100) + b"\x00\x12\x00")
     send_raw(server.port, struct.pack(">i", 0x7FFFFFFF) + b"\x00" * 64)
     send_raw(server.port, struct.pack(">i", 12) + struct.pack(">hhi", 18, 0, 7) + b"\x7f\xff")
     send_raw(server.port, struct.pack(">i", 10) + struct.pack(">hhih", 999, 0, 7, -1))
-    idle = []
-    for _ in range(idle_connections):
-        try:
-            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
-        except OSError:
-            break
+    idle = open_idle_connections(server.port, idle_connections)
+    refused = refused_connections(idle)
     check(server.alive(), "the server survived garbage, truncated and 2 GiB-prefix frames")
-    consumer = KafkaConsumer(bootstrap_servers=server.bootstrap)
-    check("orders" in consumer.topics(), "a client still works beside %d idle connections" % len(idle))
-    consumer.close()
+    produced = steady.finish()
     for connection in idle:
         connection.close()
-    step("garbage, truncated and 2 GiB-length frames close only their connection; %d idle connections harm no one" % len(idle))
+    with open(server.log_path) as log:
+        refusal_lines = [line for line in log if "Refused" in line and "Kafka connection" in line]
+    if refused:
+        check(refusal_lines, "%d connections over the limit were closed without a log line" % refused)
+    consumer = KafkaConsumer(bootstrap_servers=server.bootstrap)
+    check("orders" in consumer.topics(), "a new client works once the idle connections are gone")
+    consumer.close()
+    step("garbage, truncated and 2 GiB-length frames close only their connection; %d idle connections (%d over the limit, refused with "
+         "%d log lines) while %d records were produced (acks=all) and consumed, the slowest in %.2f s (%.0f s)" % (
+             len(idle), refused, len(refusal_lines), produced, steady.longest_wait, time.time() - started))
+
+
+def check_metrics(server):
+    """`serve --metrics-port`: requests by API and error code, bytes, connections, latency."""
+    samples = server.metrics()
+
+    def total(name, **labels):
+        wanted = ['%s="%s"' % item for item in labels.items()]
+        return sum(value for (sample, text), value in samples.items() if sample == name and all(label in text for label in wanted))
+    check(total("streamstore_kafka_requests_total", api="produce", error="none") > 0, "no produce requests counted")
+    check(total("streamstore_kafka_requests_total", api="fetch") > 0, "no fetch requests counted")
+    check(total("streamstore_kafka_requests_total", api="apiVersions") > 0, "no ApiVersions requests counted")
+    check(total("streamstore_kafka_received_bytes_total") > 2 * RECORDS * 10, "received bytes")
+    check(total("streamstore_kafka_sent_bytes_total") > 2 * RECORDS * 10, "sent bytes")
+    check(total("streamstore_kafka_connections_total", outcome="accepted") > 0, "accepted connections")
+    check(total("streamstore_kafka_connections_total", outcome="bad_frame") >= 3, "connections closed for bad frames")
+    check(total("streamstore_kafka_request_duration_seconds_count", api="produce") > 0, "produce latency")
+    check(total("streamstore_kafka_request_duration_seconds_count", api="fetch") > 0, "fetch latency")
+    step("serve --metrics-port: requests by API and error, bytes in and out, connections, produce and fetch latency")
 
 
 if __name__ == "__main__":

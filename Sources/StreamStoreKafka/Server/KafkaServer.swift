@@ -1,27 +1,33 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StreamStore
 import StreamStoreFormat
 
 /// Why a ``KafkaServer`` refused to start.
 public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
-    /// A non-loopback address without TLS and SASL, and without the explicit insecure flag.
-    case plaintextOnNetwork(host: String)
+    /// A non-loopback address without TLS or without SASL (`missing` says which), and
+    /// without the explicit insecure flag.
+    case insecureOnNetwork(host: String, missing: [String])
     /// The server was started twice.
     case alreadyStarted
 
+    /// The reason in one sentence, with what to do about it.
     public var description: String {
         switch self {
-        case .plaintextOnNetwork(let host):
-            return "Refusing to serve Kafka in plaintext on \(host): this server has no TLS or SASL yet. Listen on a loopback address, or accept the risk with --insecure-allow-plaintext-on-network."
+        case .insecureOnNetwork(let host, let missing):
+            let lacking = missing.joined(separator: " and ")
+            return "Refusing to serve Kafka on \(host) without \(lacking): anyone who reaches it could read and write every topic. "
+                + "Give a certificate and key for TLS and a users file for SASL, listen on a loopback address, "
+                + "or accept the risk with --insecure-allow-plaintext-on-network."
         case .alreadyStarted: return "The server is already running."
         }
     }
 }
 
 /// The store as a Kafka broker: a SwiftNIO server speaking Kafka's wire protocol in front of a
-/// ``Store``, so Kafka clients in any language produce to and consume from its topics
+/// `Store`, so Kafka clients in any language produce to and consume from its topics
 /// (docs/KAFKA.md lists the APIs and versions served).
 ///
 /// ```swift
@@ -39,6 +45,8 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
 public final class KafkaServer: Sendable {
     private let broker: KafkaBroker
     private let configuration: KafkaServerConfiguration
+    private let tlsContext: NIOSSLContext?
+    private let users: KafkaUserStore?
     private let state = Locked(State())
 
     private struct State {
@@ -46,11 +54,25 @@ public final class KafkaServer: Sendable {
         var acceptLoop: Task<Void, Never>?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var boundPort: Int?
+        var refusals = RefusalLogThrottle()
     }
 
+    /// A server for `store`; it listens once ``start()`` is called. Checks the configuration
+    /// and loads the TLS files and the users file.
+    ///
+    /// - Throws: ``KafkaServerError/insecureOnNetwork(host:missing:)`` for a non-loopback `host`
+    ///   without TLS and SASL and without the explicit insecure setting;
+    ///   ``KafkaSecurityError`` for TLS files or a users file that cannot be used.
     public init(store: Store, configuration: KafkaServerConfiguration = KafkaServerConfiguration()) throws {
-        guard KafkaServerConfiguration.isLoopback(configuration.host) || configuration.allowsPlaintextOnNetwork else {
-            throw KafkaServerError.plaintextOnNetwork(host: configuration.host)
+        let missing = configuration.missingNetworkProtection
+        guard KafkaServerConfiguration.isLoopback(configuration.host) || missing.isEmpty || configuration.allowsPlaintextOnNetwork else {
+            throw KafkaServerError.insecureOnNetwork(host: configuration.host, missing: missing)
+        }
+        self.tlsContext = try configuration.tls?.makeContext()
+        if let sasl = configuration.sasl {
+            self.users = try KafkaUserStore(path: sasl.usersFile, logger: configuration.logger)
+        } else {
+            self.users = nil
         }
         self.configuration = configuration
         self.broker = try KafkaBroker(store: store, configuration: configuration)
@@ -65,16 +87,24 @@ public final class KafkaServer: Sendable {
         guard state.withLock({ $0.serverChannel == nil }) else { throw KafkaServerError.alreadyStarted }
         let maxFrameBytes = configuration.maxRequestBytes
         let idle = TimeAmount.milliseconds(configuration.idleTimeoutMilliseconds)
+        let tlsContext = self.tlsContext
+        let authenticates = users != nil
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Limits.kafkaListenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try channel.pipeline.syncOperations.addHandler(TLSInputCloser())
+                    }
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let limit = authenticates ? KafkaFrameLimit(authenticatedBytes: maxFrameBytes) : nil
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes, limit: limit)))
+                    return AcceptedConnection(
+                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), frameLimit: limit)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -87,7 +117,9 @@ public final class KafkaServer: Sendable {
             $0.acceptLoop = loop
             $0.boundPort = port
         }
-        configuration.logger.info("Serving the Kafka protocol on \(configuration.host):\(port).")
+        let security = [tlsContext == nil ? nil : "TLS", users == nil ? nil : "SASL \(configuration.offeredSASLMechanisms.map(\.rawValue).joined(separator: ", "))"]
+            .compactMap { $0 }
+        configuration.logger.info("Serving the Kafka protocol on \(configuration.host):\(port)\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")).")
         return port
     }
 
@@ -113,12 +145,18 @@ public final class KafkaServer: Sendable {
         configuration.logger.info("The Kafka server stopped.")
     }
 
-    private func accept(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
+    /// A connection as the listener hands it over: the channel and its frame limit (SASL only).
+    private struct AcceptedConnection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let frameLimit: KafkaFrameLimit?
+    }
+
+    private func accept(_ server: NIOAsyncChannel<AcceptedConnection, Never>) async {
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                        group.addTask { await self.serve(connection.channel, frameLimit: connection.frameLimit) }
                     }
                 }
             }
@@ -127,40 +165,70 @@ public final class KafkaServer: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, frameLimit: KafkaFrameLimit?) async {
         let channel = connection.channel
         let peer = channel.remoteAddress?.description ?? "unknown peer"
         let id = ObjectIdentifier(channel)
-        let admitted = state.withLock { state -> Bool in
-            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else { return false }
+        let metrics = KafkaServerMetrics.shared
+        let (admitted, open, refusalsToLog) = state.withLock { state -> (Bool, Int, Int?) in
+            guard state.connections.count < configuration.maxConnections, state.serverChannel != nil else {
+                return (false, state.connections.count, state.refusals.refused(now: .now))
+            }
             state.connections[id] = channel
-            return true
+            return (true, state.connections.count, nil)
         }
         guard admitted else {
-            configuration.logger.warning("Refused a Kafka connection from \(peer): \(configuration.maxConnections) connections are open.")
+            metrics.connectionRefused()
+            if let refusalsToLog {
+                configuration.logger.warning(
+                    "Refused \(refusalsToLog == 1 ? "a Kafka connection" : "\(refusalsToLog) Kafka connections") (the last from \(peer)): \(open) of \(configuration.maxConnections) connections are open.")
+            }
             try? await channel.close()
             return
         }
-        defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+        metrics.connectionAccepted(open: open)
+        defer { metrics.connectionClosed(open: state.withLock { $0.connections.removeValue(forKey: id); return $0.connections.count }) }
         let clientHost = channel.remoteAddress?.ipAddress ?? ""
+        let session = KafkaSession(
+            broker: broker, users: users, mechanisms: configuration.offeredSASLMechanisms, clientHost: clientHost, frameLimit: frameLimit)
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (replies, queue) = AsyncStream<KafkaReply>.makeStream()
+                let (replies, queue) = AsyncStream<(reply: KafkaReply, apiKey: Int16, start: NIODeadline)>.makeStream()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await reply in replies {
+                        for await (reply, apiKey, start) in replies {
+                            let frame: ByteBuffer?
                             switch reply {
-                            case .respond(let frame): try await outbound.write(frame)
-                            case .later(let task): if let frame = await task.value { try await outbound.write(frame) }
-                            case .none: break
+                            case .respond(let ready): frame = ready
+                            case .later(let task): frame = await task.value
+                            case .none: frame = nil
+                            }
+                            metrics.recordDuration(apiKey: apiKey, since: start)
+                            if let frame {
+                                metrics.sentBytes.increment(by: Int64(frame.readableBytes))
+                                try await outbound.write(frame)
                             }
                         }
                     }
                     do {
-                        for try await frame in inbound {
-                            queue.yield(try await broker.handle(frame, clientHost: clientHost))
+                        requests: for try await frame in inbound {
+                            let start = NIODeadline.now()
+                            metrics.receivedBytes.increment(by: Int64(4 + frame.readableBytes))
+                            let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
+                            switch try await session.handle(frame) {
+                            case .reply(let reply):
+                                queue.yield((reply, apiKey, start))
+                            case .replyThenClose(let frame, let reason):
+                                queue.yield((.respond(frame), apiKey, start))
+                                configuration.logger.warning("\(reason) Closing the Kafka connection from \(peer).")
+                                break requests
+                            case .close(let reason):
+                                configuration.logger.warning("\(reason) Closing the Kafka connection from \(peer).")
+                                break requests
+                            }
                         }
                     } catch {
+                        metrics.badFrame()
                         configuration.logger.warning("Closing the Kafka connection from \(peer): \(error)")
                     }
                     queue.finish()

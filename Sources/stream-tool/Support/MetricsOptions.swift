@@ -42,6 +42,11 @@ struct MetricsOptions: ParsableArguments {
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
         ]
+        // The Kafka server's produce answers take about a millisecond (an fsync and the network).
+        factory.durationHistogramBuckets["streamstore_kafka_request_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
         MetricsSystem.bootstrap(factory)
         StandardError.line("note: serving metrics at http://\(MetricsServer.displayHost(metricsHost)):\(server.port)/metrics")
         return server
