@@ -150,7 +150,10 @@ def mirror_with_kills(tool, store, bootstrap, kills, name, rng):
     for attempt in range(kills):
         process = subprocess.Popen([tool, "mirror", "--to", bootstrap, "--store", store, "--name", name, "--batch-bytes", "64KiB"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.05, 0.6))
+        # Kills land anywhere from start-up to the middle of the copy (a debug build copies
+        # some 10,000 records/s here): before the first produce, between a produce and its
+        # acknowledgement, between an acknowledgement and the commit.
+        time.sleep(rng.uniform(0.2, 2.5))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait()
