@@ -89,7 +89,8 @@ public final class OutboxRelay: Sendable {
     let topics = Locked<[String: Topic]>([:])
 
     /// A relay from `database`'s outbox into `store`. Installs the transaction observer that
-    /// wakes it; publishes nothing until ``run()`` or ``publishPending()``.
+    /// wakes it (GRDB holds it weakly: it goes with the relay); publishes nothing until
+    /// ``run()`` or ``publishPending()``.
     public init(database: any DatabaseWriter, store: Store, options: Options = Options(), clock: any StoreClock = SystemClock()) throws {
         try options.validate()
         self.database = database
@@ -99,10 +100,6 @@ public final class OutboxRelay: Sendable {
         self.counters = Locked(RelayCounters(startedAtMilliseconds: clock.nowMilliseconds()))
         observer = OutboxInsertObserver(wakeup: wakeup)
         database.add(transactionObserver: observer, extent: .observerLifetime)
-    }
-
-    deinit {
-        database.remove(transactionObserver: observer)
     }
 
     /// Publishes rows until the task is cancelled: every pending row at once, then each new one
