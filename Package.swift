@@ -9,9 +9,6 @@ let package = Package(
         // The engine's decoders and checks, for the fuzz targets in Fuzz/; not an application's API.
         .library(name: "StreamStoreFuzzEntryPoints", targets: ["StreamStoreFuzzEntryPoints"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
-        // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
-        // Fuzz/ can drive them; not part of the engine's API.
-        .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
         // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
         // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
         .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
@@ -30,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Only StreamStoreKafka: TLS for the Kafka server, and SHA-2/HMAC for SASL SCRAM
+        // (swift-nio-ssl already brings swift-crypto along).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
         // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
@@ -72,6 +73,8 @@ let package = Package(
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -87,11 +90,14 @@ let package = Package(
             ]
         ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
-        // its own, so it needs public entry points); nothing else depends on it.
+        // its own, so it needs public entry points); nothing else depends on it. It re-exports
+        // the CLI's text formats, so they need no library product of their own.
         .target(
             name: "StreamStoreFuzzEntryPoints",
-            dependencies: ["StreamStoreFormat", "StreamStoreLog"]
+            dependencies: ["StreamStoreFormat", "StreamStoreLog", "StreamToolSupport"]
         ),
+        // The CLI's text formats (JSON lines, base64, ISO 8601): a module of their own so the
+        // fuzz targets reach them (through StreamStoreFuzzEntryPoints); not a product.
         .target(
             name: "StreamToolSupport",
             dependencies: ["StreamStore"]
@@ -160,6 +166,15 @@ let package = Package(
             dependencies: [
                 "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport", "stream-outbox-crash-child",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // README.md's Swift examples, compiled (ReadmeSnippetFileTests keeps the file current).
+        .testTarget(
+            name: "ReadmeSnippetTests",
+            dependencies: [
+                "StreamStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(

@@ -124,29 +124,16 @@ import Testing
     }
 
     /// Starts the child, waits for "ready", SIGKILLs it after a delay, and returns what it printed.
+    /// The child's output is awaited, never read by a blocked thread: the tests' few shared
+    /// threads stay free for the other suites.
     @discardableResult
     private func runChildAndKill(_ arguments: [String], afterMilliseconds: Int) async throws -> [String] {
-        let process = Process()
-        process.executableURL = try productURL("stream-outbox-crash-child")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.standardError
-        let exit = ProcessExit(process)
-        try process.run()
-        let reader = pipe.fileHandleForReading
-        var received = Data()
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            received += chunk
-        }
-        #expect(String(decoding: received, as: UTF8.self).contains("ready\n"), "the child ended before it was ready")
+        let child = try ChildProcess("stream-outbox-crash-child", arguments)
+        #expect(await child.waitFor { $0.contains("ready") }, "the child ended before it was ready")
         // The delay is what is under test: the kill lands at a moment the child did not choose.
         try await Task.sleep(for: .milliseconds(afterMilliseconds))
-        kill(process.processIdentifier, SIGKILL)
-        _ = await exit.wait(seconds: 60)
-        received += reader.readDataToEndOfFile()
-        return String(decoding: received, as: UTF8.self).split(separator: "\n").map(String.init)
+        child.kill()
+        await child.waitForExit(seconds: 60)
+        return child.output
     }
 }

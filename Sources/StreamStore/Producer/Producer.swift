@@ -104,12 +104,21 @@ public final class Producer: Sendable {
         var offsets: [RecordOffset] = []
         offsets.reserveCapacity(records.count)
         var firstError: StreamStoreError?
+        // Records of one batch share its outcome: one wait per batch, not per record.
+        var receipts: [ObjectIdentifier: AppendReceipt?] = [:]
         for delivery in deliveries {
-            do throws(StreamStoreError) {
-                offsets.append(try await delivery.offset())
-            } catch {
-                firstError = firstError ?? error
+            let batch = ObjectIdentifier(delivery.batch)
+            if receipts[batch] == nil {
+                do throws(StreamStoreError) {
+                    receipts[batch] = .some(try await delivery.batch.receipt())
+                } catch {
+                    receipts[batch] = .some(nil)
+                    firstError = firstError ?? error
+                }
             }
+            guard let known = receipts[batch], let receipt = known else { continue }
+            let place = receipt.offset(ofRecordAt: delivery.index)
+            offsets.append(RecordOffset(partition: place.partition, offset: place.offset))
         }
         if let firstError { throw firstError }
         return offsets

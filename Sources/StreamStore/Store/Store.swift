@@ -243,6 +243,9 @@ public final class Store: Sendable {
             let timer = RetentionTimer(intervalMilliseconds: interval, directory: store)
             store.state.withLock { $0.retentionTimer = timer }
         }
+        options.logger.info(
+            "Opened store \(path) (StreamStore \(Store.version)).",
+            metadata: ["version": "\(Store.version)", "clean": "\(clean)", "topics": "\(topics.count)"])
         return store
     }
 

@@ -111,6 +111,20 @@ public enum Limits {
     /// the hard limit): the connections plus the store's segments and indexes.
     public static let kafkaServeOpenFiles = kafkaMaxConnections + 4096
 
+    /// Largest request a Kafka client may send before it has authenticated (Kafka's
+    /// `sasl.server.max.receive.size`): SASL messages are small, and a stranger must not make
+    /// the server buffer 100 MiB frames.
+    public static let kafkaMaxUnauthenticatedRequestBytes = 512 * 1024
+
+    /// Fewest and most PBKDF2 iterations of a stored SCRAM credential (Kafka's bounds): fewer
+    /// makes a stolen users file cheap to attack, more makes each PLAIN login slow.
+    public static let kafkaScramMinIterations = 4096
+    public static let kafkaScramMaxIterations = 16384
+
+    /// A Kafka users file holds a line of about 200 bytes per credential; 4 MiB is room for
+    /// some ten thousand users and bounds what the server reads.
+    package static let kafkaMaxUsersFileBytes = 4 * 1024 * 1024
+
     // MARK: Reader processes
 
     /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:

@@ -3,7 +3,7 @@
 /// The served versions are those of a Kafka 2.3 broker, the last before most APIs moved to the
 /// flexible encoding, plus ApiVersions up to v3 (flexible), which current clients send first.
 /// Every client negotiates down to them through ApiVersions (docs/KAFKA.md lists them).
-package enum ApiKey: Int16, Sendable, CaseIterable {
+@_spi(Fuzzing) public enum ApiKey: Int16, Sendable, CaseIterable {
     case produce = 0
     case fetch = 1
     case listOffsets = 2
@@ -26,9 +26,12 @@ package enum ApiKey: Int16, Sendable, CaseIterable {
     case addOffsetsToTxn = 25
     case endTxn = 26
     case txnOffsetCommit = 28
+    case describeConfigs = 32
+    case saslAuthenticate = 36
+    case describeCluster = 60
 
     /// The versions served; nil for APIs that are known only to refuse them clearly.
-    package var supportedVersions: ClosedRange<Int16>? {
+    public var supportedVersions: ClosedRange<Int16>? {
         switch self {
         case .produce: return 3...8
         case .fetch: return 4...11
@@ -47,7 +50,11 @@ package enum ApiKey: Int16, Sendable, CaseIterable {
         case .createTopics: return 0...4
         case .deleteTopics: return 0...3
         case .initProducerId: return 0...1
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return 0...1
+        case .saslAuthenticate: return 0...2
+        case .describeConfigs: return 0...4
+        case .describeCluster: return 0...1
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 
@@ -76,18 +83,21 @@ package enum ApiKey: Int16, Sendable, CaseIterable {
         case .addOffsetsToTxn: return 3
         case .endTxn: return 3
         case .txnOffsetCommit: return 3
+        case .describeConfigs: return 4
+        case .saslAuthenticate: return 2
+        case .describeCluster: return 0
         }
     }
 
-    package func isFlexible(version: Int16) -> Bool { version >= firstFlexibleVersion }
+    public func isFlexible(version: Int16) -> Bool { version >= firstFlexibleVersion }
 
     /// Request header version: 2 (with tagged fields) for flexible versions, else 1.
     /// ApiVersions keeps its request header and the client id even when flexible.
-    package func requestHeaderVersion(_ version: Int16) -> Int16 { isFlexible(version: version) ? 2 : 1 }
+    public func requestHeaderVersion(_ version: Int16) -> Int16 { isFlexible(version: version) ? 2 : 1 }
 
     /// Response header version: 1 (with tagged fields) for flexible versions, else 0; always 0
     /// for ApiVersions, so a client can read the answer before it knows what the broker speaks.
-    package func responseHeaderVersion(_ version: Int16) -> Int16 {
+    public func responseHeaderVersion(_ version: Int16) -> Int16 {
         self != .apiVersions && isFlexible(version: version) ? 1 : 0
     }
 }

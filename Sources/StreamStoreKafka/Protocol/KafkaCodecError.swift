@@ -1,6 +1,6 @@
 /// Why a Kafka request or response could not be decoded. Every decoder reports malformed input
 /// as one of these, never by trapping or reading past its buffer.
-package enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(Fuzzing) public enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes ended inside a field (`needed` more bytes were wanted for `field`).
     case truncated(field: String, needed: Int)
     /// A length or count that cannot be right: negative where null is not allowed, or larger
@@ -17,7 +17,7 @@ package enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A frame longer than the server accepts, or with a negative length.
     case frameTooLarge(length: Int64, limit: Int)
 
-    package var description: String {
+    public var description: String {
         switch self {
         case .truncated(let field, let needed): return "truncated at \(field) (\(needed) more bytes needed)"
         case .invalidLength(let field, let length): return "invalid length \(length) for \(field)"

@@ -21,6 +21,8 @@ package enum KafkaErrorCode: Int16, Error, Sendable {
     case invalidSessionTimeout = 26
     case rebalanceInProgress = 27
     case invalidTimestamp = 32
+    case unsupportedSaslMechanism = 33
+    case illegalSaslState = 34
     case unsupportedVersion = 35
     case topicAlreadyExists = 36
     case invalidPartitions = 37
@@ -30,6 +32,7 @@ package enum KafkaErrorCode: Int16, Error, Sendable {
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47
     case kafkaStorageError = 56
+    case saslAuthenticationFailed = 58
     case groupIdNotFound = 69
     case topicDeletionDisabled = 73
     case unsupportedCompressionType = 76

@@ -2,13 +2,13 @@ import NIOCore
 
 /// A request's header (v1, or v2 with tagged fields for flexible versions). The client id is
 /// a classic nullable string in both.
-package struct RequestHeader: Sendable, Equatable {
-    package var apiKey: Int16
-    package var apiVersion: Int16
-    package var correlationId: Int32
-    package var clientId: String?
+@_spi(Fuzzing) public struct RequestHeader: Sendable, Equatable {
+    public var apiKey: Int16
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    public var clientId: String?
 
-    package init(apiKey: Int16, apiVersion: Int16, correlationId: Int32, clientId: String?) {
+    public init(apiKey: Int16, apiVersion: Int16, correlationId: Int32, clientId: String?) {
         self.apiKey = apiKey
         self.apiVersion = apiVersion
         self.correlationId = correlationId
@@ -17,7 +17,7 @@ package struct RequestHeader: Sendable, Equatable {
 
     /// Reads the header at the start of a request frame. An unknown API key or unsupported
     /// version still yields the header (the caller answers or closes); only truncation throws.
-    package static func decode(from buffer: inout ByteBuffer) throws(KafkaCodecError) -> RequestHeader {
+    public static func decode(from buffer: inout ByteBuffer) throws(KafkaCodecError) -> RequestHeader {
         var decoder = KafkaDecoder(buffer: buffer, isFlexible: false)
         var header = RequestHeader(apiKey: 0, apiVersion: 0, correlationId: 0, clientId: nil)
         try decoder.int16(&header.apiKey)
@@ -31,7 +31,7 @@ package struct RequestHeader: Sendable, Equatable {
         return header
     }
 
-    package func encode(into buffer: inout ByteBuffer) {
+    public func encode(into buffer: inout ByteBuffer) {
         var encoder = KafkaEncoder(buffer: buffer, isFlexible: false)
         var copy = self
         encoder.int16(&copy.apiKey)
@@ -44,17 +44,17 @@ package struct RequestHeader: Sendable, Equatable {
 }
 
 /// A response's header: the correlation id (v0), plus tagged fields (v1).
-package struct ResponseHeader: Sendable, Equatable {
-    package var correlationId: Int32
+@_spi(Fuzzing) public struct ResponseHeader: Sendable, Equatable {
+    public var correlationId: Int32
 
-    package init(correlationId: Int32) { self.correlationId = correlationId }
+    public init(correlationId: Int32) { self.correlationId = correlationId }
 
-    package func encode(into buffer: inout ByteBuffer, headerVersion: Int16) {
+    public func encode(into buffer: inout ByteBuffer, headerVersion: Int16) {
         buffer.writeInteger(correlationId)
         if headerVersion >= 1 { KafkaVarint.writeUnsigned(0, to: &buffer) }
     }
 
-    package static func decode(from buffer: inout ByteBuffer, headerVersion: Int16) throws(KafkaCodecError) -> ResponseHeader {
+    public static func decode(from buffer: inout ByteBuffer, headerVersion: Int16) throws(KafkaCodecError) -> ResponseHeader {
         var decoder = KafkaDecoder(buffer: buffer, isFlexible: true)
         var correlationId: Int32 = 0
         try decoder.int32(&correlationId)

@@ -21,6 +21,7 @@ public enum KafkaFuzzEntryPoints {
     public final class Broker: Sendable {
         private let broker: KafkaBroker
 
+        /// A broker on `store` with the settings above.
         public init(store: Store) throws(StreamStoreError) {
             let configuration = KafkaServerConfiguration(autoCreateTopics: false, initialRebalanceDelayMilliseconds: 0)
             broker = try KafkaBroker(store: store, configuration: configuration)
@@ -109,7 +110,11 @@ extension ApiKey {
         case .createTopics: return CreateTopicsRequest.self
         case .deleteTopics: return DeleteTopicsRequest.self
         case .initProducerId: return InitProducerIdRequest.self
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return SaslHandshakeRequest.self
+        case .saslAuthenticate: return SaslAuthenticateRequest.self
+        case .describeConfigs: return DescribeConfigsRequest.self
+        case .describeCluster: return DescribeClusterRequest.self
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 
@@ -133,7 +138,11 @@ extension ApiKey {
         case .createTopics: return CreateTopicsResponse.self
         case .deleteTopics: return DeleteTopicsResponse.self
         case .initProducerId: return InitProducerIdResponse.self
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return SaslHandshakeResponse.self
+        case .saslAuthenticate: return SaslAuthenticateResponse.self
+        case .describeConfigs: return DescribeConfigsResponse.self
+        case .describeCluster: return DescribeClusterResponse.self
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 }
