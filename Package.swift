@@ -9,12 +9,12 @@ let package = Package(
         // The engine's decoders and checks, for the fuzz targets in Fuzz/; not an application's API.
         .library(name: "StreamStoreFuzzEntryPoints", targets: ["StreamStoreFuzzEntryPoints"]),
         .executable(name: "stream-tool", targets: ["stream-tool"]),
-        // The CLI's text formats (JSON lines, base64, ISO 8601), a library so the fuzz targets in
-        // Fuzz/ can drive them; not part of the engine's API.
-        .library(name: "StreamToolSupport", targets: ["StreamToolSupport"]),
         // The Kafka-protocol server, for services that embed it (docs/KAFKA.md); the fuzz
         // target in Fuzz/ reaches its request handling through `@_spi(Fuzzing)`.
         .library(name: "StreamStoreKafka", targets: ["StreamStoreKafka"]),
+        // The transactional outbox and inbox on SQLite (docs/OUTBOX.md); only applications that
+        // use it resolve GRDB's build.
+        .library(name: "StreamStoreOutbox", targets: ["StreamStoreOutbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +27,13 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Only StreamStoreKafka: TLS for the Kafka server, and SHA-2/HMAC for SASL SCRAM
+        // (swift-nio-ssl already brings swift-crypto along).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
+        // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "CStreamStoreShims"),
@@ -66,16 +73,31 @@ let package = Package(
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // The transactional outbox and inbox on SQLite: a relay that publishes the rows an
+        // application wrote in its own transactions, and an inbox that makes a consumer's effects
+        // happen once (docs/OUTBOX.md).
+        .target(
+            name: "StreamStoreOutbox",
+            dependencies: [
+                "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
-        // its own, so it needs public entry points); nothing else depends on it.
+        // its own, so it needs public entry points); nothing else depends on it. It re-exports
+        // the CLI's text formats, so they need no library product of their own.
         .target(
             name: "StreamStoreFuzzEntryPoints",
-            dependencies: ["StreamStoreFormat", "StreamStoreLog"]
+            dependencies: ["StreamStoreFormat", "StreamStoreLog", "StreamToolSupport"]
         ),
+        // The CLI's text formats (JSON lines, base64, ISO 8601): a module of their own so the
+        // fuzz targets reach them (through StreamStoreFuzzEntryPoints); not a product.
         .target(
             name: "StreamToolSupport",
             dependencies: ["StreamStore"]
@@ -84,8 +106,9 @@ let package = Package(
             name: "stream-tool",
             dependencies: [
                 "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
-                "StreamToolSupport", "StreamStoreKafka",
+                "StreamToolSupport", "StreamStoreKafka", "StreamStoreOutbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -95,6 +118,15 @@ let package = Package(
         .executableTarget(
             name: "stream-crash-child",
             dependencies: ["StreamStore"]
+        ),
+        // A child process for the outbox's crash tests: a service writing business rows with
+        // outbox rows while its relay runs, or an inbox consumer; killed with SIGKILL.
+        .executableTarget(
+            name: "stream-outbox-crash-child",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // What the test targets share: events a test waits on, the poll of last resort, tags, and
         // the real file system for test file systems that watch a few calls.
@@ -128,9 +160,29 @@ let package = Package(
             // Requests real clients sent, read from the source tree by ClientRequestTests.
             exclude: ["ClientRequests"]
         ),
+        // The outbox and inbox on SQLite, and their crash tests (a child killed with SIGKILL).
+        .testTarget(
+            name: "StreamStoreOutboxTests",
+            dependencies: [
+                "StreamStoreOutbox", "StreamStore", "StreamStoreTestSupport", "stream-outbox-crash-child",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // README.md's Swift examples, compiled (ReadmeSnippetFileTests keeps the file current).
+        .testTarget(
+            name: "ReadmeSnippetTests",
+            dependencies: [
+                "StreamStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(
             name: "StreamToolTests",
-            dependencies: ["stream-tool", "StreamStore", "StreamStoreTestSupport"],
+            dependencies: [
+                "stream-tool", "StreamStore", "StreamStoreTestSupport", "StreamStoreOutbox",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             // Golden help texts, read from the source tree by HelpTextTests.
             exclude: ["HelpGoldens"]
         ),

@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // `name:` is needed: without it the identity is the clone folder's name.
         .package(name: "StreamStore", path: ".."),
+        // The outbox workloads open the application's SQLite database themselves.
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         // package-benchmark discovers benchmark executables whose sources sit in a folder whose
@@ -22,6 +24,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "StreamStore", package: "StreamStore"),
+                .product(name: "StreamStoreOutbox", package: "StreamStore"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "StreamStoreBenchmarks",
             plugins: [

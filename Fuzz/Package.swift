@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["FuzzSupport", store, entryPoints]),
         .executableTarget(
             name: "FuzzJSONLine",
-            dependencies: ["FuzzSupport", .product(name: "StreamToolSupport", package: "StreamStore")]),
+            dependencies: ["FuzzSupport", entryPoints]),
         .executableTarget(
             name: "FuzzKafkaRequest",
             dependencies: [

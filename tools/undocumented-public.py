@@ -6,8 +6,11 @@ same line) and is not an import or an extension, or when it is a `case` of a pub
 documented when the nearest line above it that is not an attribute (`@...`, or a modifier such
 as `nonisolated(nonsending)` on a line of its own) is a `///` line or ends a `/** */` block.
 
-    tools/undocumented-public.py [folder ...]     (default: the three library modules)
+    tools/undocumented-public.py [folder ...]     (default: the four library modules)
     tools/undocumented-public.py --count           totals only
+
+A file whose top-level public declarations are all `@_spi(...)` is left out and counted
+apart: SPI is seen only by a client that imports it by name (the fuzz targets), not API.
 
 Exits 0 always: it reports, it does not judge.
 """
@@ -15,7 +18,7 @@ import os
 import re
 import sys
 
-DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore"]
+DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore", "Sources/StreamStoreKafka"]
 DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\s+(?!(?:import|extension)\b)")
 # Lines that qualify the declaration below them: attributes, and modifiers on a line of their own.
 ATTRIBUTE = re.compile(r"^\s*(?:@[\w.]+|nonisolated(?:\([^)]*\))?\s*$)")
@@ -41,6 +44,15 @@ def is_case_of_public_enum(lines, number):
     return above >= 0 and bool(PUBLIC_ENUM.match(lines[above]))
 
 
+def is_spi_file(lines):
+    top_level = [number for number, line in enumerate(lines) if DECLARATION.match(line) and indent(line) == 0]
+
+    def is_spi(number):
+        return lines[number].startswith("@_spi(") or (number > 0 and lines[number - 1].startswith("@_spi("))
+
+    return bool(top_level) and all(is_spi(number) for number in top_level)
+
+
 def undocumented(path):
     with open(path, encoding="utf-8") as file:
         lines = file.read().split("\n")
@@ -63,19 +75,24 @@ def main():
     folders = arguments or DEFAULT_FOLDERS
     total = missing = 0
     for folder in folders:
-        folder_total = folder_missing = 0
+        folder_total = folder_missing = spi_files = 0
         for root, _, names in sorted(os.walk(folder)):
             for name in sorted(names):
                 if not name.endswith(".swift"):
                     continue
                 path = os.path.join(root, name)
+                with open(path, encoding="utf-8") as file:
+                    if is_spi_file(file.read().split("\n")):
+                        spi_files += 1
+                        continue
                 for number, text, documented in undocumented(path):
                     folder_total += 1
                     if not documented:
                         folder_missing += 1
                         if not count_only:
                             print(f"{path}:{number}: {text}")
-        print(f"{folder}: {folder_missing} of {folder_total} public declarations undocumented", file=sys.stderr)
+        spi = f" ({spi_files} file{'s' if spi_files != 1 else ''} of @_spi declarations left out)" if spi_files else ""
+        print(f"{folder}: {folder_missing} of {folder_total} public declarations undocumented{spi}", file=sys.stderr)
         total += folder_total
         missing += folder_missing
     print(f"total: {missing} of {total} public declarations undocumented", file=sys.stderr)

@@ -42,6 +42,10 @@ struct Scale: Sendable {
     var traceRecords: Int
     var traceSegmentBytes: Int
     var traceRuns: Int
+    /// Rows each outbox relay workload publishes (and records its plain-append peer appends),
+    /// in passes of its batch size; events the commit-to-visible workload times.
+    var outboxRows: Int
+    var outboxLatencyEvents: Int
     /// Upper bound on the measured time of one workload (iteration counts usually stop it first).
     var maxDuration: Duration
 
@@ -50,14 +54,14 @@ struct Scale: Sendable {
         replayRecords: 1_000_000, replayPasses: 30, pointLogRecords: 1_000_000, pointReads: 10_000,
         openPartitions: 1_000, openIterations: 10, recoveryBytes: 1 << 30, recoveryIterations: 5, tailAppends: 5_000, commits: 5_000,
         retentionSegments: 1_000, retentionRuns: 20, traceRecords: 1_000_000, traceSegmentBytes: 4 << 20, traceRuns: 200,
-        maxDuration: .seconds(30))
+        outboxRows: 100_000, outboxLatencyEvents: 2_000, maxDuration: .seconds(30))
 
     static let smoke = Scale(
         name: "smoke", appendBatches100B: 20, appendBatches1KiB: 10, fsyncRounds: [1: 5, 4: 5, 16: 3],
         replayRecords: 20_000, replayPasses: 3, pointLogRecords: 20_000, pointReads: 100,
         openPartitions: 20, openIterations: 3, recoveryBytes: 8 << 20, recoveryIterations: 3, tailAppends: 20, commits: 20,
         retentionSegments: 20, retentionRuns: 3, traceRecords: 20_000, traceSegmentBytes: 64 << 10, traceRuns: 5,
-        maxDuration: .seconds(2))
+        outboxRows: 20, outboxLatencyEvents: 10, maxDuration: .seconds(2))
 
     static func fromEnvironment() -> Scale {
         switch ProcessInfo.processInfo.environment["STREAMSTORE_BENCH_SCALE"] ?? "full" {
@@ -259,7 +263,7 @@ let benchmarks: @Sendable () -> Void = {
     let customUnits: [BenchmarkMetric: BenchmarkUnits] = [
         Metric.recordsPerSecond: .kilo, Metric.megabytesPerSecond: .count, Metric.appendLatencyMicros: .count,
         Metric.openMicros: .count, Metric.recoveryMillisPerGiB: .count, Metric.wakeupLatencyMicros: .count, Metric.commitsPerSecond: .count,
-        Metric.segmentsScanned: .count,
+        Metric.segmentsScanned: .count, Metric.commitToVisibleMicros: .count,
     ]
     func configuration(iterations: Int, extra: [BenchmarkMetric] = []) -> Benchmark.Configuration {
         .init(
@@ -271,6 +275,7 @@ let benchmarks: @Sendable () -> Void = {
     registerRetentionBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
     registerGuardBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
     registerTraceBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
+    registerOutboxBenchmarks(scale: scale) { configuration(iterations: $0, extra: $1) }
 
     // Appends, flush .never: one iteration = fill a reused batch with 1,000 records from one
     // preallocated value buffer, then append it. wallClock is per batch; mallocCountTotal is

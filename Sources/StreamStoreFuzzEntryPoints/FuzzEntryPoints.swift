@@ -1,5 +1,8 @@
 import StreamStoreFormat
 import StreamStoreLog
+// The CLI's JSON line parser and text codecs, for the FuzzJSONLine target: stream-tool's own
+// module, which is no library product, reaches the fuzz package only through this one.
+@_exported import StreamToolSupport
 /// The engine's internal decoders and checks, for the libFuzzer targets in `Fuzz/` (a package of
 /// its own; see Fuzz/README.md).
 ///

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import StreamStore
 
 /// `stream-tool`: look inside a StreamStore, write to it and read from it (CLI.md).
 ///
@@ -28,9 +29,10 @@ struct StreamTool: AsyncParsableCommand {
             Durations: 500ms, 30s, 15m, 12h, 7d. Sizes: 1048576, 64KiB, 256MiB, 1GiB. \
             Times: ISO 8601 (2026-11-29T10:00:00Z) or milliseconds since the epoch.
             """,
+        version: Store.version,
         subcommands: [
             Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, DeadLetters.self, Describe.self, Retention.self, Dump.self,
-            Verify.self, Trace.self, Demo.self, Bench.self, Serve.self,
+            Verify.self, Trace.self, OutboxCommand.self, Demo.self, Bench.self, Serve.self, Users.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands

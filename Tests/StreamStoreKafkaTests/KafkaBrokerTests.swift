@@ -4,7 +4,7 @@ import Testing
 
 @testable import StreamStore
 @testable import StreamStoreFormat
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 @testable import StreamStoreLog
 
 /// The broker behind the wire: requests in, Kafka answers out, against a real store in a

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// The Kafka wire codec: every message at every served version survives a round trip byte for
 /// byte, every truncation is a typed error, and the framing refuses what it must.

@@ -1,6 +1,6 @@
 import NIOCore
 
-@testable import StreamStoreKafka
+@_spi(Fuzzing) @testable import StreamStoreKafka
 
 /// One populated value of every message, every field set to something other than its
 /// default, so a round trip that dropped or misplaced a field would show.
@@ -74,6 +74,14 @@ enum KafkaMessageSamples {
         }),
         sample(DeleteTopicsRequest.with { $0.topicNames = ["orders"]; $0.timeoutMilliseconds = 100 }),
         sample(InitProducerIdRequest.with { $0.transactionTimeoutMilliseconds = 9000 }),
+        sample(SaslHandshakeRequest.with { $0.mechanism = "SCRAM-SHA-512" }),
+        sample(SaslAuthenticateRequest.with { $0.authBytes = bytes("n,,n=alice,r=abc") }),
+        sample(DescribeConfigsRequest.with {
+            $0.resources = [.with { $0.resourceType = 2; $0.resourceName = "orders"; $0.configurationKeys = ["retention.ms"] }]
+            $0.includeSynonyms = true
+            $0.includeDocumentation = true
+        }),
+        sample(DescribeClusterRequest.with { $0.includeClusterAuthorizedOperations = true; $0.endpointType = 2 }),
         sample(FindCoordinatorRequest.with { $0.key = "readers"; $0.keyType = 0 }),
         sample(JoinGroupRequest.with {
             $0.groupId = "readers"
@@ -144,6 +152,40 @@ enum KafkaMessageSamples {
         sample(CreateTopicsResponse.with { $0.topics = [.with { $0.name = "orders"; $0.errorCode = 36; $0.errorMessage = "exists" }] }),
         sample(DeleteTopicsResponse.with { $0.topics = [.with { $0.name = "orders"; $0.errorCode = 73 }] }),
         sample(InitProducerIdResponse.with { $0.producerId = 1000; $0.producerEpoch = 0 }),
+        sample(SaslHandshakeResponse.with { $0.errorCode = 33; $0.mechanisms = ["SCRAM-SHA-256", "PLAIN"] }),
+        sample(SaslAuthenticateResponse.with {
+            $0.errorCode = 58
+            $0.errorMessage = "failed"
+            $0.authBytes = bytes("v=signature")
+            $0.sessionLifetimeMilliseconds = 3_600_000
+        }),
+        sample(DescribeConfigsResponse.with {
+            $0.throttleTimeMilliseconds = 5
+            $0.results = [.with {
+                $0.errorCode = 3
+                $0.errorMessage = "unknown"
+                $0.resourceType = 2
+                $0.resourceName = "orders"
+                $0.configs = [.with {
+                    $0.name = "retention.ms"
+                    $0.value = "604800000"
+                    $0.readOnly = true
+                    $0.isSensitive = true
+                    $0.configType = 5
+                    $0.documentation = "How long"
+                    $0.synonyms = [.with { $0.name = "log.retention.ms"; $0.value = "1"; $0.source = 4 }]
+                }]
+            }]
+        }),
+        sample(DescribeClusterResponse.with {
+            $0.throttleTimeMilliseconds = 1
+            $0.errorMessage = "none"
+            $0.endpointType = 1
+            $0.clusterId = "streamstore"
+            $0.controllerId = 0
+            $0.brokers = [.with { $0.brokerId = 0; $0.host = "127.0.0.1"; $0.port = 9092; $0.rack = "a" }]
+            $0.clusterAuthorizedOperations = 12
+        }),
         sample(FindCoordinatorResponse.with { $0.errorMessage = "none"; $0.nodeId = 0; $0.host = "127.0.0.1"; $0.port = 9092 }),
         sample(JoinGroupResponse.with {
             $0.generationId = 3; $0.protocolName = "range"; $0.leader = "member-1"; $0.memberId = "member-1"

@@ -246,15 +246,3 @@ import Testing
         }
     }
 }
-
-/// The folder holding the built products (the test bundle's folder).
-func productURL(_ name: String) throws -> URL {
-    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = folder.appendingPathComponent(name)
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        folder = folder.deletingLastPathComponent()
-    }
-    throw StreamStoreError(.notAStore, "\(name) was not built next to the tests")
-}
-

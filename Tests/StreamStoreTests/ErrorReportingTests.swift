@@ -16,15 +16,42 @@ import Testing
         #expect(quoted(long) == String(repeating: "b", count: Limits.maxQuotedCharacters) + "…")
     }
 
-    @Test func anUnknownTopicOfAMegabyteMakesAOneLineMessage() throws {
+    @Test func aTopicNameOfAMegabyteIsInvalidInOneShortLine() throws {
         let fixture = try StoreFixture()
         let store = try fixture.open()
         let name = String(repeating: "x", count: 1 << 20)
         let error = #expect(throws: StreamStoreError.self) { try store.topic(name) }
-        #expect(error?.code == .unknownTopic)
+        #expect(error?.code == .invalidTopicName, "no topic can have that name, so it is not merely unknown")
         #expect(error?.topic == name, "the field keeps the whole name for code")
-        #expect(error?.message == "There is no topic \(String(repeating: "x", count: Limits.maxQuotedCharacters))….")
+        #expect(error?.message.hasPrefix("\"\(String(repeating: "x", count: Limits.maxQuotedCharacters))…\" is not a valid topic name") == true)
         #expect((error?.description.count ?? .max) < 400)
+    }
+
+    @Test func aNameThatCouldNeverBeATopicIsInvalidNotUnknown() throws {
+        let fixture = try StoreFixture()
+        let store = try fixture.open()
+        for name in ["../x", "a/b", "", ".", "..", "orders\n"] {
+            let error = #expect(throws: StreamStoreError.self) { try store.topic(name) }
+            #expect(error?.code == .invalidTopicName, "\(name.debugDescription)")
+        }
+        #expect((#expect(throws: StreamStoreError.self) { try store.topic("orders") })?.code == .unknownTopic)
+    }
+
+    @Test func theContextDoesNotRepeatANameTheMessageAlreadySays() throws {
+        let fixture = try StoreFixture()
+        let store = try fixture.open()
+        let long = String(repeating: "t", count: 200)
+        let unknown = #expect(throws: StreamStoreError.self) { try store.topic(long) }
+        let description = unknown?.description ?? ""
+        let shown = String(repeating: "t", count: Limits.maxQuotedCharacters)
+        #expect(description.components(separatedBy: shown).count == 2, "the name once: \(description)")
+        #expect(description == "There is no topic \(shown)….")
+        // A name the message does not say stays in the brackets, even when it is a word inside it.
+        let other = StreamStoreError(.unknownTopic, "There is no topic here.", topic: "to", partition: 1)
+        #expect(other.description == "There is no topic here. [topic to, partition 1]")
+        let path = StreamStoreError(.notAStore, "/tmp/a is a file.", path: "/tmp/a")
+        #expect(path.description == "/tmp/a is a file.")
+        #expect(StreamStoreError(.notAStore, "/tmp/ab is a file.", path: "/tmp/a").description == "/tmp/ab is a file. [/tmp/a]")
     }
 
     @Test func messagesOfTheStoreNameNoToolCommand() throws {

@@ -37,12 +37,12 @@ struct LiveFilesTests {
     @Test func aReaderOfAPartitionNoWriterOpenedGetsNil() throws {
         #expect(try PublishedEndFile.openForReading(folder: folder, fileSystem: fileSystem) == nil)
         // A file shorter than a page (a writer still creating it) is not read either.
-        FileManager.default.createFile(atPath: folder + "/published", contents: Data([1, 2, 3]))
+        try #require(FileManager.default.createFile(atPath: folder + "/published", contents: Data([1, 2, 3])))
         #expect(try PublishedEndFile.openForReading(folder: folder, fileSystem: fileSystem) == nil)
     }
 
     @Test func aFileOfAnotherKindIsNotReadAndTheWriterResetsIt() throws {
-        FileManager.default.createFile(atPath: folder + "/published", contents: Data(repeating: 0xAB, count: 4096))
+        try #require(FileManager.default.createFile(atPath: folder + "/published", contents: Data(repeating: 0xAB, count: 4096)))
         #expect(try PublishedEndFile.openForReading(folder: folder, fileSystem: fileSystem) == nil)
         let writer = try PublishedEndFile.openForWriting(folder: folder, mode: 0o600, fileSystem: fileSystem)
         let reader = try #require(try PublishedEndFile.openForReading(folder: folder, fileSystem: fileSystem))

@@ -285,6 +285,53 @@ import Testing
         #expect(try topic.offset(partition: 0, for: .offset(7)) == 7)
         #expect(try topic.offset(partition: 0, for: .timestamp(0)) == 0)
         #expect(try topic.offset(partition: 0, for: .timestamp(Int64.max)) == 42)
+        #expect(try topic.offset(partition: 0, for: .offset(42)) == 42, "the log end is where a read may start")
+    }
+
+    @Test func anOffsetOutsideTheLogIsOutOfRangeAsAReadFromItIs() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic()
+        try await fixture.append(topic, count: 2)
+        for offset: Int64 in [100, 3, -5] {
+            let resolved = #expect(throws: StreamStoreError.self) { try topic.offset(partition: 0, for: .offset(offset)) }
+            let read = #expect(throws: StreamStoreError.self) { try topic.read(partition: 0, from: offset) }
+            #expect(resolved?.code == .offsetOutOfRange, "offset \(offset)")
+            #expect(resolved == read, "offset \(offset): the same error as the read")
+        }
+    }
+
+    @Test func aStoreUnderMissingFoldersCreatesThem() throws {
+        let fixture = try StoreFixture()
+        let nested = fixture.path + "/var/lib/orders/events"
+        let store = try Store.open(at: nested)
+        _ = try store.createTopic("orders")
+        try store.close()
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: nested + "/orders", isDirectory: &isFolder) && isFolder.boolValue)
+        // Without createIfMissing nothing is made.
+        let refused = #expect(throws: StreamStoreError.self) {
+            try Store.open(at: fixture.path + "/other/events", options: Store.Options(createIfMissing: false))
+        }
+        #expect(refused?.code == .notAStore)
+        #expect(!FileManager.default.fileExists(atPath: fixture.path + "/other"))
+    }
+
+    @Test func aRegularFileIsNotAStoreNamingThePathGiven() throws {
+        let fixture = try StoreFixture()
+        try FileManager.default.createDirectory(atPath: fixture.path, withIntermediateDirectories: true)
+        let file = fixture.path + "/notes.txt"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("notes".utf8)))
+        for options in [Store.Options(), Store.Options(mode: .readOnly)] {
+            let error = #expect(throws: StreamStoreError.self) { try Store.open(at: file, options: options) }
+            #expect(error?.code == .notAStore)
+            #expect(error?.path == file)
+            #expect(error?.message.contains("store.lock") == false)
+            #expect(error?.message.hasPrefix("\(file) is a file") == true)
+        }
+        // A folder below a file cannot be made: the file is named too.
+        let below = #expect(throws: StreamStoreError.self) { try Store.open(at: file + "/events") }
+        #expect(below?.code == .io(errno: ENOTDIR))
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "notes", "the file is left alone")
     }
 
     @Test func describeReportsOffsetsSegmentsAndTimestamps() async throws {

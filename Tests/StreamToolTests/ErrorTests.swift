@@ -20,6 +20,51 @@ import Testing
         #expect(try await tool.fail(["replay", "t", "--partition", "0", "--from-offset", "5"]).contains("Offset 5"))
     }
 
+    @Test func anInvalidOrLongTopicNameIsSaidOnce() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try await tool.succeed(["create", "t"])
+        let escape = try await tool.fail(["replay", "../x"])
+        #expect(escape.contains("is not a valid topic name"), "\(escape)")
+        #expect(!escape.contains("stream-tool create"))
+        let long = String(repeating: "a", count: 300)
+        let tooLong = try await tool.fail(["replay", long])
+        #expect(tooLong.contains("is not a valid topic name"))
+        #expect(tooLong.components(separatedBy: String(repeating: "a", count: 100)).count <= 2, "\(tooLong)")
+        let valid = String(repeating: "b", count: 200)
+        let unknown = try await tool.fail(["replay", valid])
+        #expect(unknown.components(separatedBy: valid).count <= 2, "\(unknown)")
+        #expect(unknown.contains("Create it first with stream-tool create."))
+    }
+
+    @Test func aNegativePartitionSaysItIsNegative() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        try await tool.succeed(["create", "t"])
+        for arguments in [["replay", "t", "--partition", "-1"], ["produce", "t", "--partition", "-1"], ["replay", "t", "--from-offset", "-5"]] {
+            let result = try await tool.run(arguments, input: Data("x\n".utf8))
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.contains("must not be negative"), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test func aFileAsStoreIsNotAStoreAndMissingParentsAreCreated() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let file = tool.folder.appendingPathComponent("afile").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        for command in [["topics"], ["create", "t"]] {
+            let result = try await tool.run(command + ["--store", file], addStore: false)
+            #expect(result.status == 1)
+            #expect(result.errorLines.count == 1)
+            #expect(result.errorLines.first?.contains("\(file) is a file, not a store folder") == true, "\(result.stderr)")
+            #expect(!result.stderr.contains("store.lock"))
+        }
+        let nested = tool.folder.appendingPathComponent("var/lib/orders/events").path
+        #expect(try await tool.run(["create", "t", "--store", nested], addStore: false).status == 0)
+        #expect(FileManager.default.fileExists(atPath: nested + "/t/topic.json"))
+    }
+
     @Test func malformedJSONLineStopsWithItsNumberAndKeepsTheLinesBefore() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }

@@ -39,7 +39,9 @@ struct ToolRunner {
 
     /// Runs `stream-tool ARGS --store STORE` (unless `addStore` is false) with `input` on stdin.
     @discardableResult
-    func run(_ arguments: [String], input: Data = Data(), addStore: Bool = true, environment: [String: String] = [:]) async throws -> Result {
+    func run(
+        _ arguments: [String], input: Data = Data(), addStore: Bool = true, environment: [String: String] = [:], executable: URL? = nil
+    ) async throws -> Result {
         let id = UUID().uuidString
         let inputURL = folder.appendingPathComponent("stdin-\(id)")
         let outputURL = folder.appendingPathComponent("stdout-\(id)")
@@ -52,7 +54,7 @@ struct ToolRunner {
         }
 
         let process = Process()
-        process.executableURL = try Self.executable()
+        process.executableURL = try executable ?? Self.executable()
         process.arguments = arguments + (addStore ? ["--store", store] : [])
         var merged = ProcessInfo.processInfo.environment
         merged["STREAM_STORE_DIR"] = nil

@@ -1,6 +1,6 @@
 import FuzzSupport
 import StreamStore
-import StreamToolSupport
+import StreamStoreFuzzEntryPoints
 
 // libFuzzer target: the JSON line parser of `stream-tool produce --format json`, and the text
 // codecs under it (UTF-8 validation, base64, ISO 8601 times).

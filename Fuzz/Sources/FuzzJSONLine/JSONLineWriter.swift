@@ -1,5 +1,5 @@
 import StreamStore
-import StreamToolSupport
+import StreamStoreFuzzEntryPoints
 
 /// Writes a ``JSONLineRecord`` back as a line the parser accepts, independently of stream-tool's
 /// own writer: every control character, quote and backslash escaped, and key, value and header

@@ -139,7 +139,9 @@ public final class ConsumerGroup: Sendable {
         var offsets: [Int: Int64] = [:]
         for partition in partitions ?? Array(0..<topic.partitionCount) {
             let (logStart, logEnd) = try topic.partition(partition).offsets
-            offsets[partition] = min(max(try topic.offset(partition: partition, for: position), logStart), logEnd)
+            // A reset to an offset holds it within the log, where a read from it would fail.
+            let wanted = if case .offset(let offset) = position { offset } else { try topic.offset(partition: partition, for: position) }
+            offsets[partition] = min(max(wanted, logStart), logEnd)
         }
         try await commit(topic: topicName, offsets: offsets)
         try state.withLock { (state) throws(StreamStoreError) in try log(&state, store: store).sync() }

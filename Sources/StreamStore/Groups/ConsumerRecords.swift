@@ -8,9 +8,10 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
     public typealias Failure = StreamStoreError
 
     let consumer: Consumer
+    let until: ConsumerStop?
 
     /// An iterator that joins the member's reading; iterate from one task only.
-    public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+    public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer, until: until) }
 
     /// Reads the member's partitions in turn and waits at the log end for new records.
     public struct Iterator: AsyncIteratorProtocol {
@@ -21,10 +22,11 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
 
         private let reader: MemberReader
 
-        init(consumer: Consumer) { reader = MemberReader(consumer: consumer) }
+        init(consumer: Consumer, until: ConsumerStop?) { reader = MemberReader(consumer: consumer, until: until) }
 
-        /// The next record; waits at the log end. Nil once the task is cancelled or the consumer is
-        /// closed; throws when a read fails or the store closes.
+        /// The next record; waits at the log end. Nil once the task is cancelled, the consumer is
+        /// closed, or a finite consumption reached its stop; throws when a read (or an automatic
+        /// commit) fails or the store closes.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(StreamStoreError) -> StoredRecord? {
             try await reader.next()
         }
@@ -46,20 +48,48 @@ final class MemberReader: @unchecked Sendable {
     private var pending: [StoredRecord] = []
     private var pendingIndex = 0
     private var nextPartition = 0
+    private let until: ConsumerStop?
+    private let autoCommits: Bool
+    /// The record handed out last: processed once the next one is asked for.
+    private var delivered: StoredRecord?
 
-    init(consumer: Consumer) { self.consumer = consumer }
+    init(consumer: Consumer, until: ConsumerStop?) {
+        self.consumer = consumer
+        self.until = until
+        autoCommits = consumer.options.commitPolicy.isAutomatic
+    }
 
     nonisolated(nonsending) func next() async throws(StreamStoreError) -> StoredRecord? {
+        if autoCommits, let record = delivered {
+            delivered = nil
+            if consumer.markProcessed(record) { try consumer.commitProcessed() }
+        }
         while true {
-            if Task.isCancelled || consumer.isClosed { return nil }
+            if Task.isCancelled || consumer.isClosed {
+                try commitIfAutomatic()
+                return nil
+            }
             try applyAssignment()
             if pendingIndex < pending.count {
                 defer { pendingIndex += 1 }
+                delivered = pending[pendingIndex]
                 return pending[pendingIndex]
             }
+            if consumer.options.commitPolicy.atEndOfRead { try commitIfAutomatic() }
             if try readSome() { continue }
+            if until != nil, cursors.values.allSatisfy(\.isFinished) {
+                try commitIfAutomatic()
+                return nil
+            }
+            try commitIfAutomatic()
             await waitForRecords()
         }
+    }
+
+    /// Commits what was processed, under an automatic policy, when there is anything.
+    private func commitIfAutomatic() throws(StreamStoreError) {
+        guard autoCommits, consumer.hasUncommitted else { return }
+        try consumer.commitProcessed()
     }
 
     /// Drops released partitions (with their undelivered records) and opens cursors at the
@@ -70,6 +100,7 @@ final class MemberReader: @unchecked Sendable {
         if !change.released.isEmpty {
             let released = Set(change.released)
             for partition in released { cursors[partition] = nil }
+            consumer.dropUncommitted(of: released)
             let keep = pending[pendingIndex...].filter { !released.contains($0.partition) }
             pending = keep
             pendingIndex = 0
@@ -84,8 +115,10 @@ final class MemberReader: @unchecked Sendable {
             } else {
                 start = consumer.options.resetPolicy == .latest ? .end : .beginning
             }
-            cursors[partition] = try PartitionCursor(
-                partition: consumer.topic.partition(partition), start: start, stop: nil, resetPolicy: consumer.options.resetPolicy)
+            let log = try consumer.topic.partition(partition)
+            // A finite consumption stops at the end the partition has when the member takes it.
+            let stop: ReplayStop? = until == .end ? .offset(log.offsets.logEnd) : nil
+            cursors[partition] = try PartitionCursor(partition: log, start: start, stop: stop, resetPolicy: consumer.options.resetPolicy)
         }
     }
 

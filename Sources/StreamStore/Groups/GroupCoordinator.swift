@@ -174,6 +174,20 @@ final class GroupCoordinator: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with the partitions of `partitions` the member owns, while it holds them
+    /// all; with `requireAll`, runs it only when it owns every one. Returns those it does not own.
+    func whileOwning(
+        _ member: MemberID, partitions: [Int], requireAll: Bool, _ body: (Set<Int>) throws(StreamStoreError) -> Void
+    ) throws(StreamStoreError) -> [Int] {
+        try lock.withLock { () throws(StreamStoreError) -> [Int] in
+            let owned = Set(partitions.filter { owner.indices.contains($0) && owner[$0] == member })
+            let notOwned = partitions.filter { !owned.contains($0) }
+            if owned.isEmpty || (requireAll && !notOwned.isEmpty) { return notOwned }
+            try body(owned)
+            return notOwned
+        }
+    }
+
     /// The partitions the member owns now.
     func owned(by member: MemberID) -> [Int] {
         lock.withLock { (0..<partitionCount).filter { owner[$0] == member } }

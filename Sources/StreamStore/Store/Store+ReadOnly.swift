@@ -11,6 +11,7 @@ extension Store {
         let fileSystem = options.fileSystem
         let directory = Directory(fileSystem: fileSystem)
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
+        try requireFolderOrNothing(at: path, fileSystem: fileSystem)
         guard directory.exists(path) else {
             throw StreamStoreError(.notAStore, "There is no store there; a read-only open never creates one.", path: path)
         }

@@ -93,7 +93,7 @@ public final class Store: Sendable {
         case readWrite
         /// A reader: takes no exclusive lock and writes none of the store's files, so it opens
         /// whether or not a writer runs, and in a folder this process may only read. It sees
-        /// what the writer has published (under ``FlushPolicy/everyAppend``, what is durable),
+        /// what the writer has published (under `FlushPolicy.everyAppend`, what is durable),
         /// follows new segments, retention, new topics and a writer that restarts, and tails
         /// live appends. It may consume as a member of a consumer group and commit offsets.
         /// Anything that would change the log throws `.readOnly`.
@@ -124,6 +124,8 @@ public final class Store: Sendable {
         var liveWatcher: LiveWatcher?
         /// A reader's: the writer's topics version its topics reflect.
         var readerTopicsVersion: UInt64 = 0
+        /// The producer ids and epochs handed out, read from disk at the first registration.
+        var producerIdentities: ProducerIdentities?
         var isClosed = false
     }
 
@@ -170,11 +172,13 @@ public final class Store: Sendable {
         let fileSystem = options.fileSystem
         let directory = Directory(fileSystem: fileSystem)
         let manifestPath = FileNames.join(path, FileNames.storeManifest)
+        try requireFolderOrNothing(at: path, fileSystem: fileSystem)
         if !directory.exists(path) {
             guard options.createIfMissing else {
                 throw StreamStoreError(.notAStore, "There is no store there, and createIfMissing is off.", path: path)
             }
-            try directory.create(path)
+            // A service's first start on a fresh machine: its data folder's parents may not exist yet.
+            try directory.createWithParents(path)
         }
         let lockFile = try File.open(FileNames.join(path, FileNames.lock), create: true, fileSystem: fileSystem)
         if fileSystem.lockExclusive(lockFile.fd) != 0 {
@@ -239,7 +243,21 @@ public final class Store: Sendable {
             let timer = RetentionTimer(intervalMilliseconds: interval, directory: store)
             store.state.withLock { $0.retentionTimer = timer }
         }
+        options.logger.info(
+            "Opened store \(path) (StreamStore \(Store.version)).",
+            metadata: ["version": "\(Store.version)", "clean": "\(clean)", "topics": "\(topics.count)"])
         return store
+    }
+
+    /// Throws `.notAStore`, naming `path` as given, when something other than a folder is there
+    /// (a regular file, a socket): the store's own files inside it could only fail later with a
+    /// message about `store.lock` that the caller never wrote.
+    static func requireFolderOrNothing(at path: String, fileSystem: FileSystem) throws(StreamStoreError) {
+        guard let type = fileSystem.fileType(path), type != .directory else { return }
+        // A symbolic link to a folder is a folder to open, as the caller means it.
+        var info = stat()
+        if type == .other, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return }
+        throw StreamStoreError(.notAStore, "\(quoted(path)) is a file, not a store folder: open a store folder, or a path where one may be made.", path: path)
     }
 
     /// The topics a store folder holds, by name: each topic folder with a valid `topic.json`
@@ -317,8 +335,10 @@ public final class Store: Sendable {
         return state.withLock { $0.topics.keys.sorted() }
     }
 
-    /// The topic called `name`, or `.unknownTopic`.
+    /// The topic called `name`; `.invalidTopicName` when no topic could have that name (`../x`),
+    /// `.unknownTopic` when none has.
     public func topic(_ name: String) throws(StreamStoreError) -> Topic {
+        guard FileNames.isValidTopicName(name) else { throw Store.invalidTopicName(name) }
         // A reader looks again before it says no: the writer may have created the topic since.
         if isReadOnly, state.withLock({ $0.topics[name] == nil && !$0.isClosed }) { try refreshTopicsFromWriter() }
         return try state.withLock { (state) throws(StreamStoreError) -> Topic in
@@ -333,11 +353,7 @@ public final class Store: Sendable {
     /// Creates a topic, or returns the existing one when its config is the same
     /// (`.topicExists` when it differs).
     public func createTopic(_ name: String, config: TopicConfig = TopicConfig()) throws(StreamStoreError) -> Topic {
-        guard FileNames.isValidTopicName(name), !name.hasPrefix(FileNames.internalPrefix) else {
-            throw StreamStoreError(
-                .invalidTopicName, "\"\(quoted(name))\" is not a valid topic name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or .., not starting with __).",
-                topic: name)
-        }
+        guard FileNames.isValidTopicName(name), !name.hasPrefix(FileNames.internalPrefix) else { throw Store.invalidTopicName(name) }
         try config.validate()
         try requireWriter("create topic \(name)")
         return try state.withLock { (state) throws(StreamStoreError) -> Topic in
@@ -364,6 +380,12 @@ public final class Store: Sendable {
             live.withLock { $0?.topicsChanged() }
             return topic
         }
+    }
+
+    static func invalidTopicName(_ name: String) -> StreamStoreError {
+        StreamStoreError(
+            .invalidTopicName, "\"\(quoted(name))\" is not a valid topic name: use 1 to 249 of a-z A-Z 0-9 . _ - (not . or .., not starting with __).",
+            topic: name)
     }
 
     /// Dropping a store without ``close()`` is a crash as far as the folder is concerned: nothing

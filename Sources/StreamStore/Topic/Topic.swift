@@ -95,7 +95,12 @@ public final class Topic: Sendable {
 
     /// Appends records, each to the partition its key selects (Kafka's default partitioner), and
     /// records without a key to one partition chosen round-robin per call. One batch per
-    /// partition; the receipts come in partition order.
+    /// partition, appended to the partitions at the same time (under `.everyAppend` their fsyncs
+    /// overlap instead of following one another); the receipts come in partition order. When
+    /// an append fails, the others still run to their end, and the error of the lowest
+    /// partition that failed is thrown.
+    ///
+    /// For a steady stream of records, a ``Producer`` batches across calls and is idempotent.
     public func append(_ records: [Record]) async throws(StreamStoreError) -> [AppendReceipt] {
         guard !records.isEmpty else { return [] }
         var batches: [Int: RecordBatch] = [:]
@@ -107,10 +112,23 @@ public final class Topic: Sendable {
             let index = record.key.map { partition(forKey: $0) } ?? keyless
             try batches[index, default: RecordBatch(clock: clock)].append(record)
         }
-        var receipts: [AppendReceipt] = []
-        for (index, batch) in batches.sorted(by: { $0.key < $1.key }) {
-            receipts.append(try await append(batch, partition: index))
+        if batches.count == 1, let (index, batch) = batches.first { return [try await append(batch, partition: index)] }
+        let results = await withTaskGroup(of: (Int, Result<AppendReceipt, StreamStoreError>).self) { group in
+            for (index, batch) in batches {
+                group.addTask {
+                    do throws(StreamStoreError) {
+                        return (index, .success(try await self.append(batch, partition: index)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [(Int, Result<AppendReceipt, StreamStoreError>)] = []
+            for await result in group { results.append(result) }
+            return results
         }
+        var receipts: [AppendReceipt] = []
+        for (_, result) in results.sorted(by: { $0.0 < $1.0 }) { receipts.append(try result.get()) }
         return receipts
     }
 
@@ -130,13 +148,15 @@ public final class Topic: Sendable {
         try partition(index).readBatches(from: offset, maxBytes: maxBytes)
     }
 
-    /// The offset a read from `position` starts at.
+    /// The offset a read from `position` starts at. An ``StartPosition/offset(_:)`` outside the
+    /// log (below its start, past its end) throws `.offsetOutOfRange`, as a
+    /// ``read(partition:from:maxBytes:)`` from it would.
     public func offset(partition index: Int, for position: StartPosition) throws(StreamStoreError) -> Int64 {
         let partition = try partition(index)
         switch position {
         case .beginning: return partition.offsets.logStart
         case .end: return partition.offsets.logEnd
-        case .offset(let offset): return offset
+        case .offset(let offset): return try partition.checkedReadStart(offset)
         case .timestamp(let timestamp): return try partition.offset(forTimestamp: timestamp)
         }
     }

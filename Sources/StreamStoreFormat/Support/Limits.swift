@@ -77,6 +77,13 @@ public enum Limits {
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
 
+    // MARK: The transactional outbox (StreamStoreOutbox)
+
+    /// Most outbox rows a relay reads and publishes in one pass: a pass holds its rows in
+    /// memory and deletes them in one SQLite transaction, and larger passes gain nothing once
+    /// the fsync is shared by a thousand rows or so.
+    public static let maxOutboxBatchRows = 10_000
+
     // MARK: The Kafka-protocol server (StreamStoreKafka)
 
     /// Largest Kafka request frame the server reads (Kafka's `socket.request.max.bytes`). A
@@ -103,6 +110,20 @@ public enum Limits {
     /// Open files `stream-tool serve` asks the kernel for (its soft RLIMIT_NOFILE, raised up to
     /// the hard limit): the connections plus the store's segments and indexes.
     public static let kafkaServeOpenFiles = kafkaMaxConnections + 4096
+
+    /// Largest request a Kafka client may send before it has authenticated (Kafka's
+    /// `sasl.server.max.receive.size`): SASL messages are small, and a stranger must not make
+    /// the server buffer 100 MiB frames.
+    public static let kafkaMaxUnauthenticatedRequestBytes = 512 * 1024
+
+    /// Fewest and most PBKDF2 iterations of a stored SCRAM credential (Kafka's bounds): fewer
+    /// makes a stolen users file cheap to attack, more makes each PLAIN login slow.
+    public static let kafkaScramMinIterations = 4096
+    public static let kafkaScramMaxIterations = 16384
+
+    /// A Kafka users file holds a line of about 200 bytes per credential; 4 MiB is room for
+    /// some ten thousand users and bounds what the server reads.
+    package static let kafkaMaxUsersFileBytes = 4 * 1024 * 1024
 
     // MARK: Reader processes
 
@@ -145,6 +166,10 @@ public enum Limits {
     /// The Kafka server's `producer-ids` file holds one decimal number and a newline; 64 bytes
     /// is room for any Int64.
     package static let maxProducerIdFileBytes = 64
+
+    /// `__producers.json` holds the next free producer id and one line per named producer: 4 MiB
+    /// is room for tens of thousands of names, far more than the services of one store.
+    package static let maxProducerIdsFileBytes = 4 << 20
 
     /// A projection snapshot is read and decoded whole; 1 GiB is far past any state a projection
     /// should keep in memory, and still loads on a small machine.

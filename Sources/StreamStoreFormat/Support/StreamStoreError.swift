@@ -76,7 +76,7 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidMessageID
         /// A record read from a dead-letter topic lacks the headers that say where it came from.
         case invalidDeadLetter
-        /// A write through a store opened read-only (``Store/Options/mode``): only the process
+        /// A write through a store opened read-only (`Store.Options.mode`): only the process
         /// that opened the store for writing may change it.
         case readOnly
         /// A `store.json` or `topic.json` that does not decode.
@@ -170,13 +170,14 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         self.offset = offset
     }
 
-    /// The message, followed by its context in brackets: topic, partition, offset, path.
+    /// The message, followed by its context in brackets: topic, partition, offset, path. A topic
+    /// or path the message already names is not repeated, so a long name shows once.
     public var description: String {
         var context: [String] = []
-        if let topic { context.append("topic \(quoted(topic))") }
+        if let topic, !message.mentions(quoted(topic)) { context.append("topic \(quoted(topic))") }
         if let partition { context.append("partition \(partition)") }
         if let offset { context.append("offset \(offset)") }
-        if let path { context.append(quoted(path)) }
+        if let path, !message.mentions(quoted(path)) { context.append(quoted(path)) }
         return context.isEmpty ? message : "\(message) [\(context.joined(separator: ", "))]"
     }
 
@@ -200,5 +201,29 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         if copy.topic == nil { copy.topic = topic }
         if copy.partition == nil { copy.partition = partition }
         return copy
+    }
+}
+
+extension String {
+    /// True when `name` appears in the text as a word of its own: not inside a longer name
+    /// (topic `a` is not mentioned by "a partition" of topic `ab`, nor by "data").
+    fileprivate func mentions(_ name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        let isNameCharacter: (Character) -> Bool = { $0.isLetter || $0.isNumber || "._-/".contains($0) }
+        var searchStart = startIndex
+        while let found = self[searchStart...].firstRange(of: name) {
+            let before = found.lowerBound == startIndex ? nil : self[index(before: found.lowerBound)]
+            let after = found.upperBound == endIndex ? nil : self[found.upperBound]
+            // A sentence's full stop right after a name still ends it.
+            let afterEndsName = after.map { !isNameCharacter($0) || ($0 == "." && isSentenceEnd(after: found.upperBound)) } ?? true
+            if before.map({ !isNameCharacter($0) }) ?? true, afterEndsName { return true }
+            searchStart = index(after: found.lowerBound)
+        }
+        return false
+    }
+
+    private func isSentenceEnd(after dot: Index) -> Bool {
+        let next = index(after: dot)
+        return next == endIndex || self[next] == " "
     }
 }

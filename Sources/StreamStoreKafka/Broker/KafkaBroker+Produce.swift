@@ -105,8 +105,10 @@ extension KafkaBroker {
             return response
         }
         do throws(StreamStoreError) {
-            response.producerId = try producerIds.allocate()
-            response.producerEpoch = 0
+            // The store's ids, shared with its own producers, so no two ever get the same one.
+            let identity = try store.registerProducer()
+            response.producerId = identity.producerId
+            response.producerEpoch = identity.epoch
         } catch {
             logger.error("Could not reserve producer ids: \(error)")
             response.errorCode = KafkaErrorCode.kafkaStorageError.rawValue

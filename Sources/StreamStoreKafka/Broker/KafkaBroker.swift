@@ -23,7 +23,6 @@ final class KafkaBroker: Sendable {
     let store: Store
     let configuration: KafkaServerConfiguration
     let groups: KafkaGroupCoordinator
-    let producerIds: ProducerIdAllocator
     /// Where clients are told to connect, once the server is bound.
     let advertised = Locked<(host: String, port: Int32)>(("127.0.0.1", 9092))
     var logger: Logger { configuration.logger }
@@ -32,7 +31,6 @@ final class KafkaBroker: Sendable {
         self.store = store
         self.configuration = configuration
         self.groups = KafkaGroupCoordinator(configuration: configuration)
-        self.producerIds = try ProducerIdAllocator(storePath: store.path)
     }
 
     /// Serves one request frame (the bytes after the length prefix). Throws only for a frame
@@ -92,7 +90,24 @@ final class KafkaBroker: Sendable {
             return .respond(Self.frame(await listGroups(), to: header))
         case .describeGroups:
             return .respond(Self.frame(await describeGroups(try .decode(from: &body, version: version)), to: header))
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit:
+        case .saslHandshake:
+            // Reached once a connection has authenticated, or when the server has no SASL at
+            // all: Kafka's answer in both cases (this server does not re-authenticate).
+            _ = try SaslHandshakeRequest.decode(from: &body, version: version)
+            var refusal = SaslHandshakeResponse()
+            refusal.errorCode = KafkaErrorCode.illegalSaslState.rawValue
+            return .respond(Self.frame(refusal, to: header))
+        case .saslAuthenticate:
+            _ = try SaslAuthenticateRequest.decode(from: &body, version: version)
+            var refusal = SaslAuthenticateResponse()
+            refusal.errorCode = KafkaErrorCode.illegalSaslState.rawValue
+            refusal.errorMessage = "SaslAuthenticate request received after successful authentication, or without SASL configured."
+            return .respond(Self.frame(refusal, to: header))
+        case .describeConfigs:
+            return .respond(Self.frame(describeConfigs(try .decode(from: &body, version: version)), to: header))
+        case .describeCluster:
+            return .respond(Self.frame(describeCluster(try .decode(from: &body, version: version)), to: header))
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit:
             throw .unsupportedVersion(apiKey: header.apiKey, version: header.apiVersion)
         }
     }

@@ -1,14 +1,14 @@
 import NIOCore
 
 /// ApiVersions (key 18), v0-v3: which APIs and versions the broker serves.
-public struct ApiVersionsRequest: KafkaMessage {
-    public static let apiKey = ApiKey.apiVersions
-    public var clientSoftwareName = ""
-    public var clientSoftwareVersion = ""
+package struct ApiVersionsRequest: KafkaMessage {
+    package static let apiKey = ApiKey.apiVersions
+    package var clientSoftwareName = ""
+    package var clientSoftwareVersion = ""
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 3 {
             try coder.string(&clientSoftwareName)
             try coder.string(&clientSoftwareVersion)
@@ -16,36 +16,36 @@ public struct ApiVersionsRequest: KafkaMessage {
     }
 }
 
-public struct ApiVersionsResponse: KafkaMessage {
-    public static let apiKey = ApiKey.apiVersions
+package struct ApiVersionsResponse: KafkaMessage {
+    package static let apiKey = ApiKey.apiVersions
 
-    public struct Api: KafkaStruct {
-        public var apiKey: Int16 = 0
-        public var minVersion: Int16 = 0
-        public var maxVersion: Int16 = 0
+    package struct Api: KafkaStruct {
+        package var apiKey: Int16 = 0
+        package var minVersion: Int16 = 0
+        package var maxVersion: Int16 = 0
 
-        public init() {}
+        package init() {}
 
-        public init(apiKey: Int16, minVersion: Int16, maxVersion: Int16) {
+        package init(apiKey: Int16, minVersion: Int16, maxVersion: Int16) {
             self.apiKey = apiKey
             self.minVersion = minVersion
             self.maxVersion = maxVersion
         }
 
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int16(&apiKey)
             try coder.int16(&minVersion)
             try coder.int16(&maxVersion)
         }
     }
 
-    public var errorCode: Int16 = 0
-    public var apiKeys: [Api] = []
-    public var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var apiKeys: [Api] = []
+    package var throttleTimeMilliseconds: Int32 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.int16(&errorCode)
         try coder.array(&apiKeys, version: version)
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }

@@ -1,17 +1,17 @@
 import NIOCore
 
 /// Fetch (key 1), v4-v11: stored batches from offsets on, with long polling.
-public struct FetchRequest: KafkaMessage {
-    public static let apiKey = ApiKey.fetch
+package struct FetchRequest: KafkaMessage {
+    package static let apiKey = ApiKey.fetch
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var currentLeaderEpoch: Int32 = -1
-        public var fetchOffset: Int64 = 0
-        public var logStartOffset: Int64 = -1
-        public var maxBytes: Int32 = 1 << 20
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var currentLeaderEpoch: Int32 = -1
+        package var fetchOffset: Int64 = 0
+        package var logStartOffset: Int64 = -1
+        package var maxBytes: Int32 = 1 << 20
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             if version >= 9 { try coder.int32(&currentLeaderEpoch) }
             try coder.int64(&fetchOffset)
@@ -20,32 +20,32 @@ public struct FetchRequest: KafkaMessage {
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public struct ForgottenTopic: KafkaStruct {
-        public var name = ""
-        public var partitions: [Int32] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct ForgottenTopic: KafkaStruct {
+        package var name = ""
+        package var partitions: [Int32] = []
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
             try coder.int32Array(&partitions)
         }
     }
 
-    public var replicaId: Int32 = -1
-    public var maxWaitMilliseconds: Int32 = 500
-    public var minBytes: Int32 = 1
-    public var maxBytes: Int32 = Int32.max
-    public var isolationLevel: Int8 = 0
-    public var sessionId: Int32 = 0
-    public var sessionEpoch: Int32 = -1
-    public var topics: [Topic] = []
-    public var forgottenTopics: [ForgottenTopic] = []
-    public var rackId = ""
+    package var replicaId: Int32 = -1
+    package var maxWaitMilliseconds: Int32 = 500
+    package var minBytes: Int32 = 1
+    package var maxBytes: Int32 = Int32.max
+    package var isolationLevel: Int8 = 0
+    package var sessionId: Int32 = 0
+    package var sessionEpoch: Int32 = -1
+    package var topics: [Topic] = []
+    package var forgottenTopics: [ForgottenTopic] = []
+    package var rackId = ""
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.int32(&replicaId)
         try coder.int32(&maxWaitMilliseconds)
         try coder.int32(&minBytes)
@@ -61,31 +61,31 @@ public struct FetchRequest: KafkaMessage {
     }
 }
 
-public struct FetchResponse: KafkaMessage {
-    public static let apiKey = ApiKey.fetch
+package struct FetchResponse: KafkaMessage {
+    package static let apiKey = ApiKey.fetch
 
-    public struct AbortedTransaction: KafkaStruct {
-        public var producerId: Int64 = 0
-        public var firstOffset: Int64 = 0
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct AbortedTransaction: KafkaStruct {
+        package var producerId: Int64 = 0
+        package var firstOffset: Int64 = 0
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int64(&producerId)
             try coder.int64(&firstOffset)
         }
     }
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var errorCode: Int16 = 0
-        public var highWatermark: Int64 = -1
-        public var lastStableOffset: Int64 = -1
-        public var logStartOffset: Int64 = -1
-        public var abortedTransactions: [AbortedTransaction]? = nil
-        public var preferredReadReplica: Int32 = -1
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var errorCode: Int16 = 0
+        package var highWatermark: Int64 = -1
+        package var lastStableOffset: Int64 = -1
+        package var logStartOffset: Int64 = -1
+        package var abortedTransactions: [AbortedTransaction]? = nil
+        package var preferredReadReplica: Int32 = -1
         /// Whole stored batches, as they lie in the log.
-        public var records: ByteBuffer? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+        package var records: ByteBuffer? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.int16(&errorCode)
             try coder.int64(&highWatermark)
@@ -97,16 +97,16 @@ public struct FetchResponse: KafkaMessage {
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var sessionId: Int32 = 0
-    public var topics: [Topic] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var sessionId: Int32 = 0
+    package var topics: [Topic] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         if version >= 7 {
             try coder.int16(&errorCode)

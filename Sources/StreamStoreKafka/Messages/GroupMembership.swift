@@ -1,32 +1,32 @@
 import NIOCore
 
 /// FindCoordinator (key 10), v0-v2: this broker coordinates every group.
-public struct FindCoordinatorRequest: KafkaMessage {
-    public static let apiKey = ApiKey.findCoordinator
-    public var key = ""
+package struct FindCoordinatorRequest: KafkaMessage {
+    package static let apiKey = ApiKey.findCoordinator
+    package var key = ""
     /// 0: a group; 1: a transactional id.
-    public var keyType: Int8 = 0
+    package var keyType: Int8 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&key)
         if version >= 1 { try coder.int8(&keyType) }
     }
 }
 
-public struct FindCoordinatorResponse: KafkaMessage {
-    public static let apiKey = ApiKey.findCoordinator
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var errorMessage: String? = nil
-    public var nodeId: Int32 = 0
-    public var host = ""
-    public var port: Int32 = 0
+package struct FindCoordinatorResponse: KafkaMessage {
+    package static let apiKey = ApiKey.findCoordinator
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var errorMessage: String? = nil
+    package var nodeId: Int32 = 0
+    package var host = ""
+    package var port: Int32 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
         if version >= 1 { try coder.nullableString(&errorMessage) }
@@ -37,31 +37,31 @@ public struct FindCoordinatorResponse: KafkaMessage {
 }
 
 /// JoinGroup (key 11), v0-v5.
-public struct JoinGroupRequest: KafkaMessage {
-    public static let apiKey = ApiKey.joinGroup
+package struct JoinGroupRequest: KafkaMessage {
+    package static let apiKey = ApiKey.joinGroup
 
-    public struct JoinProtocol: KafkaStruct {
-        public var name = ""
-        public var metadata = ByteBuffer()
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct JoinProtocol: KafkaStruct {
+        package var name = ""
+        package var metadata = ByteBuffer()
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
             try coder.bytes(&metadata)
         }
     }
 
-    public var groupId = ""
-    public var sessionTimeoutMilliseconds: Int32 = 10_000
+    package var groupId = ""
+    package var sessionTimeoutMilliseconds: Int32 = 10_000
     /// v0 has none: the session timeout serves.
-    public var rebalanceTimeoutMilliseconds: Int32 = -1
-    public var memberId = ""
-    public var groupInstanceId: String? = nil
-    public var protocolType = ""
-    public var protocols: [JoinProtocol] = []
+    package var rebalanceTimeoutMilliseconds: Int32 = -1
+    package var memberId = ""
+    package var groupInstanceId: String? = nil
+    package var protocolType = ""
+    package var protocols: [JoinProtocol] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         try coder.int32(&sessionTimeoutMilliseconds)
         if version >= 1 { try coder.int32(&rebalanceTimeoutMilliseconds) }
@@ -72,32 +72,32 @@ public struct JoinGroupRequest: KafkaMessage {
     }
 }
 
-public struct JoinGroupResponse: KafkaMessage {
-    public static let apiKey = ApiKey.joinGroup
+package struct JoinGroupResponse: KafkaMessage {
+    package static let apiKey = ApiKey.joinGroup
 
-    public struct Member: KafkaStruct {
-        public var memberId = ""
-        public var groupInstanceId: String? = nil
-        public var metadata = ByteBuffer()
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Member: KafkaStruct {
+        package var memberId = ""
+        package var groupInstanceId: String? = nil
+        package var metadata = ByteBuffer()
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&memberId)
             if version >= 5 { try coder.nullableString(&groupInstanceId) }
             try coder.bytes(&metadata)
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var generationId: Int32 = -1
-    public var protocolName = ""
-    public var leader = ""
-    public var memberId = ""
-    public var members: [Member] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var generationId: Int32 = -1
+    package var protocolName = ""
+    package var leader = ""
+    package var memberId = ""
+    package var members: [Member] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 2 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
         try coder.int32(&generationId)
@@ -109,28 +109,28 @@ public struct JoinGroupResponse: KafkaMessage {
 }
 
 /// SyncGroup (key 14), v0-v3: the leader hands in every member's assignment.
-public struct SyncGroupRequest: KafkaMessage {
-    public static let apiKey = ApiKey.syncGroup
+package struct SyncGroupRequest: KafkaMessage {
+    package static let apiKey = ApiKey.syncGroup
 
-    public struct Assignment: KafkaStruct {
-        public var memberId = ""
-        public var assignment = ByteBuffer()
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Assignment: KafkaStruct {
+        package var memberId = ""
+        package var assignment = ByteBuffer()
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&memberId)
             try coder.bytes(&assignment)
         }
     }
 
-    public var groupId = ""
-    public var generationId: Int32 = -1
-    public var memberId = ""
-    public var groupInstanceId: String? = nil
-    public var assignments: [Assignment] = []
+    package var groupId = ""
+    package var generationId: Int32 = -1
+    package var memberId = ""
+    package var groupInstanceId: String? = nil
+    package var assignments: [Assignment] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         try coder.int32(&generationId)
         try coder.string(&memberId)
@@ -139,15 +139,15 @@ public struct SyncGroupRequest: KafkaMessage {
     }
 }
 
-public struct SyncGroupResponse: KafkaMessage {
-    public static let apiKey = ApiKey.syncGroup
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var assignment = ByteBuffer()
+package struct SyncGroupResponse: KafkaMessage {
+    package static let apiKey = ApiKey.syncGroup
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var assignment = ByteBuffer()
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
         try coder.bytes(&assignment)
@@ -155,16 +155,16 @@ public struct SyncGroupResponse: KafkaMessage {
 }
 
 /// Heartbeat (key 12), v0-v3.
-public struct HeartbeatRequest: KafkaMessage {
-    public static let apiKey = ApiKey.heartbeat
-    public var groupId = ""
-    public var generationId: Int32 = -1
-    public var memberId = ""
-    public var groupInstanceId: String? = nil
+package struct HeartbeatRequest: KafkaMessage {
+    package static let apiKey = ApiKey.heartbeat
+    package var groupId = ""
+    package var generationId: Int32 = -1
+    package var memberId = ""
+    package var groupInstanceId: String? = nil
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         try coder.int32(&generationId)
         try coder.string(&memberId)
@@ -173,42 +173,42 @@ public struct HeartbeatRequest: KafkaMessage {
 }
 
 /// The answer of Heartbeat: only an error code.
-public struct HeartbeatResponse: KafkaMessage {
-    public static let apiKey = ApiKey.heartbeat
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
+package struct HeartbeatResponse: KafkaMessage {
+    package static let apiKey = ApiKey.heartbeat
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
     }
 }
 
 /// LeaveGroup (key 13), v0-v3 (v3 leaves several members at once).
-public struct LeaveGroupRequest: KafkaMessage {
-    public static let apiKey = ApiKey.leaveGroup
+package struct LeaveGroupRequest: KafkaMessage {
+    package static let apiKey = ApiKey.leaveGroup
 
-    public struct Member: KafkaStruct {
-        public var memberId = ""
-        public var groupInstanceId: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Member: KafkaStruct {
+        package var memberId = ""
+        package var groupInstanceId: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&memberId)
             try coder.nullableString(&groupInstanceId)
         }
     }
 
-    public var groupId = ""
+    package var groupId = ""
     /// v0-v2.
-    public var memberId = ""
+    package var memberId = ""
     /// v3+.
-    public var members: [Member] = []
+    package var members: [Member] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         if version >= 3 {
             try coder.array(&members, version: version)
@@ -218,28 +218,28 @@ public struct LeaveGroupRequest: KafkaMessage {
     }
 }
 
-public struct LeaveGroupResponse: KafkaMessage {
-    public static let apiKey = ApiKey.leaveGroup
+package struct LeaveGroupResponse: KafkaMessage {
+    package static let apiKey = ApiKey.leaveGroup
 
-    public struct Member: KafkaStruct {
-        public var memberId = ""
-        public var groupInstanceId: String? = nil
-        public var errorCode: Int16 = 0
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Member: KafkaStruct {
+        package var memberId = ""
+        package var groupInstanceId: String? = nil
+        package var errorCode: Int16 = 0
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&memberId)
             try coder.nullableString(&groupInstanceId)
             try coder.int16(&errorCode)
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var members: [Member] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var members: [Member] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
         if version >= 3 { try coder.array(&members, version: version) }

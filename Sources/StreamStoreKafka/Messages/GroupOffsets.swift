@@ -1,16 +1,16 @@
 import NIOCore
 
 /// OffsetCommit (key 8), v2-v7.
-public struct OffsetCommitRequest: KafkaMessage {
-    public static let apiKey = ApiKey.offsetCommit
+package struct OffsetCommitRequest: KafkaMessage {
+    package static let apiKey = ApiKey.offsetCommit
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var committedOffset: Int64 = 0
-        public var committedLeaderEpoch: Int32 = -1
-        public var committedMetadata: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var committedOffset: Int64 = 0
+        package var committedLeaderEpoch: Int32 = -1
+        package var committedMetadata: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.int64(&committedOffset)
             if version >= 6 { try coder.int32(&committedLeaderEpoch) }
@@ -18,18 +18,18 @@ public struct OffsetCommitRequest: KafkaMessage {
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var groupId = ""
-    public var generationId: Int32 = -1
-    public var memberId = ""
-    public var groupInstanceId: String? = nil
-    public var retentionTimeMilliseconds: Int64 = -1
-    public var topics: [Topic] = []
+    package var groupId = ""
+    package var generationId: Int32 = -1
+    package var memberId = ""
+    package var groupInstanceId: String? = nil
+    package var retentionTimeMilliseconds: Int64 = -1
+    package var topics: [Topic] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         try coder.int32(&generationId)
         try coder.string(&memberId)
@@ -39,69 +39,69 @@ public struct OffsetCommitRequest: KafkaMessage {
     }
 }
 
-public struct OffsetCommitResponse: KafkaMessage {
-    public static let apiKey = ApiKey.offsetCommit
+package struct OffsetCommitResponse: KafkaMessage {
+    package static let apiKey = ApiKey.offsetCommit
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var errorCode: Int16 = 0
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var errorCode: Int16 = 0
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.int16(&errorCode)
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var topics: [Topic] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var topics: [Topic] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 3 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.array(&topics, version: version)
     }
 }
 
 /// OffsetFetch (key 9), v1-v5.
-public struct OffsetFetchRequest: KafkaMessage {
-    public static let apiKey = ApiKey.offsetFetch
+package struct OffsetFetchRequest: KafkaMessage {
+    package static let apiKey = ApiKey.offsetFetch
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public var partitionIndexes: [Int32] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Topic: KafkaStruct {
+        package var name = ""
+        package var partitionIndexes: [Int32] = []
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
             try coder.int32Array(&partitionIndexes)
         }
     }
 
-    public var groupId = ""
+    package var groupId = ""
     /// Nil (v2+): every topic the group committed.
-    public var topics: [Topic]? = []
+    package var topics: [Topic]? = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.string(&groupId)
         try coder.nullableArray(&topics, version: version)
     }
 }
 
-public struct OffsetFetchResponse: KafkaMessage {
-    public static let apiKey = ApiKey.offsetFetch
+package struct OffsetFetchResponse: KafkaMessage {
+    package static let apiKey = ApiKey.offsetFetch
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var committedOffset: Int64 = -1
-        public var committedLeaderEpoch: Int32 = -1
-        public var metadata: String? = ""
-        public var errorCode: Int16 = 0
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var committedOffset: Int64 = -1
+        package var committedLeaderEpoch: Int32 = -1
+        package var metadata: String? = ""
+        package var errorCode: Int16 = 0
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.int64(&committedOffset)
             if version >= 5 { try coder.int32(&committedLeaderEpoch) }
@@ -110,15 +110,15 @@ public struct OffsetFetchResponse: KafkaMessage {
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var topics: [Topic] = []
-    public var errorCode: Int16 = 0
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var topics: [Topic] = []
+    package var errorCode: Int16 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 3 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.array(&topics, version: version)
         if version >= 2 { try coder.int16(&errorCode) }
@@ -126,32 +126,32 @@ public struct OffsetFetchResponse: KafkaMessage {
 }
 
 /// ListGroups (key 16), v0-v2.
-public struct ListGroupsRequest: KafkaMessage {
-    public static let apiKey = ApiKey.listGroups
-    public init() {}
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {}
+package struct ListGroupsRequest: KafkaMessage {
+    package static let apiKey = ApiKey.listGroups
+    package init() {}
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {}
 }
 
-public struct ListGroupsResponse: KafkaMessage {
-    public static let apiKey = ApiKey.listGroups
+package struct ListGroupsResponse: KafkaMessage {
+    package static let apiKey = ApiKey.listGroups
 
-    public struct Group: KafkaStruct {
-        public var groupId = ""
-        public var protocolType = ""
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Group: KafkaStruct {
+        package var groupId = ""
+        package var protocolType = ""
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&groupId)
             try coder.string(&protocolType)
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var errorCode: Int16 = 0
-    public var groups: [Group] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var errorCode: Int16 = 0
+    package var groups: [Group] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.int16(&errorCode)
         try coder.array(&groups, version: version)
@@ -159,31 +159,31 @@ public struct ListGroupsResponse: KafkaMessage {
 }
 
 /// DescribeGroups (key 15), v0-v4.
-public struct DescribeGroupsRequest: KafkaMessage {
-    public static let apiKey = ApiKey.describeGroups
-    public var groups: [String] = []
-    public var includeAuthorizedOperations = false
+package struct DescribeGroupsRequest: KafkaMessage {
+    package static let apiKey = ApiKey.describeGroups
+    package var groups: [String] = []
+    package var includeAuthorizedOperations = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.stringArray(&groups)
         if version >= 3 { try coder.bool(&includeAuthorizedOperations) }
     }
 }
 
-public struct DescribeGroupsResponse: KafkaMessage {
-    public static let apiKey = ApiKey.describeGroups
+package struct DescribeGroupsResponse: KafkaMessage {
+    package static let apiKey = ApiKey.describeGroups
 
-    public struct Member: KafkaStruct {
-        public var memberId = ""
-        public var groupInstanceId: String? = nil
-        public var clientId = ""
-        public var clientHost = ""
-        public var memberMetadata = ByteBuffer()
-        public var memberAssignment = ByteBuffer()
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Member: KafkaStruct {
+        package var memberId = ""
+        package var groupInstanceId: String? = nil
+        package var clientId = ""
+        package var clientHost = ""
+        package var memberMetadata = ByteBuffer()
+        package var memberAssignment = ByteBuffer()
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&memberId)
             if version >= 4 { try coder.nullableString(&groupInstanceId) }
             try coder.string(&clientId)
@@ -193,16 +193,16 @@ public struct DescribeGroupsResponse: KafkaMessage {
         }
     }
 
-    public struct Group: KafkaStruct {
-        public var errorCode: Int16 = 0
-        public var groupId = ""
-        public var groupState = ""
-        public var protocolType = ""
-        public var protocolData = ""
-        public var members: [Member] = []
-        public var authorizedOperations: Int32 = Int32.min
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Group: KafkaStruct {
+        package var errorCode: Int16 = 0
+        package var groupId = ""
+        package var groupState = ""
+        package var protocolType = ""
+        package var protocolData = ""
+        package var members: [Member] = []
+        package var authorizedOperations: Int32 = Int32.min
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int16(&errorCode)
             try coder.string(&groupId)
             try coder.string(&groupState)
@@ -213,12 +213,12 @@ public struct DescribeGroupsResponse: KafkaMessage {
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var groups: [Group] = []
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var groups: [Group] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.array(&groups, version: version)
     }

@@ -1,26 +1,26 @@
 import NIOCore
 
 /// Metadata (key 3), v0-v8: brokers, topics and partition leaders.
-public struct MetadataRequest: KafkaMessage {
-    public static let apiKey = ApiKey.metadata
+package struct MetadataRequest: KafkaMessage {
+    package static let apiKey = ApiKey.metadata
 
-    public struct Topic: KafkaStruct {
-        public var name = ""
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Topic: KafkaStruct {
+        package var name = ""
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.string(&name)
         }
     }
 
     /// Nil (v1+) or empty (v0): every topic.
-    public var topics: [Topic]? = nil
-    public var allowAutoTopicCreation = true
-    public var includeClusterAuthorizedOperations = false
-    public var includeTopicAuthorizedOperations = false
+    package var topics: [Topic]? = nil
+    package var allowAutoTopicCreation = true
+    package var includeClusterAuthorizedOperations = false
+    package var includeTopicAuthorizedOperations = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.nullableArray(&topics, version: version)
         if version >= 4 { try coder.bool(&allowAutoTopicCreation) }
         if version >= 8 {
@@ -30,16 +30,16 @@ public struct MetadataRequest: KafkaMessage {
     }
 }
 
-public struct MetadataResponse: KafkaMessage {
-    public static let apiKey = ApiKey.metadata
+package struct MetadataResponse: KafkaMessage {
+    package static let apiKey = ApiKey.metadata
 
-    public struct Broker: KafkaStruct {
-        public var nodeId: Int32 = 0
-        public var host = ""
-        public var port: Int32 = 0
-        public var rack: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Broker: KafkaStruct {
+        package var nodeId: Int32 = 0
+        package var host = ""
+        package var port: Int32 = 0
+        package var rack: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&nodeId)
             try coder.string(&host)
             try coder.int32(&port)
@@ -47,16 +47,16 @@ public struct MetadataResponse: KafkaMessage {
         }
     }
 
-    public struct Partition: KafkaStruct {
-        public var errorCode: Int16 = 0
-        public var partitionIndex: Int32 = 0
-        public var leaderId: Int32 = 0
-        public var leaderEpoch: Int32 = 0
-        public var replicaNodes: [Int32] = []
-        public var isrNodes: [Int32] = []
-        public var offlineReplicas: [Int32] = []
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var errorCode: Int16 = 0
+        package var partitionIndex: Int32 = 0
+        package var leaderId: Int32 = 0
+        package var leaderEpoch: Int32 = 0
+        package var replicaNodes: [Int32] = []
+        package var isrNodes: [Int32] = []
+        package var offlineReplicas: [Int32] = []
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int16(&errorCode)
             try coder.int32(&partitionIndex)
             try coder.int32(&leaderId)
@@ -67,14 +67,14 @@ public struct MetadataResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var errorCode: Int16 = 0
-        public var name = ""
-        public var isInternal = false
-        public var partitions: [Partition] = []
-        public var topicAuthorizedOperations: Int32 = Int32.min
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Topic: KafkaStruct {
+        package var errorCode: Int16 = 0
+        package var name = ""
+        package var isInternal = false
+        package var partitions: [Partition] = []
+        package var topicAuthorizedOperations: Int32 = Int32.min
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int16(&errorCode)
             try coder.string(&name)
             if version >= 1 { try coder.bool(&isInternal) }
@@ -83,16 +83,16 @@ public struct MetadataResponse: KafkaMessage {
         }
     }
 
-    public var throttleTimeMilliseconds: Int32 = 0
-    public var brokers: [Broker] = []
-    public var clusterId: String? = nil
-    public var controllerId: Int32 = -1
-    public var topics: [Topic] = []
-    public var clusterAuthorizedOperations: Int32 = Int32.min
+    package var throttleTimeMilliseconds: Int32 = 0
+    package var brokers: [Broker] = []
+    package var clusterId: String? = nil
+    package var controllerId: Int32 = -1
+    package var topics: [Topic] = []
+    package var clusterAuthorizedOperations: Int32 = Int32.min
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         if version >= 3 { try coder.int32(&throttleTimeMilliseconds) }
         try coder.array(&brokers, version: version)
         if version >= 2 { try coder.nullableString(&clusterId) }

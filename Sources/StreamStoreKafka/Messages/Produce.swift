@@ -1,30 +1,30 @@
 import NIOCore
 
 /// Produce (key 0), v3-v8: record batches (RecordBatch v2) per partition.
-public struct ProduceRequest: KafkaMessage {
-    public static let apiKey = ApiKey.produce
+package struct ProduceRequest: KafkaMessage {
+    package static let apiKey = ApiKey.produce
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var records: ByteBuffer? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var records: ByteBuffer? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.nullableBytes(&records)
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var transactionalId: String? = nil
+    package var transactionalId: String? = nil
     /// 0: no answer; 1: once written; -1: once durable under the topic's flush policy.
-    public var acks: Int16 = -1
-    public var timeoutMilliseconds: Int32 = 30_000
-    public var topics: [Topic] = []
+    package var acks: Int16 = -1
+    package var timeoutMilliseconds: Int32 = 30_000
+    package var topics: [Topic] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.nullableString(&transactionalId)
         try coder.int16(&acks)
         try coder.int32(&timeoutMilliseconds)
@@ -32,29 +32,29 @@ public struct ProduceRequest: KafkaMessage {
     }
 }
 
-public struct ProduceResponse: KafkaMessage {
-    public static let apiKey = ApiKey.produce
+package struct ProduceResponse: KafkaMessage {
+    package static let apiKey = ApiKey.produce
 
-    public struct RecordError: KafkaStruct {
-        public var batchIndex: Int32 = 0
-        public var message: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct RecordError: KafkaStruct {
+        package var batchIndex: Int32 = 0
+        package var message: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&batchIndex)
             try coder.nullableString(&message)
         }
     }
 
-    public struct Partition: KafkaStruct {
-        public var index: Int32 = 0
-        public var errorCode: Int16 = 0
-        public var baseOffset: Int64 = -1
-        public var logAppendTimeMilliseconds: Int64 = -1
-        public var logStartOffset: Int64 = -1
-        public var recordErrors: [RecordError] = []
-        public var errorMessage: String? = nil
-        public init() {}
-        public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package struct Partition: KafkaStruct {
+        package var index: Int32 = 0
+        package var errorCode: Int16 = 0
+        package var baseOffset: Int64 = -1
+        package var logAppendTimeMilliseconds: Int64 = -1
+        package var logStartOffset: Int64 = -1
+        package var recordErrors: [RecordError] = []
+        package var errorMessage: String? = nil
+        package init() {}
+        package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
             try coder.int32(&index)
             try coder.int16(&errorCode)
             try coder.int64(&baseOffset)
@@ -67,14 +67,14 @@ public struct ProduceResponse: KafkaMessage {
         }
     }
 
-    public typealias Topic = TopicEntry<Partition>
+    package typealias Topic = TopicEntry<Partition>
 
-    public var topics: [Topic] = []
-    public var throttleTimeMilliseconds: Int32 = 0
+    package var topics: [Topic] = []
+    package var throttleTimeMilliseconds: Int32 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
+    package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.array(&topics, version: version)
         if version >= 1 { try coder.int32(&throttleTimeMilliseconds) }
     }

@@ -3,7 +3,7 @@
 /// The served versions are those of a Kafka 2.3 broker, the last before most APIs moved to the
 /// flexible encoding, plus ApiVersions up to v3 (flexible), which current clients send first.
 /// Every client negotiates down to them through ApiVersions (docs/KAFKA.md lists them).
-public enum ApiKey: Int16, Sendable, CaseIterable {
+@_spi(Fuzzing) public enum ApiKey: Int16, Sendable, CaseIterable {
     case produce = 0
     case fetch = 1
     case listOffsets = 2
@@ -26,6 +26,9 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
     case addOffsetsToTxn = 25
     case endTxn = 26
     case txnOffsetCommit = 28
+    case describeConfigs = 32
+    case saslAuthenticate = 36
+    case describeCluster = 60
 
     /// The versions served; nil for APIs that are known only to refuse them clearly.
     public var supportedVersions: ClosedRange<Int16>? {
@@ -47,7 +50,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .createTopics: return 0...4
         case .deleteTopics: return 0...3
         case .initProducerId: return 0...1
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return 0...1
+        case .saslAuthenticate: return 0...2
+        case .describeConfigs: return 0...4
+        case .describeCluster: return 0...1
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 
@@ -76,6 +83,9 @@ public enum ApiKey: Int16, Sendable, CaseIterable {
         case .addOffsetsToTxn: return 3
         case .endTxn: return 3
         case .txnOffsetCommit: return 3
+        case .describeConfigs: return 4
+        case .saslAuthenticate: return 2
+        case .describeCluster: return 0
         }
     }
 

@@ -1,6 +1,6 @@
 /// Why a Kafka request or response could not be decoded. Every decoder reports malformed input
 /// as one of these, never by trapping or reading past its buffer.
-public enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
+@_spi(Fuzzing) public enum KafkaCodecError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes ended inside a field (`needed` more bytes were wanted for `field`).
     case truncated(field: String, needed: Int)
     /// A length or count that cannot be right: negative where null is not allowed, or larger

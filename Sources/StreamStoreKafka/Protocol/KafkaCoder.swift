@@ -7,7 +7,7 @@ import NIOCore
 ///
 /// `isFlexible` selects Kafka's flexible encoding (KIP-482): compact strings, bytes and arrays
 /// (lengths as unsigned varints plus one) and tagged fields at the end of every structure.
-public protocol KafkaCoder {
+package protocol KafkaCoder {
     var isFlexible: Bool { get }
     mutating func int8(_ value: inout Int8) throws(KafkaCodecError)
     mutating func int16(_ value: inout Int16) throws(KafkaCodecError)
@@ -24,25 +24,25 @@ public protocol KafkaCoder {
 }
 
 /// A structure inside a message (a topic, a partition, a member...), coded field by field.
-public protocol KafkaStruct: Sendable, Equatable {
+package protocol KafkaStruct: Sendable, Equatable {
     init()
     mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError)
 }
 
 extension KafkaCoder {
-    public mutating func string(_ value: inout String) throws(KafkaCodecError) {
+    package mutating func string(_ value: inout String) throws(KafkaCodecError) {
         var optional: String? = value
         try nullableString(&optional)
         value = optional ?? ""
     }
 
-    public mutating func bytes(_ value: inout ByteBuffer) throws(KafkaCodecError) {
+    package mutating func bytes(_ value: inout ByteBuffer) throws(KafkaCodecError) {
         var optional: ByteBuffer? = value
         try nullableBytes(&optional)
         value = optional ?? ByteBuffer()
     }
 
-    public mutating func nullableArray<Element: KafkaStruct>(_ value: inout [Element]?, version: Int16) throws(KafkaCodecError) {
+    package mutating func nullableArray<Element: KafkaStruct>(_ value: inout [Element]?, version: Int16) throws(KafkaCodecError) {
         var count = value?.count
         try arrayCount(&count, minimumElementBytes: 1)
         guard let count else {
@@ -58,13 +58,13 @@ extension KafkaCoder {
         value = elements
     }
 
-    public mutating func array<Element: KafkaStruct>(_ value: inout [Element], version: Int16) throws(KafkaCodecError) {
+    package mutating func array<Element: KafkaStruct>(_ value: inout [Element], version: Int16) throws(KafkaCodecError) {
         var optional: [Element]? = value
         try nullableArray(&optional, version: version)
         value = optional ?? []
     }
 
-    public mutating func int32Array(_ value: inout [Int32]) throws(KafkaCodecError) {
+    package mutating func int32Array(_ value: inout [Int32]) throws(KafkaCodecError) {
         var count: Int? = value.count
         try arrayCount(&count, minimumElementBytes: 4)
         let wanted = count ?? 0
@@ -72,7 +72,7 @@ extension KafkaCoder {
         for index in value.indices { try int32(&value[index]) }
     }
 
-    public mutating func int64Array(_ value: inout [Int64]) throws(KafkaCodecError) {
+    package mutating func int64Array(_ value: inout [Int64]) throws(KafkaCodecError) {
         var count: Int? = value.count
         try arrayCount(&count, minimumElementBytes: 8)
         let wanted = count ?? 0
@@ -80,7 +80,7 @@ extension KafkaCoder {
         for index in value.indices { try int64(&value[index]) }
     }
 
-    public mutating func nullableStringArray(_ value: inout [String]?) throws(KafkaCodecError) {
+    package mutating func nullableStringArray(_ value: inout [String]?) throws(KafkaCodecError) {
         var count = value?.count
         try arrayCount(&count, minimumElementBytes: 1)
         guard let count else {
@@ -93,7 +93,7 @@ extension KafkaCoder {
         value = elements
     }
 
-    public mutating func stringArray(_ value: inout [String]) throws(KafkaCodecError) {
+    package mutating func stringArray(_ value: inout [String]) throws(KafkaCodecError) {
         var optional: [String]? = value
         try nullableStringArray(&optional)
         value = optional ?? []
@@ -101,13 +101,13 @@ extension KafkaCoder {
 }
 
 /// A whole request or response body.
-public protocol KafkaMessage: KafkaStruct {
+package protocol KafkaMessage: KafkaStruct {
     static var apiKey: ApiKey { get }
 }
 
 extension KafkaMessage {
     /// Decodes a body of `version` from `buffer`, which must hold exactly the body.
-    public static func decode(from buffer: inout ByteBuffer, version: Int16) throws(KafkaCodecError) -> Self {
+    package static func decode(from buffer: inout ByteBuffer, version: Int16) throws(KafkaCodecError) -> Self {
         var decoder = KafkaDecoder(buffer: buffer, isFlexible: apiKey.isFlexible(version: version))
         var message = Self()
         try message.code(&decoder, version: version)
@@ -117,7 +117,7 @@ extension KafkaMessage {
     }
 
     /// Appends the body, encoded as `version`, to `buffer`.
-    public func encode(into buffer: inout ByteBuffer, version: Int16) {
+    package func encode(into buffer: inout ByteBuffer, version: Int16) {
         var encoder = KafkaEncoder(buffer: buffer, isFlexible: Self.apiKey.isFlexible(version: version))
         var copy = self
         // Encoding never fails: every failure of the coder is a reading failure.

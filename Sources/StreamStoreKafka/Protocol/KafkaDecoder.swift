@@ -3,11 +3,11 @@ import NIOCore
 /// Reads a message's fields from a ByteBuffer (see ``KafkaCoder``). It never reads past the
 /// buffer, and a count or length larger than what is left is an error before anything is
 /// allocated for it, so a hostile frame cannot make it allocate more than the frame's size.
-public struct KafkaDecoder: KafkaCoder {
-    public var buffer: ByteBuffer
-    public let isFlexible: Bool
+package struct KafkaDecoder: KafkaCoder {
+    package var buffer: ByteBuffer
+    package let isFlexible: Bool
 
-    public init(buffer: ByteBuffer, isFlexible: Bool) {
+    package init(buffer: ByteBuffer, isFlexible: Bool) {
         self.buffer = buffer
         self.isFlexible = isFlexible
     }
@@ -19,18 +19,18 @@ public struct KafkaDecoder: KafkaCoder {
         return value
     }
 
-    public mutating func int8(_ value: inout Int8) throws(KafkaCodecError) { value = try integer(Int8.self, field: "int8") }
-    public mutating func int16(_ value: inout Int16) throws(KafkaCodecError) { value = try integer(Int16.self, field: "int16") }
-    public mutating func int32(_ value: inout Int32) throws(KafkaCodecError) { value = try integer(Int32.self, field: "int32") }
-    public mutating func int64(_ value: inout Int64) throws(KafkaCodecError) { value = try integer(Int64.self, field: "int64") }
-    public mutating func bool(_ value: inout Bool) throws(KafkaCodecError) { value = try integer(UInt8.self, field: "bool") != 0 }
+    package mutating func int8(_ value: inout Int8) throws(KafkaCodecError) { value = try integer(Int8.self, field: "int8") }
+    package mutating func int16(_ value: inout Int16) throws(KafkaCodecError) { value = try integer(Int16.self, field: "int16") }
+    package mutating func int32(_ value: inout Int32) throws(KafkaCodecError) { value = try integer(Int32.self, field: "int32") }
+    package mutating func int64(_ value: inout Int64) throws(KafkaCodecError) { value = try integer(Int64.self, field: "int64") }
+    package mutating func bool(_ value: inout Bool) throws(KafkaCodecError) { value = try integer(UInt8.self, field: "bool") != 0 }
 
-    public mutating func uuid(_ value: inout [UInt8]) throws(KafkaCodecError) {
+    package mutating func uuid(_ value: inout [UInt8]) throws(KafkaCodecError) {
         guard let bytes = buffer.readBytes(length: 16) else { throw .truncated(field: "uuid", needed: 16 - buffer.readableBytes) }
         value = bytes
     }
 
-    public mutating func nullableString(_ value: inout String?) throws(KafkaCodecError) {
+    package mutating func nullableString(_ value: inout String?) throws(KafkaCodecError) {
         guard let length = try readLength(classicWidth: 2, field: "string") else {
             value = nil
             return
@@ -39,7 +39,7 @@ public struct KafkaDecoder: KafkaCoder {
         value = string
     }
 
-    public mutating func nullableBytes(_ value: inout ByteBuffer?) throws(KafkaCodecError) {
+    package mutating func nullableBytes(_ value: inout ByteBuffer?) throws(KafkaCodecError) {
         guard let length = try readLength(classicWidth: 4, field: "bytes") else {
             value = nil
             return
@@ -47,7 +47,7 @@ public struct KafkaDecoder: KafkaCoder {
         value = buffer.readSlice(length: length)
     }
 
-    public mutating func arrayCount(_ count: inout Int?, minimumElementBytes: Int) throws(KafkaCodecError) {
+    package mutating func arrayCount(_ count: inout Int?, minimumElementBytes: Int) throws(KafkaCodecError) {
         guard let length = try readLength(classicWidth: 4, field: "array", elementBytes: minimumElementBytes) else {
             count = nil
             return
@@ -55,7 +55,7 @@ public struct KafkaDecoder: KafkaCoder {
         count = length
     }
 
-    public mutating func taggedFields() throws(KafkaCodecError) {
+    package mutating func taggedFields() throws(KafkaCodecError) {
         let count = try KafkaVarint.readUnsigned(from: &buffer, field: "tagged fields")
         guard Int(count) <= buffer.readableBytes else { throw .invalidLength(field: "tagged fields", length: Int64(count)) }
         for _ in 0..<count {

@@ -1,28 +1,28 @@
 import NIOCore
 
 /// Writes a message's fields into a ByteBuffer (see ``KafkaCoder``). Never throws.
-public struct KafkaEncoder: KafkaCoder {
-    public var buffer: ByteBuffer
-    public let isFlexible: Bool
+package struct KafkaEncoder: KafkaCoder {
+    package var buffer: ByteBuffer
+    package let isFlexible: Bool
 
-    public init(buffer: ByteBuffer = ByteBuffer(), isFlexible: Bool) {
+    package init(buffer: ByteBuffer = ByteBuffer(), isFlexible: Bool) {
         self.buffer = buffer
         self.isFlexible = isFlexible
     }
 
-    public mutating func int8(_ value: inout Int8) { buffer.writeInteger(value) }
-    public mutating func int16(_ value: inout Int16) { buffer.writeInteger(value) }
-    public mutating func int32(_ value: inout Int32) { buffer.writeInteger(value) }
-    public mutating func int64(_ value: inout Int64) { buffer.writeInteger(value) }
-    public mutating func bool(_ value: inout Bool) { buffer.writeInteger(value ? 1 : 0, as: UInt8.self) }
+    package mutating func int8(_ value: inout Int8) { buffer.writeInteger(value) }
+    package mutating func int16(_ value: inout Int16) { buffer.writeInteger(value) }
+    package mutating func int32(_ value: inout Int32) { buffer.writeInteger(value) }
+    package mutating func int64(_ value: inout Int64) { buffer.writeInteger(value) }
+    package mutating func bool(_ value: inout Bool) { buffer.writeInteger(value ? 1 : 0, as: UInt8.self) }
 
-    public mutating func uuid(_ value: inout [UInt8]) {
+    package mutating func uuid(_ value: inout [UInt8]) {
         var bytes = value
         bytes += Array(repeating: 0, count: max(0, 16 - bytes.count))
         buffer.writeBytes(bytes.prefix(16))
     }
 
-    public mutating func nullableString(_ value: inout String?) {
+    package mutating func nullableString(_ value: inout String?) {
         guard let value else {
             writeLength(nil, classicWidth: 2)
             return
@@ -31,7 +31,7 @@ public struct KafkaEncoder: KafkaCoder {
         buffer.writeString(value)
     }
 
-    public mutating func nullableBytes(_ value: inout ByteBuffer?) {
+    package mutating func nullableBytes(_ value: inout ByteBuffer?) {
         guard var value else {
             writeLength(nil, classicWidth: 4)
             return
@@ -40,11 +40,11 @@ public struct KafkaEncoder: KafkaCoder {
         buffer.writeBuffer(&value)
     }
 
-    public mutating func arrayCount(_ count: inout Int?, minimumElementBytes: Int) {
+    package mutating func arrayCount(_ count: inout Int?, minimumElementBytes: Int) {
         writeLength(count, classicWidth: 4)
     }
 
-    public mutating func taggedFields() { KafkaVarint.writeUnsigned(0, to: &buffer) }
+    package mutating func taggedFields() { KafkaVarint.writeUnsigned(0, to: &buffer) }
 
     /// A length: flexible versions write length + 1 as an unsigned varint (0 for null), classic
     /// ones a signed integer of `classicWidth` bytes (-1 for null).
@@ -60,8 +60,8 @@ public struct KafkaEncoder: KafkaCoder {
 }
 
 /// Kafka's unsigned varints (LEB128), used by the flexible versions' lengths and tags.
-public enum KafkaVarint {
-    public static func writeUnsigned(_ value: UInt64, to buffer: inout ByteBuffer) {
+package enum KafkaVarint {
+    package static func writeUnsigned(_ value: UInt64, to buffer: inout ByteBuffer) {
         var rest = value
         while rest >= 0x80 {
             buffer.writeInteger(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -71,7 +71,7 @@ public enum KafkaVarint {
     }
 
     /// Reads an unsigned varint of at most 5 bytes (Kafka's lengths and tags are 32-bit).
-    public static func readUnsigned(from buffer: inout ByteBuffer, field: String) throws(KafkaCodecError) -> UInt32 {
+    package static func readUnsigned(from buffer: inout ByteBuffer, field: String) throws(KafkaCodecError) -> UInt32 {
         var result: UInt32 = 0
         for index in 0..<5 {
             guard let byte = buffer.readInteger(as: UInt8.self) else { throw .truncated(field: field, needed: 1) }

@@ -1,7 +1,7 @@
 import StreamStoreFormat
 
 /// Kafka's error codes that this server answers with (Kafka's protocol guide, "Error Codes").
-public enum KafkaErrorCode: Int16, Error, Sendable {
+package enum KafkaErrorCode: Int16, Error, Sendable {
     case unknownServerError = -1
     case none = 0
     case offsetOutOfRange = 1
@@ -21,6 +21,8 @@ public enum KafkaErrorCode: Int16, Error, Sendable {
     case invalidSessionTimeout = 26
     case rebalanceInProgress = 27
     case invalidTimestamp = 32
+    case unsupportedSaslMechanism = 33
+    case illegalSaslState = 34
     case unsupportedVersion = 35
     case topicAlreadyExists = 36
     case invalidPartitions = 37
@@ -30,13 +32,14 @@ public enum KafkaErrorCode: Int16, Error, Sendable {
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47
     case kafkaStorageError = 56
+    case saslAuthenticationFailed = 58
     case groupIdNotFound = 69
     case topicDeletionDisabled = 73
     case unsupportedCompressionType = 76
     case invalidRecord = 87
 
     /// The Kafka error a client should see for a store error.
-    public init(_ error: StreamStoreError) {
+    package init(_ error: StreamStoreError) {
         switch error.code {
         case .unknownTopic, .partitionOutOfRange: self = .unknownTopicOrPartition
         case .offsetOutOfRange: self = .offsetOutOfRange

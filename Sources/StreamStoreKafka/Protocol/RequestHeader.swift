@@ -2,7 +2,7 @@ import NIOCore
 
 /// A request's header (v1, or v2 with tagged fields for flexible versions). The client id is
 /// a classic nullable string in both.
-public struct RequestHeader: Sendable, Equatable {
+@_spi(Fuzzing) public struct RequestHeader: Sendable, Equatable {
     public var apiKey: Int16
     public var apiVersion: Int16
     public var correlationId: Int32
@@ -44,7 +44,7 @@ public struct RequestHeader: Sendable, Equatable {
 }
 
 /// A response's header: the correlation id (v0), plus tagged fields (v1).
-public struct ResponseHeader: Sendable, Equatable {
+@_spi(Fuzzing) public struct ResponseHeader: Sendable, Equatable {
     public var correlationId: Int32
 
     public init(correlationId: Int32) { self.correlationId = correlationId }

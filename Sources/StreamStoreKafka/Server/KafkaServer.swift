@@ -1,27 +1,33 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StreamStore
 import StreamStoreFormat
 
 /// Why a ``KafkaServer`` refused to start.
 public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
-    /// A non-loopback address without TLS and SASL, and without the explicit insecure flag.
-    case plaintextOnNetwork(host: String)
+    /// A non-loopback address without TLS or without SASL (`missing` says which), and
+    /// without the explicit insecure flag.
+    case insecureOnNetwork(host: String, missing: [String])
     /// The server was started twice.
     case alreadyStarted
 
+    /// The reason in one sentence, with what to do about it.
     public var description: String {
         switch self {
-        case .plaintextOnNetwork(let host):
-            return "Refusing to serve Kafka in plaintext on \(host): this server has no TLS or SASL yet. Listen on a loopback address, or accept the risk with --insecure-allow-plaintext-on-network."
+        case .insecureOnNetwork(let host, let missing):
+            let lacking = missing.joined(separator: " and ")
+            return "Refusing to serve Kafka on \(host) without \(lacking): anyone who reaches it could read and write every topic. "
+                + "Give a certificate and key for TLS and a users file for SASL, listen on a loopback address, "
+                + "or accept the risk with --insecure-allow-plaintext-on-network."
         case .alreadyStarted: return "The server is already running."
         }
     }
 }
 
 /// The store as a Kafka broker: a SwiftNIO server speaking Kafka's wire protocol in front of a
-/// ``Store``, so Kafka clients in any language produce to and consume from its topics
+/// `Store`, so Kafka clients in any language produce to and consume from its topics
 /// (docs/KAFKA.md lists the APIs and versions served).
 ///
 /// ```swift
@@ -39,6 +45,8 @@ public enum KafkaServerError: Error, Equatable, CustomStringConvertible {
 public final class KafkaServer: Sendable {
     private let broker: KafkaBroker
     private let configuration: KafkaServerConfiguration
+    private let tlsContext: NIOSSLContext?
+    private let users: KafkaUserStore?
     private let state = Locked(State())
 
     private struct State {
@@ -49,9 +57,22 @@ public final class KafkaServer: Sendable {
         var refusals = RefusalLogThrottle()
     }
 
+    /// A server for `store`; it listens once ``start()`` is called. Checks the configuration
+    /// and loads the TLS files and the users file.
+    ///
+    /// - Throws: ``KafkaServerError/insecureOnNetwork(host:missing:)`` for a non-loopback `host`
+    ///   without TLS and SASL and without the explicit insecure setting;
+    ///   ``KafkaSecurityError`` for TLS files or a users file that cannot be used.
     public init(store: Store, configuration: KafkaServerConfiguration = KafkaServerConfiguration()) throws {
-        guard KafkaServerConfiguration.isLoopback(configuration.host) || configuration.allowsPlaintextOnNetwork else {
-            throw KafkaServerError.plaintextOnNetwork(host: configuration.host)
+        let missing = configuration.missingNetworkProtection
+        guard KafkaServerConfiguration.isLoopback(configuration.host) || missing.isEmpty || configuration.allowsPlaintextOnNetwork else {
+            throw KafkaServerError.insecureOnNetwork(host: configuration.host, missing: missing)
+        }
+        self.tlsContext = try configuration.tls?.makeContext()
+        if let sasl = configuration.sasl {
+            self.users = try KafkaUserStore(path: sasl.usersFile, logger: configuration.logger)
+        } else {
+            self.users = nil
         }
         self.configuration = configuration
         self.broker = try KafkaBroker(store: store, configuration: configuration)
@@ -66,16 +87,24 @@ public final class KafkaServer: Sendable {
         guard state.withLock({ $0.serverChannel == nil }) else { throw KafkaServerError.alreadyStarted }
         let maxFrameBytes = configuration.maxRequestBytes
         let idle = TimeAmount.milliseconds(configuration.idleTimeoutMilliseconds)
+        let tlsContext = self.tlsContext
+        let authenticates = users != nil
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: Limits.kafkaListenBacklog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        try channel.pipeline.syncOperations.addHandler(TLSInputCloser())
+                    }
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let limit = authenticates ? KafkaFrameLimit(authenticatedBytes: maxFrameBytes) : nil
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes, limit: limit)))
+                    return AcceptedConnection(
+                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), frameLimit: limit)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -88,7 +117,9 @@ public final class KafkaServer: Sendable {
             $0.acceptLoop = loop
             $0.boundPort = port
         }
-        configuration.logger.info("Serving the Kafka protocol on \(configuration.host):\(port).")
+        let security = [tlsContext == nil ? nil : "TLS", users == nil ? nil : "SASL \(configuration.offeredSASLMechanisms.map(\.rawValue).joined(separator: ", "))"]
+            .compactMap { $0 }
+        configuration.logger.info("Serving the Kafka protocol on \(configuration.host):\(port)\(security.isEmpty ? "" : " with " + security.joined(separator: " and ")).")
         return port
     }
 
@@ -114,12 +145,18 @@ public final class KafkaServer: Sendable {
         configuration.logger.info("The Kafka server stopped.")
     }
 
-    private func accept(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>) async {
+    /// A connection as the listener hands it over: the channel and its frame limit (SASL only).
+    private struct AcceptedConnection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let frameLimit: KafkaFrameLimit?
+    }
+
+    private func accept(_ server: NIOAsyncChannel<AcceptedConnection, Never>) async {
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                        group.addTask { await self.serve(connection.channel, frameLimit: connection.frameLimit) }
                     }
                 }
             }
@@ -128,7 +165,7 @@ public final class KafkaServer: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, frameLimit: KafkaFrameLimit?) async {
         let channel = connection.channel
         let peer = channel.remoteAddress?.description ?? "unknown peer"
         let id = ObjectIdentifier(channel)
@@ -152,6 +189,8 @@ public final class KafkaServer: Sendable {
         metrics.connectionAccepted(open: open)
         defer { metrics.connectionClosed(open: state.withLock { $0.connections.removeValue(forKey: id); return $0.connections.count }) }
         let clientHost = channel.remoteAddress?.ipAddress ?? ""
+        let session = KafkaSession(
+            broker: broker, users: users, mechanisms: configuration.offeredSASLMechanisms, clientHost: clientHost, frameLimit: frameLimit)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let (replies, queue) = AsyncStream<(reply: KafkaReply, apiKey: Int16, start: NIODeadline)>.makeStream()
@@ -172,11 +211,21 @@ public final class KafkaServer: Sendable {
                         }
                     }
                     do {
-                        for try await frame in inbound {
+                        requests: for try await frame in inbound {
                             let start = NIODeadline.now()
                             metrics.receivedBytes.increment(by: Int64(4 + frame.readableBytes))
                             let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
-                            queue.yield((try await broker.handle(frame, clientHost: clientHost), apiKey, start))
+                            switch try await session.handle(frame) {
+                            case .reply(let reply):
+                                queue.yield((reply, apiKey, start))
+                            case .replyThenClose(let frame, let reason):
+                                queue.yield((.respond(frame), apiKey, start))
+                                configuration.logger.warning("\(reason) Closing the Kafka connection from \(peer).")
+                                break requests
+                            case .close(let reason):
+                                configuration.logger.warning("\(reason) Closing the Kafka connection from \(peer).")
+                                break requests
+                            }
                         }
                     } catch {
                         metrics.badFrame()

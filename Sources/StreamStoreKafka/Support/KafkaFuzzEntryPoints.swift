@@ -21,6 +21,7 @@ public enum KafkaFuzzEntryPoints {
     public final class Broker: Sendable {
         private let broker: KafkaBroker
 
+        /// A broker on `store` with the settings above.
         public init(store: Store) throws(StreamStoreError) {
             let configuration = KafkaServerConfiguration(autoCreateTopics: false, initialRebalanceDelayMilliseconds: 0)
             broker = try KafkaBroker(store: store, configuration: configuration)
@@ -43,6 +44,30 @@ public enum KafkaFuzzEntryPoints {
 
         /// Ends the group coordinator's timers and answers its waiting requests.
         public func shutdown() async { await broker.groups.shutdown() }
+    }
+
+    /// The frame to serve for a request whose body decoded, or nil to only decode it: a fetch
+    /// waits for nothing (a long poll would only time the input out), and CreateTopics asking
+    /// for more than `maxCreatedPartitions` partitions in a topic is not served (creating
+    /// thousands of partitions per input would only slow a run).
+    public static func servable(_ body: ByteBuffer, header: RequestHeader, maxCreatedPartitions: Int32) -> ByteBuffer? {
+        var rest = body
+        var frame = ByteBuffer()
+        header.encode(into: &frame)
+        switch ApiKey(rawValue: header.apiKey) {
+        case .fetch:
+            guard var request = try? FetchRequest.decode(from: &rest, version: header.apiVersion) else { return nil }
+            request.maxWaitMilliseconds = 0
+            request.encode(into: &frame, version: header.apiVersion)
+        case .createTopics:
+            guard let request = try? CreateTopicsRequest.decode(from: &rest, version: header.apiVersion),
+                request.topics.allSatisfy({ $0.numPartitions <= maxCreatedPartitions })
+            else { return nil }
+            frame.writeImmutableBuffer(body)
+        default:
+            frame.writeImmutableBuffer(body)
+        }
+        return frame
     }
 
     /// A message decoded, encoded again, and decoded once more.
@@ -109,7 +134,11 @@ extension ApiKey {
         case .createTopics: return CreateTopicsRequest.self
         case .deleteTopics: return DeleteTopicsRequest.self
         case .initProducerId: return InitProducerIdRequest.self
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return SaslHandshakeRequest.self
+        case .saslAuthenticate: return SaslAuthenticateRequest.self
+        case .describeConfigs: return DescribeConfigsRequest.self
+        case .describeCluster: return DescribeClusterRequest.self
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 
@@ -133,7 +162,11 @@ extension ApiKey {
         case .createTopics: return CreateTopicsResponse.self
         case .deleteTopics: return DeleteTopicsResponse.self
         case .initProducerId: return InitProducerIdResponse.self
-        case .saslHandshake, .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
+        case .saslHandshake: return SaslHandshakeResponse.self
+        case .saslAuthenticate: return SaslAuthenticateResponse.self
+        case .describeConfigs: return DescribeConfigsResponse.self
+        case .describeCluster: return DescribeClusterResponse.self
+        case .addPartitionsToTxn, .addOffsetsToTxn, .endTxn, .txnOffsetCommit: return nil
         }
     }
 }

@@ -128,6 +128,19 @@ package struct Directory {
         }
     }
 
+    /// Creates `path` and any missing folders above it (as `mkdir -p` does), each with the
+    /// store's folder mode. A component that exists but is not a folder fails with `ENOTDIR`.
+    package func createWithParents(_ path: String) throws(StreamStoreError) {
+        var missing: [String] = []
+        var current = path
+        while !current.isEmpty, current != "/", fileSystem.fileType(current) == nil {
+            missing.append(current)
+            guard let slash = current.lastIndex(of: "/") else { break }
+            current = String(current[..<slash])
+        }
+        for folder in missing.reversed() { try create(folder) }
+    }
+
     /// fsync of a folder makes renames and new names in it durable.
     package func sync(_ path: String) throws(StreamStoreError) {
         let fd = fileSystem.open(path, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0)

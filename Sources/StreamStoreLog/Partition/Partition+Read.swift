@@ -13,22 +13,34 @@ extension Partition {
         return lock.withLock { ReadView(segments: segments, visible: visible, logStart: logStartOffset, activeMaxTimestamp: cadence.maxTimestamp) }
     }
 
+    /// Returns `offset` when a read may start there (from the log start to the log end readers
+    /// see, the end included), else throws the `.offsetOutOfRange` a read from it would throw.
+    package func checkedReadStart(_ offset: Int64) throws(StreamStoreError) -> Int64 {
+        let view = readView()
+        try requireReadable(offset, logStart: view.logStart, logEnd: view.visible.offset)
+        return offset
+    }
+
+    private func requireReadable(_ offset: Int64, logStart: Int64, logEnd: Int64) throws(StreamStoreError) {
+        guard offset >= logStart else {
+            throw StreamStoreError(
+                .offsetOutOfRange, "Offset \(offset) is below the log start offset \(logStart); read from \(logStart) or later.",
+                topic: topic, partition: id, offset: offset)
+        }
+        guard offset <= logEnd else {
+            throw StreamStoreError(
+                .offsetOutOfRange, "Offset \(offset) is past the log end offset \(logEnd).",
+                topic: topic, partition: id, offset: offset)
+        }
+    }
+
     /// Batches holding offsets from `offset` on, at most about `maxBytes` of them (at least one
     /// batch, however large, so a reader always makes progress). Empty at the log end.
     /// Compressed batches count with their decompressed size and come back decompressed.
     /// A reader that passes its `buffers` gets them reused (see ``ReadBuffers``).
     package func readBatches(from offset: Int64, maxBytes requestedBytes: Int, buffers: ReadBuffers? = nil) throws(StreamStoreError) -> [StoredBatch] {
         let view = readView()
-        guard offset >= view.logStart else {
-            throw StreamStoreError(
-                .offsetOutOfRange, "Offset \(offset) is below the log start offset \(view.logStart); read from \(view.logStart) or later.",
-                topic: topic, partition: id, offset: offset)
-        }
-        guard offset <= view.visible.offset else {
-            throw StreamStoreError(
-                .offsetOutOfRange, "Offset \(offset) is past the log end offset \(view.visible.offset).",
-                topic: topic, partition: id, offset: offset)
-        }
+        try requireReadable(offset, logStart: view.logStart, logEnd: view.visible.offset)
         guard offset < view.visible.offset else { return [] }
         defer { buffers?.endRead() }
         // Any budget works: 0 or less still reads one batch, Int.max reads to the end.

@@ -49,12 +49,12 @@ package struct ProducerStateTable: Equatable {
     var isEmpty: Bool { producers.isEmpty }
 
     /// The last sequence number of a batch of `count` records starting at `first`.
-    static func lastSequence(first: Int32, count: Int) -> Int32 {
+    package static func lastSequence(first: Int32, count: Int) -> Int32 {
         Int32(truncatingIfNeeded: (Int64(first) + Int64(count) - 1) % (Int64(Int32.max) + 1))
     }
 
     /// The sequence after `sequence`.
-    static func following(_ sequence: Int32) -> Int32 { sequence == Int32.max ? 0 : sequence + 1 }
+    package static func following(_ sequence: Int32) -> Int32 { sequence == Int32.max ? 0 : sequence + 1 }
 
     /// Decides what to do with a batch of `count` records from `producerId`. Throws
     /// `.producerFenced` or `.outOfOrderSequence` with a sentence that says what to do.

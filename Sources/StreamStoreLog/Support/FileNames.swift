@@ -15,6 +15,7 @@ import StreamStoreFormat
 /// <store>/__groups/<group>.members/<topic>/<member id>.member   flock held by a live member
 /// <store>/__groups/<group>.members/<topic>/<partition>.lease    flock held by the partition's owner
 /// <store>/__snapshots/<projection>/<sequence>.snapshot   projection snapshots
+/// <store>/__producers.json                 idempotent producers' ids and epochs handed out
 /// ```
 package enum FileNames {
     package static let lock = "store.lock"
@@ -52,6 +53,11 @@ package enum FileNames {
     package static let leaseSuffix = ".lease"
     /// The folder of projection snapshots: `<store>/__snapshots/<projection>/`.
     package static let snapshotsFolder = "__snapshots"
+    /// The producer ids and epochs the store has handed out (docs/FORMAT.md, "Producer ids").
+    package static let producerIds = "__producers.json"
+    /// Where the Kafka server kept the next free producer id before the store handed them out;
+    /// read once as a lower bound, so no id is ever given twice.
+    package static let legacyKafkaProducerIds = "__kafka/producer-ids"
 
     package static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name

@@ -22,7 +22,9 @@ extension StreamTool {
                 afterwards ($STREAM_STORE_DIR is ignored). With --store DIR, it creates topic \
                 bench-<uuid> there and leaves it in place.
                 """,
-            subcommands: [BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProcesses.self, BenchReaderProcess.self])
+            subcommands: [
+                BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProducer.self, BenchConsume.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self,
+            ])
     }
 }
 

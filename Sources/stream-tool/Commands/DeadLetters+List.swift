@@ -29,7 +29,7 @@ extension StreamTool.DeadLetters {
         @Argument(help: "The topic whose dead letters to list (not its .dlq topic).")
         var topic: String
 
-        @Option(help: ArgumentHelp("List at most N records.", valueName: "N"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("List at most N records.", valueName: "N"))
         var limit: Int?
 
         @Flag(help: "Print JSON instead of a table.")

@@ -24,6 +24,8 @@ struct DemoEventGenerator {
         var customer: String
         var amountCents: Int
         var paid = false
+        /// The order's last event: the cause its next event follows up (`causation-id`).
+        var lastEvent: Record?
     }
 
     private var random: SplitMix64
@@ -57,16 +59,28 @@ struct DemoEventGenerator {
     mutating func appendNext(to batch: inout RecordBatch) throws(StreamStoreError) -> Int {
         let (type, order, value) = nextEvent()
         messageNumber += 1
-        let headers = [
-            RecordHeader(key: "event-type", value: type),
-            RecordHeader(key: "correlation-id", value: order.id),
-            RecordHeader(key: "message-id", value: "\(order.id)-\(messageNumber)-\(hex(random.next()))"),
-            RecordHeader(key: "content-type", value: "application/json"),
-        ]
-        let valueBytes = Array(value.utf8)
-        try batch.append(key: Array(order.customer.utf8), value: valueBytes, headers: headers)
-        return valueBytes.count
+        let messageID = "\(order.id)-\(messageNumber)-\(hex(random.next()))"
+        let record: Record
+        if let cause = order.lastEvent {
+            // Same correlation id, causation id = the cause's message id: `trace` shows the chain.
+            record = Record.followUp(
+                to: cause, key: order.customer, value: value, eventType: type, messageID: messageID,
+                headers: [RecordHeader(key: "content-type", value: "application/json")])
+        } else {
+            record = Record(key: order.customer, value: value, headers: [
+                RecordHeader(key: "event-type", value: type),
+                RecordHeader(key: "correlation-id", value: order.id),
+                RecordHeader(key: "message-id", value: messageID),
+                RecordHeader(key: "content-type", value: "application/json"),
+            ])
+        }
+        if let index = inFlight.firstIndex(where: { $0.id == order.id }) { inFlight[index].lastEvent = record }
+        try batch.append(record)
+        return record.value?.count ?? 0
     }
+
+    /// The correlation id of an order the demo makes: `ord-<partition>-<number>`.
+    static func correlationID(partition: Int, orderNumber: Int64) -> String { "ord-\(partition)-\(orderNumber)" }
 
     private mutating func nextEvent() -> (type: String, order: Order, value: String) {
         let timestamp = ISO8601.format(milliseconds: Clocks.nowMilliseconds())

@@ -30,7 +30,7 @@ extension StreamTool {
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
 
-        @Option(help: ArgumentHelp("How many events to append.", valueName: "N"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How many events to append.", valueName: "N"))
         var records: Int = 200_000
 
         func validate() throws {
@@ -65,17 +65,37 @@ extension StreamTool {
                     print("")
                     print("On disk: \(Format.bytes(stored)) for \(Format.bytes(uncompressed)) of batches (\(Describe.ratio(uncompressed, stored)) with \(topic.config.compression))")
                     print("")
+                    // Commands a reader can paste into the shell that ran the demo, as printed.
+                    let tool = Self.toolCommand(store: options.path)
                     print("Look around:")
-                    print("  stream-tool describe \(topic.name)")
-                    print("  stream-tool replay \(topic.name) --partition 0 --limit 5")
-                    print("  stream-tool groups lag \(Self.billingGroup)")
-                    print("  stream-tool replay \(topic.name) --group \(Self.billingGroup) --format value --limit 3")
-                    print("  stream-tool retention --dry-run")
+                    print("  \(tool) describe \(topic.name)")
+                    print("  \(tool) replay \(topic.name) --partition 0 --limit 5")
+                    print("  \(tool) groups lag \(Self.billingGroup)")
+                    print("  \(tool) replay \(topic.name) --group \(Self.billingGroup) --format value --limit 3")
+                    print("  \(tool) retention --dry-run")
+                    print("  \(tool) trace \(DemoEventGenerator.correlationID(partition: 0, orderNumber: 1))")
                     if let segment = Self.firstSegment(store: options.path, topic: topic.name, partition: 0) {
-                        print("  stream-tool dump \(segment) --verify-index | head")
+                        print("  \(tool) dump \(segment) --verify-index | head")
                     }
                 }
             }
+        }
+
+        /// How to run this tool again from the same shell: `stream-tool` when that name finds
+        /// this binary on the `PATH` (after `make install`), else the path it was started by; with
+        /// `--store` unless the store is the default one a new shell would use.
+        static func toolCommand(store: String) -> String {
+            let invoked = CommandLine.arguments.first ?? "stream-tool"
+            var command = invoked.contains("/") && !Self.pathFinds("stream-tool", sameAs: invoked) ? invoked : "stream-tool"
+            let standard = [StoreOptions.defaultPath, "stream-data", "./stream-data/", "stream-data/"]
+            if !standard.contains(store) { command += " --store \(store)" }
+            return command
+        }
+
+        private static func pathFinds(_ name: String, sameAs binary: String) -> Bool {
+            let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            guard let found = folders.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return false }
+            return URL(fileURLWithPath: found).resolvingSymlinksInPath().path == URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
         }
 
         /// The path of a partition's oldest `.log` file, for the closing hint.

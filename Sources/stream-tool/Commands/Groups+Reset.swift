@@ -34,7 +34,7 @@ extension StreamTool.Groups {
         @Flag(name: .customLong("to-end"), help: "To the log end offset: skip every record kept so far.")
         var toEnd = false
 
-        @Option(name: .customLong("to-offset"), help: ArgumentHelp("To this offset in each partition reset.", valueName: "N"))
+        @Option(name: .customLong("to-offset"), parsing: .unconditional, help: ArgumentHelp("To this offset in each partition reset.", valueName: "N"))
         var toOffset: Int64?
 
         @Option(
@@ -42,7 +42,7 @@ extension StreamTool.Groups {
             help: ArgumentHelp("To the first record stamped at or after TIME (ISO 8601 or ms since the epoch).", valueName: "TIME"))
         var toTime: String?
 
-        @Option(help: ArgumentHelp("Reset only this partition (default: all).", valueName: "P"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Reset only this partition (default: all).", valueName: "P"))
         var partition: Int?
 
         @Flag(help: "Print JSON instead of a table.")

@@ -37,7 +37,7 @@ extension StreamTool {
         @Argument(help: "The topic to append to (create it first).")
         var topic: String
 
-        @Option(help: ArgumentHelp("Append every record to this partition.", valueName: "P"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Append every record to this partition.", valueName: "P"))
         var partition: Int?
 
         @Option(help: ArgumentHelp("The key of every record (json: of lines without one); it picks the partition.", valueName: "K"))
@@ -54,7 +54,7 @@ extension StreamTool {
         @Option(help: "The input format: lines (each line a value) or json (each line an object).")
         var format: Format = .lines
 
-        @Flag(name: .customLong("print-offsets"), help: "Print PARTITION OFFSET for every record to stdout, in input order.")
+        @Flag(name: .customLong("print-offsets"), help: "Print PARTITION OFFSET for every record to stdout, in input order. After a failed append, a record that was not written prints PARTITION - when a later one was.")
         var printOffsets = false
 
         @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
@@ -141,6 +141,7 @@ private final class ProduceJob {
             try offsets?.flush()
         } catch {
             progress.finish()
+            appender.writeOffsetsAfterFailure()
             try? offsets?.flush()
             summarize(seconds: stopwatch.elapsedSeconds, stoppedAtLine: failure == nil ? nil : lineNumber)
             throw error

@@ -46,13 +46,13 @@ extension StreamTool {
         @Argument(help: "The topic to read.")
         var topic: String
 
-        @Option(help: ArgumentHelp("Read only this partition (default: all, in order).", valueName: "P"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Read only this partition (default: all, in order).", valueName: "P"))
         var partition: Int?
 
         @Flag(name: .customLong("from-beginning"), help: "Start at the oldest record kept (the default).")
         var fromBeginning = false
 
-        @Option(name: .customLong("from-offset"), help: ArgumentHelp("Start at this offset in each partition read.", valueName: "N"))
+        @Option(name: .customLong("from-offset"), parsing: .unconditional, help: ArgumentHelp("Start at this offset in each partition read.", valueName: "N"))
         var fromOffset: Int64?
 
         @Option(
@@ -63,7 +63,7 @@ extension StreamTool {
         @Flag(name: .customLong("from-end"), help: "Start at the log end offset: skip every record kept so far.")
         var fromEnd = false
 
-        @Option(name: .customLong("until-offset"), help: ArgumentHelp("Stop before this offset (it is not printed).", valueName: "N"))
+        @Option(name: .customLong("until-offset"), parsing: .unconditional, help: ArgumentHelp("Stop before this offset (it is not printed).", valueName: "N"))
         var untilOffset: Int64?
 
         @Option(
@@ -71,7 +71,7 @@ extension StreamTool {
             help: ArgumentHelp("Stop at the first record stamped after TIME (records at TIME are printed).", valueName: "TIME"))
         var untilTime: String?
 
-        @Option(help: ArgumentHelp("Print at most N records in all.", valueName: "N"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Print at most N records in all.", valueName: "N"))
         var limit: Int?
 
         @Option(help: "The output format: text, json or value.")

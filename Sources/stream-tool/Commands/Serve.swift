@@ -20,8 +20,10 @@ extension StreamTool {
                 store's groups, so `groups lag` shows them. docs/KAFKA.md lists the APIs and \
                 versions served and what differs from a Kafka cluster.
 
-                Listens on 127.0.0.1:9092 unless --listen says otherwise. There is no TLS or \
-                SASL yet, so a non-loopback address is refused unless \
+                Listens on 127.0.0.1:9092 unless --listen says otherwise. --tls-cert and \
+                --tls-key turn on TLS; --users FILE turns on SASL authentication (SCRAM-SHA-256, \
+                SCRAM-SHA-512, and PLAIN with TLS) against a users file that `users add` \
+                writes. A non-loopback address needs both, unless \
                 --insecure-allow-plaintext-on-network is given. SIGINT or SIGTERM stops the \
                 server: requests already read are answered, then the store is closed cleanly.
                 """)
@@ -36,7 +38,23 @@ extension StreamTool {
         @Option(name: .customLong("advertise"), help: ArgumentHelp("The address clients are told to connect to (default: --listen's).", valueName: "HOST:PORT"))
         var advertise: String?
 
-        @Flag(name: .customLong("insecure-allow-plaintext-on-network"), help: "Serve on a non-loopback address without TLS or SASL: anyone who can reach it can read and write every topic.")
+        @Option(name: .customLong("tls-cert"), help: ArgumentHelp("The server's TLS certificate chain (PEM); needs --tls-key.", valueName: "FILE"))
+        var tlsCertificate: String?
+
+        @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key of --tls-cert (unencrypted PEM).", valueName: "FILE"))
+        var tlsKey: String?
+
+        @Option(help: ArgumentHelp("Require SASL authentication against this users file (see `users add`).", valueName: "FILE"))
+        var users: String?
+
+        @Option(
+            name: .customLong("sasl-mechanism"),
+            help: ArgumentHelp("A SASL mechanism to offer: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN (TLS only); repeat for more (default: all).", valueName: "NAME"))
+        var saslMechanisms: [String] = []
+
+        @Flag(
+            name: .customLong("insecure-allow-plaintext-on-network"),
+            help: "Serve on a non-loopback address without TLS or without SASL: anyone who can reach it may read and write every topic.")
         var insecureAllowPlaintextOnNetwork = false
 
         @Option(name: .customLong("default-partitions"), help: "Partitions of topics that clients create without saying how many.")
@@ -51,6 +69,31 @@ extension StreamTool {
             guard (1...Limits.maxPartitions).contains(defaultPartitions) else {
                 throw ValidationError("--default-partitions must be between 1 and \(Limits.maxPartitions).")
             }
+            guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together: give both.") }
+            _ = try saslConfiguration()
+        }
+
+        /// --users and --sasl-mechanism as the server takes them; nil without --users.
+        func saslConfiguration() throws -> KafkaSASLConfiguration? {
+            let mechanisms = try saslMechanisms.map { name in
+                guard let mechanism = KafkaSASLMechanism(rawValue: name.uppercased()) else {
+                    throw ValidationError("--sasl-mechanism \(name) is not one of SCRAM-SHA-256, SCRAM-SHA-512, PLAIN.")
+                }
+                return mechanism
+            }
+            guard let users else {
+                guard mechanisms.isEmpty else { throw ValidationError("--sasl-mechanism needs --users FILE.") }
+                return nil
+            }
+            if mechanisms == [.plain] && tlsCertificate == nil {
+                throw ValidationError("PLAIN sends passwords as they are: it is offered only with TLS (--tls-cert and --tls-key).")
+            }
+            return KafkaSASLConfiguration(usersFile: users, mechanisms: mechanisms.isEmpty ? KafkaSASLMechanism.allCases : mechanisms)
+        }
+
+        var tlsConfiguration: KafkaTLSConfiguration? {
+            guard let tlsCertificate, let tlsKey else { return nil }
+            return KafkaTLSConfiguration(certificateChainFile: tlsCertificate, privateKeyFile: tlsKey)
         }
 
         /// `HOST:PORT`, `[IPv6]:PORT`.
@@ -67,9 +110,12 @@ extension StreamTool {
         func run() async throws {
             try await reportingErrors {
                 let (host, port) = try Self.hostAndPort(listen)
+                var security = KafkaServerConfiguration(host: host, tls: tlsConfiguration, sasl: try saslConfiguration())
+                security.allowsPlaintextOnNetwork = insecureAllowPlaintextOnNetwork
+                let missing = security.missingNetworkProtection
                 // Refused before the store is opened (or created) for nothing.
-                guard KafkaServerConfiguration.isLoopback(host) || insecureAllowPlaintextOnNetwork else {
-                    throw ToolError(KafkaServerError.plaintextOnNetwork(host: host).description)
+                guard KafkaServerConfiguration.isLoopback(host) || missing.isEmpty || insecureAllowPlaintextOnNetwork else {
+                    throw ToolError(KafkaServerError.insecureOnNetwork(host: host, missing: missing).description)
                 }
                 let advertised = try advertise.map { try Self.hostAndPort($0) }
                 // Room for every connection the server admits, plus the store's files.
@@ -85,7 +131,7 @@ extension StreamTool {
                 topicConfig.partitionCount = defaultPartitions
                 let configuration = KafkaServerConfiguration(
                     host: host, port: port, advertisedHost: advertised?.host, advertisedPort: advertised?.port,
-                    autoCreateTopics: !noAutoCreateTopics, defaultTopicConfig: topicConfig,
+                    autoCreateTopics: !noAutoCreateTopics, defaultTopicConfig: topicConfig, tls: security.tls, sasl: security.sasl,
                     allowsPlaintextOnNetwork: insecureAllowPlaintextOnNetwork, logger: logger)
                 try await options.withStore(createIfMissing: true) { store in
                     let server: KafkaServer
@@ -93,12 +139,18 @@ extension StreamTool {
                         server = try KafkaServer(store: store, configuration: configuration)
                     } catch let error as KafkaServerError {
                         throw ToolError(error.description)
+                    } catch let error as KafkaSecurityError {
+                        throw ToolError(error.description)
                     }
-                    if !KafkaServerConfiguration.isLoopback(host) {
-                        StandardError.line("WARNING: serving Kafka in plaintext, without authentication, on \(host): anyone who reaches it can read and write every topic.")
+                    if !KafkaServerConfiguration.isLoopback(host) && !missing.isEmpty {
+                        StandardError.line(
+                            "WARNING: serving Kafka on \(host) without \(missing.joined(separator: " and ")) (--insecure-allow-plaintext-on-network): "
+                                + "anyone who reaches it can read and write every topic.")
                     }
                     let bound = try await server.start()
-                    StandardError.line("serving Kafka on \(host):\(bound) from \(store.path); Ctrl-C stops")
+                    let protection = [security.tls == nil ? nil : "TLS", security.sasl == nil ? nil : "SASL"].compactMap { $0 }
+                    let with = protection.isEmpty ? "" : " with " + protection.joined(separator: " and ")
+                    StandardError.line("serving Kafka on \(host):\(bound)\(with) from \(store.path); Ctrl-C stops")
                     let sources = Self.stopOnSignals(server)
                     defer { for source in sources { source.cancel() } }
                     try await server.run()

@@ -86,10 +86,14 @@ final class BatchAppender {
         openSerial[partition] += 1
     }
 
-    /// Appends every full batch.
+    /// Appends every full batch. When an append fails, the offsets of the batches appended
+    /// before it are written all the same: they are acknowledged.
     func appendReady() async throws(StreamStoreError) {
         var index = 0
-        defer { ready.removeFirst(index) }
+        defer {
+            ready.removeFirst(index)
+            writeKnownOffsets()
+        }
         while index < ready.count {
             let (partition, serial, batch) = ready[index]
             let receipt = try await topic.append(batch, partition: partition)
@@ -100,13 +104,43 @@ final class BatchAppender {
             appendedBytes += Int64(batch.byteCount)
             if offsets != nil { receipts[partition][serial] = receipt }
         }
-        writeKnownOffsets()
     }
 
     /// Appends every batch, full or not.
     func appendAll() async throws(StreamStoreError) {
         for partition in open.indices where !open[partition].isEmpty { seal(partition) }
         try await appendReady()
+    }
+
+    /// After a failed append: writes a line for every tracked record up to the last one that
+    /// was written, `PARTITION OFFSET` for the written and `PARTITION -` for the others, so every
+    /// record that landed is acknowledged and each line still belongs to the input record of
+    /// its number. The records after the last written one get no line.
+    func writeOffsetsAfterFailure() {
+        guard let offsets else { return }
+        writeKnownOffsets()
+        guard let lastWritten = tracked[trackedHead...].lastIndex(where: { receipts[Int($0.partition)][$0.serial] != nil }) else { return }
+        while trackedHead <= lastWritten {
+            let record = tracked[trackedHead]
+            if let receipt = receipts[Int(record.partition)][record.serial] {
+                let placed = Self.placement(of: record, in: receipt)
+                offsets.appendDecimal(Int64(placed.partition))
+                offsets.append(UInt8(ascii: " "))
+                offsets.appendDecimal(placed.offset)
+            } else {
+                offsets.appendDecimal(Int64(record.partition))
+                offsets.append(" -")
+            }
+            offsets.append(UInt8(ascii: "\n"))
+            trackedHead += 1
+        }
+    }
+
+    /// Where a tracked record of an appended batch landed; a duplicate, where its original did.
+    private static func placement(of record: TrackedRecord, in receipt: AppendReceipt) -> (partition: Int, offset: Int64) {
+        receipt.duplicates.isEmpty
+            ? (partition: Int(record.partition), offset: receipt.baseOffset + Int64(record.indexInBatch))
+            : receipt.offset(ofRecordAt: Int(record.indexInBatch))
     }
 
     /// Writes `PARTITION OFFSET` for the tracked records, in order, up to the first whose batch
@@ -117,9 +151,7 @@ final class BatchAppender {
             let record = tracked[trackedHead]
             let partition = Int(record.partition)
             guard let receipt = receipts[partition][record.serial] else { break }
-            let placed = receipt.duplicates.isEmpty
-                ? (partition: partition, offset: receipt.baseOffset + Int64(record.indexInBatch))
-                : receipt.offset(ofRecordAt: Int(record.indexInBatch))
+            let placed = Self.placement(of: record, in: receipt)
             offsets.appendDecimal(Int64(placed.partition))
             offsets.append(UInt8(ascii: " "))
             offsets.appendDecimal(placed.offset)

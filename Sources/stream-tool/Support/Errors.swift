@@ -46,9 +46,13 @@ func reportError(_ message: String) {
 /// What to do about a store error with this tool: the library's messages speak of the library
 /// only, so the commands and flags that help are named here, by error code.
 func commandHint(for error: StreamStoreError) -> String? {
+    let maxNameInHint = 40
     switch error.code {
     case .notAStore: return "Point --store at a store folder (create and produce make one in a new or empty folder)."
-    case .unknownTopic: return "Create it first: stream-tool create \(quoted(error.topic ?? "TOPIC"))"
+    case .unknownTopic:
+        // The message names the topic already; a long name is not spelled out a second time.
+        guard let topic = error.topic, topic.count <= maxNameInHint else { return "Create it first with stream-tool create." }
+        return "Create it first: stream-tool create \(topic)"
     case .unknownGroup: return "`stream-tool groups list` shows the groups that committed offsets."
     case .corruptBatch: return "Run `stream-tool verify` to find every damaged batch."
     default: return nil

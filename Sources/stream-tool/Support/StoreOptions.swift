@@ -88,7 +88,6 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store read-only: no lock, nothing written, so it works beside a writer process
     /// (and in a folder this user may only read). Commands that only read use it.
     func openReadOnlyStore() throws -> Store {
-        try checkIsFolder()
         return try Store.open(at: path, options: Store.Options(logger: makeLogger(), createIfMissing: false, retentionCheckMilliseconds: nil, mode: .readOnly))
     }
 
@@ -106,13 +105,6 @@ struct StoreOptions: ParsableArguments {
         return result
     }
 
-    private func checkIsFolder() throws {
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
-            throw ToolError("\(path) is a file, not a store folder; point --store at a store folder or a new one.")
-        }
-    }
-
     private func makeLogger() -> Logger {
         let level = logLevel
         var logger = Logger(label: "streamstore") { label in StandardErrorLogHandler(label: label) }
@@ -121,7 +113,6 @@ struct StoreOptions: ParsableArguments {
     }
 
     private func open(createIfMissing: Bool) throws -> Store {
-        try checkIsFolder()
         let store = try Store.open(at: path, options: Store.Options(logger: makeLogger(), createIfMissing: createIfMissing))
         for recovery in store.recoveries {
             StandardError.line("note: recovered \(recovery)")

@@ -1,11 +1,10 @@
 import Foundation
-import StreamStoreTestSupport
 
 /// A child process whose standard output is collected line by line as it arrives, so a test can
 /// await the lines it needs (woken by each arriving chunk, with a deadline) instead of sleeping.
 /// Waits are awaited, not a blocked thread: the tests' few shared threads stay free.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
+package final class ChildProcess: @unchecked Sendable {
+    package let process = Process()
     private let exit: ProcessExit
     private let lock = NSLock()
     /// Guarded by `lock`.
@@ -15,7 +14,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Signalled by the next chunk (or the end of the output); replaced by it.
     private var nextChange = TestEvent()
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    package init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = try productURL(executable)
         process.arguments = arguments
         let pipe = Pipe()
@@ -58,12 +57,12 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Every whole line printed so far.
-    var output: [String] { lock.withLock { lines } }
+    package var output: [String] { lock.withLock { lines } }
 
     /// Waits until `satisfied` holds for the lines printed so far, the output ends, or
     /// `seconds` pass; returns whether it holds.
     @discardableResult
-    func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) async -> Bool {
+    package func waitFor(seconds: Double = 60, _ satisfied: ([String]) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let (holds, over, change) = lock.withLock { (satisfied(lines), ended, nextChange) }
@@ -75,14 +74,14 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    func kill(_ signal: Int32 = SIGKILL) {
+    package func kill(_ signal: Int32 = SIGKILL) {
         Foundation.kill(process.processIdentifier, signal)
     }
 
     /// Waits for the process to exit (killing it past `seconds`) and for the last of its
     /// output; returns its status.
     @discardableResult
-    func waitForExit(seconds: Double = 120) async -> Int32 {
+    package func waitForExit(seconds: Double = 120) async -> Int32 {
         _ = await exit.wait(seconds: seconds)
         await waitFor(seconds: 10) { _ in false }
         return process.terminationStatus

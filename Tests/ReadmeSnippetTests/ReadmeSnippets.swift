@@ -1,0 +1,223 @@
+// Generated from README.md by ReadmeSnippetFileTests; do not edit.
+// swiftlint:disable all
+import Foundation
+import StreamStore
+
+/// README.md, line 73.
+func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    let store = try Store.open(at: "/var/lib/orders/events")          // takes an exclusive lock
+    let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8))
+
+    // Records go to the partition Kafka would pick for their key (murmur2), keyless ones round-robin.
+    let receipts = try await orders.append([
+        Record(key: "customer-17", value: #"{"type":"order-placed","orderId":"o-1"}"#,
+               headers: [RecordHeader(key: "correlation-id", value: "c-1")]),
+    ])
+    print(receipts)   // [AppendReceipt(partition: 0, baseOffset: 0, lastOffset: 0, timestamp: …)]
+
+    // Read from an offset with a byte budget; keys and values share the read buffer (no copies).
+    for record in try orders.read(partition: 0, from: 0, maxBytes: 1 << 20) {
+        print(record.offset, record.timestamp, record.valueString ?? "null")
+    }
+
+    // Where to start: .beginning, .end, .offset(n), or .timestamp(ms since epoch).
+    let start = try orders.offset(partition: 0, for: .timestamp(1_764_410_400_000))
+
+    try store.close()   // clean shutdown: the next open skips recovery
+}
+
+/// README.md, line 106.
+func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let producer = try store.producer(for: "orders")                  // idempotent: the store hands out its id
+    let delivery = try await producer.send(Record(key: "customer-17", value: #"{"type":"order-placed"}"#))
+    let place = try await delivery.offset()                           // RecordOffset: partition and offset, once durable
+    let places = try await producer.send([Record(key: "customer-42", value: "a"), Record(key: "customer-17", value: "b")])
+    print(place, places)
+    try await producer.close()                                        // sends what is queued first
+}
+
+/// README.md, line 148.
+func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    var batch = RecordBatch()
+    for event in events {
+        try event.key.withUnsafeBytes { key in
+            try event.payload.withUnsafeBytes { value in try batch.append(key: key, value: value) }
+        }
+    }
+    let receipt = try await orders.append(batch, partition: 3)
+    batch.removeAll()
+}
+
+/// README.md, line 161.
+func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    var offset = try orders.logStartOffset(partition: 3)
+    while true {
+        let batches = try orders.readBatches(partition: 3, from: offset)
+        guard let last = batches.last else { break }
+        for batch in batches {
+            try batch.forEachRecord(from: offset) { record in
+                // record.key / record.value are UnsafeRawBufferPointer views, valid in this closure
+            }
+        }
+        offset = last.nextOffset
+    }
+}
+
+/// README.md, line 199.
+func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
+}
+
+/// README.md, line 226.
+func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    // Everything from yesterday on, then stop at the log end.
+    for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
+        print(record.partition, record.offset, record.valueString ?? "null")
+    }
+
+    // Live tail of partition 3 from now on, until the task is cancelled.
+    for try await record in orders.replay(partition: 3, options: ReplayOptions(from: .end, follow: true)) { print(record.offset) }
+
+    // Fastest: batch by batch, no object per record. Records outside the range are skipped.
+    for try await batch in orders.replayBatches(options: ReplayOptions(from: .offset(1_000), until: .offset(2_000))) {
+        try batch.forEachRecord { record in total += record.value?.count ?? 0 }
+    }
+}
+
+/// README.md, line 253.
+func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    // The service that owns the store:
+    let store = try Store.open(at: path)                                     // the one writer
+    // Any other process, as the same user (or one in the group, see below):
+    let reader = try Store.open(at: path, options: Store.Options(mode: .readOnly))
+    for try await record in try reader.topic("orders").replay(partition: 0, options: ReplayOptions(from: .end, follow: true)) {
+        print(record.offset, record.valueString ?? "")                       // woken by the writer's appends
+    }
+}
+
+/// README.md, line 296.
+func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let billing = try store.consumer(group: "billing", topic: "orders",
+                                     options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
+    for try await record in billing.records {          // follows the log; ends when cancelled or closed
+        try await charge(record)                        // make it idempotent: delivery is at-least-once
+    }                                                   // commits what was handled: every 1,000 records or second
+
+    let nightly = try store.consumer(group: "nightly-report", topic: "orders", options: ConsumerOptions(commitPolicy: .automatic()))
+    for try await record in nightly.records(until: .end) { report(record) }   // a batch job: what is there, then done
+    try await billing.commit(offsets: [0: 120, 3: 77])  // several partitions in one commit, all owned or none written
+
+    let group = try store.group("billing")
+    for lag in try group.lag(topic: "orders") {         // records behind, and age of the oldest unprocessed
+        print(lag.partition, lag.committedOffset ?? -1, lag.lagRecords, lag.lagMilliseconds)
+    }
+    try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
+}
+
+/// README.md, line 347.
+func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    // In each of several worker processes, beside the service that appends to "orders":
+    let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
+    let billing = try store.consumer(group: "billing", topic: "orders")
+    for try await record in billing.records {          // this process's share of the partitions
+        try await charge(record)
+        try await billing.commit(record)
+    }
+}
+
+/// README.md, line 367.
+func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let billing = try store.consumer(group: "billing", topic: "orders")
+    let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
+        guard let order = try? JSONDecoder().decode(Order.self, from: Data(record.value ?? [])) else {
+            throw DeadLetterNow("the value is not an order")     // a NonRetriableError: no retries
+        }
+        try await charge(order)                                  // throws: retried, then dead-lettered
+    }
+    print(report.processedRecords, report.retriedAttempts, report.deadLetters.map(\.originOffset))
+
+    for case .success(let letter) in try store.deadLetters(of: "orders") {
+        print(letter.originPartition, letter.originOffset, letter.attempts, letter.error)
+    }
+    // After the fix: the dead letters go back to their partitions of orders.
+    let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
+}
+
+/// README.md, line 423.
+func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    struct Order: Codable { var customer: String; var amountCents: Int }
+
+    struct TotalsPerCustomer: Projection {
+        let name = "totals-per-customer"
+        func initialState() -> [String: Int] { [:] }
+        func apply(_ record: StoredRecord, to totals: inout [String: Int]) throws {
+            let order = try JSONDecoder().decode(Order.self, from: Data(record.value ?? []))
+            totals[order.customer, default: 0] += order.amountCents
+        }
+    }
+
+    let store = try Store.open(at: "/var/lib/shop/events")
+    let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 4))
+    _ = try await orders.append([
+        Record(key: "ada", value: #"{"customer":"ada","amountCents":1250}"#),
+        Record(key: "bob", value: #"{"customer":"bob","amountCents":990}"#),
+        Record(key: "ada", value: #"{"customer":"ada","amountCents":300}"#),
+    ])
+    let result = try await store.rebuild(TotalsPerCustomer(), from: "orders")
+    print(result.state)                      // ["ada": 1550, "bob": 990]
+    print(result.report.replayedRecords)     // 3 now; next time only the records appended since
+}
+
+/// README.md, line 457.
+func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
+        print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
+    }
+    try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
+}
+
+/// README.md, line 477.
+func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
+    placed.setHeader(.messageID, "m-1")
+    placed.setHeader(.correlationID, "checkout-42")
+    placed.setHeader(.eventType, "order-placed")
+
+    let paid = Record.followUp(to: placed, key: "o-1", value: #"{"orderId":"o-1","paid":true}"#, eventType: "order-paid")
+    print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
+}
+
+/// README.md, line 502.
+func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
+    let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
+    let first = try await payments.append([record], partition: 0)
+    let retry = try await payments.append([record], partition: 0)     // the client timed out and retried
+    print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
+}
+
+/// README.md, line 530.
+func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    while true {
+        let end = try accounts.logEndOffset(partition: 0)
+        let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
+        guard balance >= 5 else { break }
+        do {
+            _ = try await accounts.append([Record(value: "-5")], partition: 0, expectedNextOffset: end)
+            break
+        } catch {
+            guard error.code == .offsetConflict else { throw error }   // someone appended first:
+        }                                                              // read again, decide again
+    }
+}
+
+/// README.md, line 551.
+func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
+    for record in report.records {                                       // by timestamp, then topic, partition, offset
+        let pending = record.groups.filter { !$0.processed }.map(\.group)
+        print(record.topic, record.partition, record.offset, record.eventType ?? "-", record.messageID ?? "-", pending)
+    }
+    print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
+}
