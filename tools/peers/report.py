@@ -413,7 +413,9 @@ def kafka_section(res):
             cpu.append(f"| {e['store']} | {label} | {median([x['clientCpuSeconds'] for x in raws]):.2f} "
                        f"| {res.med(key, 'shim_cpu') or 0:.2f} | {median([x['serverCpuSeconds'] for x in raws]):.2f} "
                        f"| {median([x[field]['seconds'] for x in raws]):.2f} |")
-    return f"""{n:,} records of 100 B per phase, one partition, one librdkafka client (Debian's librdkafka-dev,
+    dates = sorted({r.get("measured", "") for key in (ss, tansu) for r in res.rounds(key)} - {""})
+    when = f"Measured {dates[0]}{' to ' + dates[-1] if len(dates) > 1 else ''}: " if dates else ""
+    return f"""{when}{n:,} records of 100 B per phase, one partition, one librdkafka client (Debian's librdkafka-dev,
 `tools/peers/c/kafka_load.c`): linger 5 ms, batches of up to 10,000 records, no compression, no
 idempotence; medians of the rounds, each broker fresh in each round. StreamStore runs
 `stream-tool serve` on a store folder on disk with its default flush policy (fsync before an

@@ -502,7 +502,8 @@ class Bench:
                     write_rps=everything["write"]["recordsPerSecond"], write_mbps=everything["write"]["megabytesPerSecond"],
                     write1_rps=one["write"]["recordsPerSecond"], read_rps=read["read"]["recordsPerSecond"],
                     read_mbps=read["read"]["megabytesPerSecond"], paced_rps=rate, latency=paced["deliveryLatencyMs"],
-                    round_trip=paced["produceRoundTripP99Ms"], shim_cpu=shim_cpu)
+                    round_trip=paced["produceRoundTripP99Ms"], shim_cpu=shim_cpu,
+                    measured=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def tansu_binary():

@@ -34,38 +34,9 @@ final class KafkaFixture {
         }
     }
 
-    /// The frame to serve for a request that decoded, or nil to only decode it: a fetch waits
-    /// for nothing (a long poll would only time the input out), and CreateTopics asks for few
-    /// partitions.
+    /// The frame to serve for a request that decoded (KafkaFuzzEntryPoints.servable), or nil.
     static func servable(header: RequestHeader, body: ByteBuffer) -> ByteBuffer? {
-        var rest = body
-        switch ApiKey(rawValue: header.apiKey) {
-        case .fetch:
-            guard var request = try? FetchRequest.decode(from: &rest, version: header.apiVersion) else { return nil }
-            request.maxWaitMilliseconds = 0
-            return frame(header: header, request)
-        case .createTopics:
-            guard let request = try? CreateTopicsRequest.decode(from: &rest, version: header.apiVersion) else { return nil }
-            guard request.topics.allSatisfy({ $0.numPartitions <= maxCreatedPartitions }) else { return nil }
-            return frame(header: header, body: body)
-        default:
-            return frame(header: header, body: body)
-        }
-    }
-
-    private static func frame<Message: KafkaMessage>(header: RequestHeader, _ message: Message) -> ByteBuffer {
-        var frame = ByteBuffer()
-        header.encode(into: &frame)
-        message.encode(into: &frame, version: header.apiVersion)
-        return frame
-    }
-
-    private static func frame(header: RequestHeader, body: ByteBuffer) -> ByteBuffer {
-        var frame = ByteBuffer()
-        header.encode(into: &frame)
-        var rest = body
-        frame.writeBuffer(&rest)
-        return frame
+        KafkaFuzzEntryPoints.servable(body, header: header, maxCreatedPartitions: maxCreatedPartitions)
     }
 
     private func currentStore() -> Store {

@@ -6,37 +6,44 @@ import StreamStoreLog
 /// Fetch and ListOffsets: stored batches handed on as they lie in the log.
 extension KafkaBroker {
     /// Answers once `min_bytes` are there, an error is, or `max_wait_ms` passed; in between it
-    /// sleeps until an append to one of the partitions wakes it, never polling.
-    func fetch(_ request: FetchRequest) async -> FetchResponse {
+    /// sleeps until an append to one of the partitions wakes it, never polling. The answer is
+    /// the whole response frame, the stored batches read straight into it.
+    func fetch(_ request: FetchRequest, header: RequestHeader) async -> ByteBuffer {
         let waitMilliseconds = min(Int64(max(request.maxWaitMilliseconds, 0)), Limits.kafkaMaxFetchWaitMilliseconds)
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(waitMilliseconds))
         while true {
-            let (response, bytes, hasError, watched) = collect(request)
+            var (frame, bytes, hasError, watched) = collect(request, header: header)
             let remaining = ContinuousClock.now.duration(to: deadline)
-            if bytes >= Int(request.minBytes) || hasError || remaining <= .zero || watched.isEmpty { return response }
+            if bytes >= Int(request.minBytes) || hasError || remaining <= .zero || watched.isEmpty { return Self.finish(&frame) }
             await waitForAppend(to: watched, timeout: remaining)
-            if ContinuousClock.now >= deadline { return collect(request).response }
+            if ContinuousClock.now >= deadline {
+                var last = collect(request, header: header).frame
+                return Self.finish(&last)
+            }
         }
     }
 
-    /// One pass over the wanted partitions within the byte limits: the response, its record
-    /// bytes, whether a partition answered with an error, and the partitions to wait on.
-    private func collect(_ request: FetchRequest) -> (response: FetchResponse, bytes: Int, hasError: Bool, watched: [(Partition, Int64)]) {
-        var response = FetchResponse()
+    private static func finish(_ frame: inout FetchResponseFrame) -> ByteBuffer {
+        KafkaServerMetrics.shared.answered(apiKey: ApiKey.fetch.rawValue, errorCode: frame.firstErrorCode)
+        return frame.finish()
+    }
+
+    /// One pass over the wanted partitions within the byte limits: the response frame, its
+    /// record bytes, whether a partition answered with an error, and the partitions to wait on.
+    private func collect(_ request: FetchRequest, header: RequestHeader) -> (frame: FetchResponseFrame, bytes: Int, hasError: Bool, watched: [(Partition, Int64)]) {
+        var frame = FetchResponseFrame(header: header, topicCount: request.topics.count)
         var totalBytes = 0
         var hasError = false
         var watched: [(Partition, Int64)] = []
         let responseLimit = Int(max(request.maxBytes, 0))
         for wanted in request.topics {
-            var topicResponse = FetchResponse.Topic()
-            topicResponse.name = wanted.name
+            frame.beginTopic(name: wanted.name, partitionCount: wanted.partitions.count)
             let topic = topic(wanted.name)
             for entry in wanted.partitions {
-                var result = FetchResponse.Partition()
-                result.index = entry.index
+                let slots = frame.beginPartition(index: entry.index)
                 switch topic.flatMap({ partition($0, entry.index) }) {
                 case .failure(let error):
-                    result.errorCode = error.rawValue
+                    frame.endPartition(slots, error: error, highWatermark: -1, logStartOffset: -1)
                     hasError = true
                 case .success(let partition):
                     // KIP-74: the first batch is returned whole even past the limits, so a
@@ -44,33 +51,22 @@ extension KafkaBroker {
                     let budget = totalBytes == 0 ? Int(max(entry.maxBytes, 0)) : min(Int(max(entry.maxBytes, 0)), responseLimit - totalBytes)
                     if budget <= 0 && totalBytes > 0 {
                         let offsets = partition.offsets
-                        result.highWatermark = offsets.logEnd
-                        result.lastStableOffset = offsets.logEnd
-                        result.logStartOffset = offsets.logStart
-                        result.records = ByteBuffer()
+                        frame.endPartition(slots, highWatermark: offsets.logEnd, logStartOffset: offsets.logStart)
                         break
                     }
                     do throws(StreamStoreError) {
-                        let stored = try partition.readStoredBatches(from: entry.fetchOffset, maxBytes: budget)
-                        result.highWatermark = stored.logEndOffset
-                        result.lastStableOffset = stored.logEndOffset
-                        result.logStartOffset = stored.logStartOffset
-                        result.records = ByteBuffer(bytes: stored.bytes)
-                        totalBytes += stored.bytes.count
-                        watched.append((partition, stored.logEndOffset))
+                        let read = try partition.readStoredBatches(from: entry.fetchOffset, maxBytes: budget, into: &frame)
+                        totalBytes += frame.endPartition(slots, highWatermark: read.logEndOffset, logStartOffset: read.logStartOffset)
+                        watched.append((partition, read.logEndOffset))
                     } catch {
-                        result.errorCode = KafkaErrorCode(error).rawValue
                         let offsets = partition.offsets
-                        result.highWatermark = offsets.logEnd
-                        result.logStartOffset = offsets.logStart
+                        frame.endPartition(slots, error: KafkaErrorCode(error), highWatermark: offsets.logEnd, logStartOffset: offsets.logStart)
                         hasError = true
                     }
                 }
-                topicResponse.partitions.append(result)
             }
-            response.topics.append(topicResponse)
         }
-        return (response, totalBytes, hasError, watched)
+        return (frame, totalBytes, hasError, watched)
     }
 
     /// Returns once the log end of one of `partitions` moves past the end it had, or after `timeout`.

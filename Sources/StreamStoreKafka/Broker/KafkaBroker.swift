@@ -64,7 +64,7 @@ final class KafkaBroker: Sendable {
         case .produce:
             return await produce(try .decode(from: &body, version: version), header: header)
         case .fetch:
-            return .respond(Self.frame(await fetch(try .decode(from: &body, version: version)), to: header))
+            return .respond(await fetch(try .decode(from: &body, version: version), header: header))
         case .listOffsets:
             return .respond(Self.frame(listOffsets(try .decode(from: &body, version: version)), to: header))
         case .initProducerId:

@@ -46,6 +46,30 @@ public enum KafkaFuzzEntryPoints {
         public func shutdown() async { await broker.groups.shutdown() }
     }
 
+    /// The frame to serve for a request whose body decoded, or nil to only decode it: a fetch
+    /// waits for nothing (a long poll would only time the input out), and CreateTopics asking
+    /// for more than `maxCreatedPartitions` partitions in a topic is not served (creating
+    /// thousands of partitions per input would only slow a run).
+    public static func servable(_ body: ByteBuffer, header: RequestHeader, maxCreatedPartitions: Int32) -> ByteBuffer? {
+        var rest = body
+        var frame = ByteBuffer()
+        header.encode(into: &frame)
+        switch ApiKey(rawValue: header.apiKey) {
+        case .fetch:
+            guard var request = try? FetchRequest.decode(from: &rest, version: header.apiVersion) else { return nil }
+            request.maxWaitMilliseconds = 0
+            request.encode(into: &frame, version: header.apiVersion)
+        case .createTopics:
+            guard let request = try? CreateTopicsRequest.decode(from: &rest, version: header.apiVersion),
+                request.topics.allSatisfy({ $0.numPartitions <= maxCreatedPartitions })
+            else { return nil }
+            frame.writeImmutableBuffer(body)
+        default:
+            frame.writeImmutableBuffer(body)
+        }
+        return frame
+    }
+
     /// A message decoded, encoded again, and decoded once more.
     public struct RoundTrip: Sendable {
         /// The bytes of the body the first decoding consumed.

@@ -179,6 +179,25 @@ static __attribute__((unused)) double cpu_seconds(void) {
            usage.ru_stime.tv_usec / 1e6;
 }
 
+/* The user + system CPU seconds of process `pid` (a server), from /proc/PID/stat (fields 14
+ * and 15); 0 without a pid or when it cannot be read. */
+static __attribute__((unused)) double server_cpu(long pid) {
+    if (pid <= 0) return 0;
+    char path[64], text[4096];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char *p = strrchr(text, ')');
+    if (!p) return 0;
+    unsigned long long utime = 0, stime = 0;
+    /* After ") ": state(3) ppid(4) ... utime is field 14, stime 15. */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* Joins `dir` and `name` into a fresh string. */
 static __attribute__((unused)) char *path_join(const char *dir, const char *name) {
     size_t size = strlen(dir) + strlen(name) + 2;

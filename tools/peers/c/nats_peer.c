@@ -31,24 +31,6 @@ static void check(natsStatus s, const char *what) {
     if (s != NATS_OK) die("nats %s: %s (%s)", what, natsStatus_GetText(s), nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
 }
 
-/* The server's user + system CPU seconds, from /proc/PID/stat (fields 14 and 15). */
-static double server_cpu(long pid) {
-    if (pid <= 0) return 0;
-    char path[64], text[4096];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    char *p = strrchr(text, ')');
-    if (!p) return 0;
-    unsigned long long utime = 0, stime = 0;
-    /* After ") ": state(3) ppid(4) ... utime is field 14, stime 15. */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 int main(int argc, char **argv) {
     bench_options o = bench_parse(argc, argv);
     const char *url = opt_str(argc, argv, "--url", "nats://127.0.0.1:4222");
