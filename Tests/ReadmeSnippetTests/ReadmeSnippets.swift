@@ -1,7 +1,9 @@
 // Generated from README.md by ReadmeSnippetFileTests; do not edit.
 // swiftlint:disable all
 import Foundation
+import GRDB
 import StreamStore
+import StreamStoreOutbox
 
 /// README.md, line 73.
 func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
@@ -220,4 +222,48 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
         print(record.topic, record.partition, record.offset, record.eventType ?? "-", record.messageID ?? "-", pending)
     }
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
+}
+
+/// README.md, line 612.
+func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    // The order service: its own database, its tables and the outbox's in one migration.
+    let db = try DatabaseQueue(path: "/var/lib/shop/orders.sqlite")
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("orders") { db in
+        try db.execute(sql: "CREATE TABLE orders (id TEXT PRIMARY KEY, customer TEXT NOT NULL, cents INTEGER NOT NULL)")
+        try db.execute(sql: "CREATE TABLE invoices (order_id TEXT PRIMARY KEY, cents INTEGER NOT NULL)")
+    }
+    OutboxSchema.register(in: &migrator)
+    try migrator.migrate(db)
+
+    let store = try Store.open(at: "/var/lib/shop/events")
+    // The relay needs a de-duplication window on its topics (it creates missing ones with one).
+    _ = try store.createTopic("orders", config: TopicConfig(partitionCount: 4, dedupeWindowMilliseconds: 86_400_000))
+    let relay = try OutboxRelay(database: db, store: store)     // wakes on every commit that enqueues
+    let relaying = Task { await relay.run() }
+
+    func placeOrder(_ id: String, customer: String, cents: Int) async throws {
+        try await db.write { db in                              // one transaction: both or neither
+            try db.execute(sql: "INSERT INTO orders (id, customer, cents) VALUES (?, ?, ?)", arguments: [id, customer, cents])
+            try Outbox.enqueue(topic: "orders", key: customer,    // key: a customer's events stay in order
+                               value: #"{"type":"order-placed","orderId":"\#(id)","cents":\#(cents)}"#,
+                               headers: [RecordHeader(.eventType, "order-placed")], in: db)
+        }
+    }
+    try await placeOrder("o-1", customer: "ada", cents: 1250)
+
+    // The billing consumer (here in the same process and database; usually its own): the invoice
+    // and the message id commit together, so a redelivery after a crash invoices nothing twice.
+    struct Placed: Decodable { var orderId: String; var cents: Int }
+    let inbox = try Inbox(consumer: "billing")
+    let billing = try store.consumer(group: "billing", topic: "orders")
+    for try await record in billing.records {
+        let order = try JSONDecoder().decode(Placed.self, from: Data(record.value ?? []))
+        let outcome = try await inbox.handle(record, in: db) { db in
+            try db.execute(sql: "INSERT INTO invoices (order_id, cents) VALUES (?, ?)", arguments: [order.orderId, order.cents])
+        }
+        if outcome.isDuplicate { print("already invoiced \(order.orderId)") }
+        try await billing.commit(record)
+    }
 }

@@ -18,7 +18,7 @@ public struct RecordOffset: Sendable, Equatable, Hashable, CustomStringConvertib
     public var description: String { "\(partition):\(offset)" }
 }
 
-/// A record handed to ``Producer/send(_:)``: await ``offset()`` to learn where it was appended
+/// A record handed to `Producer.send(_:)`: await ``offset()`` to learn where it was appended
 /// (once it is as durable as the topic's flush policy promises), or that it was not.
 public struct Delivery: Sendable {
     let batch: BatchOutcome

@@ -26,7 +26,7 @@ import StreamStoreLog
 ///   carries the same numbers: if the first attempt was written after all, the partition
 ///   returns the original offsets and writes nothing. A named producer
 ///   (``Options/name``) fences its older instances.
-/// - **Ordering.** Records sent to one partition are appended in the order ``send(_:)`` was
+/// - **Ordering.** Records sent to one partition are appended in the order `send(_:)` was
 ///   called; a batch that fails for good fails its records, and the producer continues with a
 ///   new epoch so the batches after it are not refused as out of sequence.
 ///

@@ -25,7 +25,7 @@ extension Producer {
         /// milliseconds (Kafka's `linger.ms`). 0, the default, sends it as soon as its partition
         /// is free; more trades latency for larger batches.
         public var lingerMilliseconds: Int64
-        /// Records accepted but not yet appended, across partitions: past it ``Producer/send(_:)``
+        /// Records accepted but not yet appended, across partitions: past it `Producer.send(_:)`
         /// waits for appends to catch up (Kafka's `buffer.memory`, in records).
         public var maxBufferedRecords: Int
         /// How often and how patiently a batch whose append failed with an I/O error is tried
