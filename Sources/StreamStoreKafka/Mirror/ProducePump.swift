@@ -49,8 +49,16 @@ struct ProducePump {
                 continue
             }
             let oldest = inFlight.removeFirst()
-            let response = try await oldest.answer.answer()
-            try acknowledge(response, oldest.sent)
+            do {
+                let response = try await oldest.answer.answer()
+                try acknowledge(response, oldest.sent)
+            } catch {
+                // The requests still in flight may yet be appended: wait for their answers, so
+                // the next session's look at the log ends comes after them (a broker may answer
+                // requests of one connection out of order).
+                for pending in inFlight { _ = try? await pending.answer.answer() }
+                throw error
+            }
             reportLag()
             if ContinuousClock.now - lastCommit >= .milliseconds(configuration.commitIntervalMilliseconds) {
                 try await commit(&committed)
