@@ -1,9 +1,11 @@
 // Generated from README.md by ReadmeSnippetFileTests; do not edit.
 // swiftlint:disable all
 import Foundation
+import GRDB
 import StreamStore
+import StreamStoreOutbox
 
-/// README.md, line 73.
+/// README.md, line 75.
 func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let store = try Store.open(at: "/var/lib/orders/events")          // takes an exclusive lock
@@ -27,7 +29,7 @@ func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, 
     try store.close()   // clean shutdown: the next open skips recovery
 }
 
-/// README.md, line 106.
+/// README.md, line 108.
 func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let producer = try store.producer(for: "orders")                  // idempotent: the store hands out its id
     let delivery = try await producer.send(Record(key: "customer-17", value: #"{"type":"order-placed"}"#))
@@ -37,7 +39,7 @@ func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await producer.close()                                        // sends what is queued first
 }
 
-/// README.md, line 148.
+/// README.md, line 163.
 func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var batch = RecordBatch()
     for event in events {
@@ -49,7 +51,7 @@ func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, 
     batch.removeAll()
 }
 
-/// README.md, line 161.
+/// README.md, line 176.
 func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var offset = try orders.logStartOffset(partition: 3)
     while true {
@@ -64,12 +66,12 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 199.
+/// README.md, line 214.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 226.
+/// README.md, line 241.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -85,7 +87,7 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 253.
+/// README.md, line 268.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -96,7 +98,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 296.
+/// README.md, line 311.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -115,7 +117,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 347.
+/// README.md, line 376.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -126,7 +128,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 367.
+/// README.md, line 396.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -144,7 +146,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 423.
+/// README.md, line 452.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -169,7 +171,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 457.
+/// README.md, line 486.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -177,7 +179,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 477.
+/// README.md, line 506.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -188,7 +190,7 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 502.
+/// README.md, line 531.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
@@ -197,7 +199,7 @@ func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 530.
+/// README.md, line 559.
 func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
@@ -212,7 +214,7 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 551.
+/// README.md, line 580.
 func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
@@ -220,4 +222,48 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
         print(record.topic, record.partition, record.offset, record.eventType ?? "-", record.messageID ?? "-", pending)
     }
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
+}
+
+/// README.md, line 641.
+func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    // The order service: its own database, its tables and the outbox's in one migration.
+    let db = try DatabaseQueue(path: "/var/lib/shop/orders.sqlite")
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("orders") { db in
+        try db.execute(sql: "CREATE TABLE orders (id TEXT PRIMARY KEY, customer TEXT NOT NULL, cents INTEGER NOT NULL)")
+        try db.execute(sql: "CREATE TABLE invoices (order_id TEXT PRIMARY KEY, cents INTEGER NOT NULL)")
+    }
+    OutboxSchema.register(in: &migrator)
+    try migrator.migrate(db)
+
+    let store = try Store.open(at: "/var/lib/shop/events")
+    // The relay needs a de-duplication window on its topics (it creates missing ones with one).
+    _ = try store.createTopic("orders", config: TopicConfig(partitionCount: 4, dedupeWindowMilliseconds: 86_400_000))
+    let relay = try OutboxRelay(database: db, store: store)     // wakes on every commit that enqueues
+    let relaying = Task { await relay.run() }
+
+    func placeOrder(_ id: String, customer: String, cents: Int) async throws {
+        try await db.write { db in                              // one transaction: both or neither
+            try db.execute(sql: "INSERT INTO orders (id, customer, cents) VALUES (?, ?, ?)", arguments: [id, customer, cents])
+            try Outbox.enqueue(topic: "orders", key: customer,    // key: a customer's events stay in order
+                               value: #"{"type":"order-placed","orderId":"\#(id)","cents":\#(cents)}"#,
+                               headers: [RecordHeader(.eventType, "order-placed")], in: db)
+        }
+    }
+    try await placeOrder("o-1", customer: "ada", cents: 1250)
+
+    // The billing consumer (here in the same process and database; usually its own): the invoice
+    // and the message id commit together, so a redelivery after a crash invoices nothing twice.
+    struct Placed: Decodable { var orderId: String; var cents: Int }
+    let inbox = try Inbox(consumer: "billing")
+    let billing = try store.consumer(group: "billing", topic: "orders")
+    for try await record in billing.records {
+        let order = try JSONDecoder().decode(Placed.self, from: Data(record.value ?? []))
+        let outcome = try await inbox.handle(record, in: db) { db in
+            try db.execute(sql: "INSERT INTO invoices (order_id, cents) VALUES (?, ?)", arguments: [order.orderId, order.cents])
+        }
+        if outcome.isDuplicate { print("already invoiced \(order.orderId)") }
+        try await billing.commit(record)
+    }
 }
