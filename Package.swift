@@ -156,6 +156,7 @@ let package = Package(
                 "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // Requests real clients sent, read from the source tree by ClientRequestTests.
             exclude: ["ClientRequests"]

@@ -89,7 +89,8 @@ public final class OutboxRelay: Sendable {
     let topics = Locked<[String: Topic]>([:])
 
     /// A relay from `database`'s outbox into `store`. Installs the transaction observer that
-    /// wakes it; publishes nothing until ``run()`` or ``publishPending()``.
+    /// wakes it (GRDB holds it weakly: it goes with the relay); publishes nothing until
+    /// ``run()`` or ``publishPending()``.
     public init(database: any DatabaseWriter, store: Store, options: Options = Options(), clock: any StoreClock = SystemClock()) throws {
         try options.validate()
         self.database = database
@@ -99,10 +100,6 @@ public final class OutboxRelay: Sendable {
         self.counters = Locked(RelayCounters(startedAtMilliseconds: clock.nowMilliseconds()))
         observer = OutboxInsertObserver(wakeup: wakeup)
         database.add(transactionObserver: observer, extent: .observerLifetime)
-    }
-
-    deinit {
-        database.remove(transactionObserver: observer)
     }
 
     /// Publishes rows until the task is cancelled: every pending row at once, then each new one
@@ -157,13 +154,19 @@ public final class OutboxRelay: Sendable {
         }
         guard let last = rows.last else { return 0 }
         let groups = try partitionGroups(rows)
-        let outcomes = await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
-            for (index, target) in groups.enumerated() {
-                group.addTask { (index, await Self.publish(target)) }
+        let outcomes: [Result<Void, any Error>]
+        if groups.count == 1 {
+            // One partition (the common case): no child task, so no hop to another thread.
+            outcomes = [await Self.publish(groups[0])]
+        } else {
+            outcomes = await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+                for (index, target) in groups.enumerated() {
+                    group.addTask { (index, await Self.publish(target)) }
+                }
+                var outcomes = [Result<Void, any Error>](repeating: .success(()), count: groups.count)
+                for await (index, outcome) in group { outcomes[index] = outcome }
+                return outcomes
             }
-            var outcomes = [Result<Void, any Error>](repeating: .success(()), count: groups.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
-            return outcomes
         }
         let failures = outcomes.compactMap { outcome -> (any Error)? in
             if case .failure(let error) = outcome { return error }

@@ -77,7 +77,7 @@ import Testing
     @Test func benchOutboxRunsSmall() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
-        let result = try await tool.succeed(["bench", "outbox", "--rows", "20", "--passes", "4", "--batch-rows", "1,10", "--latency-events", "5"])
+        let result = try await tool.succeed(["bench", "outbox", "--rows", "20", "--passes", "4", "--batch-rows", "1,10", "--rounds", "1", "--latency-events", "5"])
         let lines = result.stdoutLines
         #expect(lines.contains { $0.hasPrefix("Outbox relay against plain appends") }, "\(result.stdout)")
         #expect(lines.contains { $0.split(separator: " ").first == "10" }, "a row for batches of 10: \(result.stdout)")

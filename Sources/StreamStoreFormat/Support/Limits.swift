@@ -125,6 +125,10 @@ public enum Limits {
     /// some ten thousand users and bounds what the server reads.
     package static let kafkaMaxUsersFileBytes = 4 * 1024 * 1024
 
+    /// Largest mirror state file (`__kafka/mirror-*.json`) read back: a few hundred bytes per
+    /// mirrored partition, so 16 MiB covers far more partitions than `maxPartitions` per topic.
+    public static let maxMirrorStateBytes = 16 * 1024 * 1024
+
     // MARK: Reader processes
 
     /// Longest a reader process's watcher sleeps on the writer's signal before it looks again:

@@ -124,12 +124,19 @@ package struct InitProducerIdRequest: KafkaMessage {
     package static let apiKey = ApiKey.initProducerId
     package var transactionalId: String? = nil
     package var transactionTimeoutMilliseconds: Int32 = 60_000
+    /// v3+ (the client side only): the producer to bump, or -1 for a new one.
+    package var producerId: Int64 = -1
+    package var producerEpoch: Int16 = -1
 
     package init() {}
 
     package mutating func code<Coder: KafkaCoder>(_ coder: inout Coder, version: Int16) throws(KafkaCodecError) {
         try coder.nullableString(&transactionalId)
         try coder.int32(&transactionTimeoutMilliseconds)
+        if version >= 3 {
+            try coder.int64(&producerId)
+            try coder.int16(&producerEpoch)
+        }
     }
 }
 

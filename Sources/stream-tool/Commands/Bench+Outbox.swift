@@ -19,7 +19,8 @@ extension StreamTool {
                 Throughput, per --batch-rows size: ROWS rows of --record-bytes are enqueued \
                 (untimed), then the relay publishes them all (timed: read, append, fsync, delete); \
                 then the same records, with message ids, are appended directly in batches of the \
-                same size (timed). Each size runs min(--rows, size x --passes) rows.
+                same size (timed). Each size runs min(--rows, size x --passes) rows, --rounds times with the \
+                relay and the appends taking turns; the table has the medians.
 
                 Latency: the relay runs; one event at a time is committed in its own transaction \
                 and a replay that follows the topic waits for it; reported: the time from the \
@@ -38,11 +39,16 @@ extension StreamTool {
         @Option(name: .customLong("record-bytes"), help: ArgumentHelp("The value size of each record.", valueName: "B"))
         var recordBytes = 100
 
+        @Option(help: ArgumentHelp("Rounds per batch size, relay and appends taking turns; the table has the medians.", valueName: "N"))
+        var rounds = 3
+
         @Option(name: .customLong("latency-events"), help: ArgumentHelp("Events timed one at a time from commit to reader (0: none).", valueName: "N"))
         var latencyEvents = 2_000
 
         func validate() throws {
-            guard rows > 0, passes > 0, latencyEvents >= 0 else { throw ValidationError("--rows and --passes must be positive, --latency-events not negative.") }
+            guard rows > 0, passes > 0, rounds > 0, latencyEvents >= 0 else {
+                throw ValidationError("--rows, --passes and --rounds must be positive, --latency-events not negative.")
+            }
             guard (0...BenchOptions.maxRecordBytes).contains(recordBytes) else {
                 throw ValidationError("--record-bytes must be between 0 and \(BenchOptions.maxRecordBytes).")
             }
@@ -65,16 +71,24 @@ extension StreamTool {
                 defer { try? FileManager.default.removeItem(atPath: folder) }
                 let run = OutboxBenchRun(folder: folder, recordBytes: recordBytes)
                 var table = TextTable([("BATCH ROWS", .right), ("ROWS", .right), ("RELAY ROWS/S", .right), ("APPEND ROWS/S", .right), ("RELAY/APPEND", .right)])
-                for (index, size) in try sizes().enumerated() {
+                var round = 0
+                for size in try sizes() {
                     let count = min(rows, size * passes)
-                    let relay = try await run.relayRate(rows: count, batchRows: size, round: index)
-                    let append = try await run.appendRate(rows: count, batchRows: size, round: index)
+                    var relays: [Double] = []
+                    var appends: [Double] = []
+                    for _ in 0..<rounds {
+                        relays.append(try await run.relayRate(rows: count, batchRows: size, round: round))
+                        appends.append(try await run.appendRate(rows: count, batchRows: size, round: round))
+                        round += 1
+                    }
+                    let relay = relays.sorted()[relays.count / 2]
+                    let append = appends.sorted()[appends.count / 2]
                     table.add([
                         Format.grouped(Int64(size)), Format.grouped(Int64(count)), Format.grouped(Int64(relay)), Format.grouped(Int64(append)),
                         Format.fixed(relay / append, digits: 2),
                     ])
                 }
-                print("Outbox relay against plain appends (\(recordBytes)-byte values, flush always, de-duplication window on):")
+                print("Outbox relay against plain appends (\(recordBytes)-byte values, flush always, de-duplication window on; medians of \(rounds) rounds):")
                 print(table.render(indent: "  "), terminator: "")
                 if latencyEvents > 0 {
                     let latencies = try await run.commitToVisible(events: latencyEvents)
