@@ -47,7 +47,7 @@ struct MirrorStateFile: Sendable {
 
     init(storePath: String, direction: String, name: String) {
         self.storePath = storePath
-        folder = FileNames.join(storePath, ProducerIdAllocator.folderName)
+        folder = FileNames.join(storePath, FileNames.kafkaFolder)
         path = FileNames.join(folder, "mirror-\(direction)-\(name).json")
     }
 
