@@ -55,6 +55,8 @@ package enum FileNames {
     package static let snapshotsFolder = "__snapshots"
     /// The producer ids and epochs the store has handed out (docs/FORMAT.md, "Producer ids").
     package static let producerIds = "__producers.json"
+    /// The Kafka module's own files in a store: mirrors' states, and the server's old producer ids.
+    package static let kafkaFolder = "__kafka"
     /// Where the Kafka server kept the next free producer id before the store handed them out;
     /// read once as a lower bound, so no id is ever given twice.
     package static let legacyKafkaProducerIds = kafkaFolder + "/producer-ids"
