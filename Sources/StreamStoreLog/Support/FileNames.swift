@@ -60,8 +60,6 @@ package enum FileNames {
     /// Where the Kafka server kept the next free producer id before the store handed them out;
     /// read once as a lower bound, so no id is ever given twice.
     package static let legacyKafkaProducerIds = kafkaFolder + "/producer-ids"
-    /// The Kafka side's own files (the mirror's state): `<store>/__kafka/`.
-    package static let kafkaFolder = "__kafka"
 
     package static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name
