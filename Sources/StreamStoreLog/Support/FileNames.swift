@@ -59,7 +59,7 @@ package enum FileNames {
     package static let kafkaFolder = "__kafka"
     /// Where the Kafka server kept the next free producer id before the store handed them out;
     /// read once as a lower bound, so no id is ever given twice.
-    package static let legacyKafkaProducerIds = "__kafka/producer-ids"
+    package static let legacyKafkaProducerIds = kafkaFolder + "/producer-ids"
 
     package static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name
