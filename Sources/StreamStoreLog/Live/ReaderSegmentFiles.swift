@@ -100,7 +100,9 @@ enum ReaderSegmentFiles {
 
     /// How many leading offset-index entries are sound: relative offsets and positions strictly
     /// increasing (the first may be anything but past the limit, or must follow `start`, the
-    /// entry before them), within the limit.
+    /// entry before them), within the limit. A segment's first entry is never at position 0 (no
+    /// entry is written for the batch a segment starts with), so a first slot at position 0 is
+    /// the zeroed room of a preallocated index, not an entry.
     static func validOffsetEntries(
         _ bytes: UnsafeRawBufferPointer, baseOffset: Int64, limit: (offset: Int64, position: Int64)?, after start: (offset: UInt32, position: UInt32)? = nil
     ) -> Int {
@@ -109,6 +111,7 @@ enum ReaderSegmentFiles {
             let offset = BigEndian.load(UInt32.self, entry, 0)
             let position = BigEndian.load(UInt32.self, entry, 4)
             if let previous, offset <= previous.offset || position <= previous.position { return false }
+            if previous == nil && position == 0 { return false }
             if let limit, baseOffset + Int64(offset) >= limit.offset || Int64(position) >= limit.position { return false }
             previous = (offset, position)
             return true
