@@ -26,7 +26,7 @@ struct RealDiskFaultTests {
 
     /// The store fills the disk itself: the append that meets ENOSPC fails, every append
     /// before it stands.
-    @Test(arguments: appendCases.indices)
+    @Test(arguments: RealDiskFaultTests.appendCases.indices)
     func midAppend(caseIndex: Int) async throws {
         let (partitions, flush) = Self.appendCases[caseIndex]
         let disk = try await ScratchDisk.mount(megabytes: 8)
