@@ -13,18 +13,6 @@ import Testing
 /// work (a checkpoint, a compaction) neither takes back an acknowledgement nor stops the
 /// partition for good. docs/DURABILITY.md lists the rule per API.
 @Suite(.timeLimit(.minutes(3))) struct AcknowledgementTests {
-    private func expectError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> StreamStoreError? {
-        do {
-            try await body()
-            Issue.record("expected a StreamStoreError, but nothing was thrown", sourceLocation: sourceLocation)
-        } catch let error as StreamStoreError {
-            return error
-        } catch {
-            Issue.record("expected a StreamStoreError, got \(error)", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
     /// `count` keys of each partition of a two-partition topic, alternating 0, 1, 0, 1...
     private func alternatingKeys(_ topic: Topic, count: Int) -> [String] {
         var byPartition: [[String]] = [[], []]
@@ -49,7 +37,7 @@ import Testing
         let keys = alternatingKeys(topic, count: 3)
         fileSystem.fail(.write, errno: ENOSPC, pathContaining: "events/1/")
         let records = keys.enumerated().map { Record(key: $0.element, value: "value-\($0.offset)") }
-        let error = await expectError { _ = try await topic.append(records) }
+        let error = await expectStoreError { _ = try await topic.append(records) }
         #expect(error?.code == .io(errno: ENOSPC))
         let written = try #require(error?.writtenRecords, "the records of partition 0 were written and must be acknowledged")
         #expect(written == [RecordOffset(partition: 0, offset: 0), nil, RecordOffset(partition: 0, offset: 1), nil, RecordOffset(partition: 0, offset: 2), nil])
@@ -71,7 +59,7 @@ import Testing
         let topic = try fixture.open(through: fileSystem).createTopic("events", config: TopicConfig(partitionCount: 2))
         let keys = alternatingKeys(topic, count: 1)
         fileSystem.fail(.write, errno: EIO, pathContaining: ".log", times: .times(2))
-        let error = await expectError { _ = try await topic.append(keys.map { Record(key: $0, value: "v") }) }
+        let error = await expectStoreError { _ = try await topic.append(keys.map { Record(key: $0, value: "v") }) }
         #expect(error?.code == .io(errno: EIO))
         #expect(error?.writtenRecords == nil)
     }
@@ -87,7 +75,7 @@ import Testing
         let producer = try store.producer(for: "events", options: Producer.Options(idempotent: false))
         fileSystem.fail(.write, errno: ENOSPC, pathContaining: "events/1/", times: .always)
         let records = keys.enumerated().map { Record(key: $0.element, value: "value-\($0.offset)") }
-        let error = await expectError { _ = try await producer.send(records) }
+        let error = await expectStoreError { _ = try await producer.send(records) }
         #expect(error?.code == .io(errno: ENOSPC))
         #expect(error?.writtenRecords == [RecordOffset(partition: 0, offset: 0), nil, RecordOffset(partition: 0, offset: 1), nil])
         #expect(values(try fixture.readAll(topic, partition: 0)) == ["value-0", "value-2"])
@@ -109,7 +97,7 @@ import Testing
         let group = try store.group("billing")
         try await group.commit(topic: "events", offsets: [0: 4])
         fileSystem.fail(.fdatasync, errno: EIO, pathContaining: ".offsets")
-        let error = await expectError { try await group.commit(topic: "events", offsets: [0: 9]) }
+        let error = await expectStoreError { try await group.commit(topic: "events", offsets: [0: 9]) }
         #expect(error?.code == .io(errno: EIO))
         #expect(try group.committedOffsets(topic: "events") == [0: 4], "a refused commit reads back as committed")
         try await group.commit(topic: "events", offsets: [0: 6])
@@ -173,7 +161,7 @@ import Testing
         var appended = 30
         var failure: StreamStoreError?
         while failure == nil && appended < 3000 {
-            failure = await expectErrorOrNil { try await fixture.append(topic, count: 10, batchSize: 10, first: appended) }
+            failure = await storeErrorIfAny { try await fixture.append(topic, count: 10, batchSize: 10, first: appended) }
             if failure == nil { appended += 10 }
         }
         #expect(failure?.code == .io(errno: ENOSPC), "\(String(describing: failure))")
@@ -225,7 +213,7 @@ import Testing
         try await fixture.append(topic, count: 300, batchSize: 10)
         let segments = try fixture.segmentFiles()
         fileSystem.fail(.write, errno: ENOSPC, pathContaining: "checkpoints.tmp")
-        let error = await expectError { _ = try store.enforceRetention(topic: "events") }
+        let error = await expectStoreError { _ = try store.enforceRetention(topic: "events") }
         #expect(error?.code == .io(errno: ENOSPC))
         #expect(try fixture.segmentFiles() == segments, "nothing was deleted")
         #expect(try topic.logStartOffset(partition: 0) == 0)
@@ -237,17 +225,5 @@ import Testing
         #expect(start > 0)
         #expect(values(try fixture.readAll(topic)) == (Int(start)..<310).map { "value-\($0)" })
         try fixture.expectConsistent()
-    }
-
-    private func expectErrorOrNil(_ body: () async throws -> Void) async -> StreamStoreError? {
-        do {
-            try await body()
-            return nil
-        } catch let error as StreamStoreError {
-            return error
-        } catch {
-            Issue.record("expected a StreamStoreError, got \(error)")
-            return nil
-        }
     }
 }

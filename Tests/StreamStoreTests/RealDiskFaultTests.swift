@@ -237,18 +237,6 @@ struct RealDiskFaultTests {
 
     // MARK: Helpers
 
-    private func expectStoreError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> StreamStoreError? {
-        do {
-            try await body()
-            Issue.record("expected an error, but nothing was thrown", sourceLocation: sourceLocation)
-        } catch let error as StreamStoreError {
-            return error
-        } catch {
-            Issue.record("expected a StreamStoreError, got \(error)", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
     private func fileSizeOrZero(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
     }
