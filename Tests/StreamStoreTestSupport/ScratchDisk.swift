@@ -32,6 +32,7 @@ package final class ScratchDisk: @unchecked Sendable {
     private let lock = NSLock()
     private var mounted = true
     private var filler: Int32 = -1
+    private var smallFillers: [String] = []
 
     /// Nil when this process may mount a scratch disk; otherwise why not, for a test's skip.
     package static var unavailableReason: String? {
@@ -97,9 +98,11 @@ package final class ScratchDisk: @unchecked Sendable {
         var chunk: Int64 = 1 << 20
         let zeros = [UInt8](repeating: 0, count: 1 << 20)
         while chunk >= 1 {
+            // statvfs leaves out the blocks ext4 keeps for metadata, which root may still take:
+            // filling to the end goes by ENOSPC alone.
             let free = freeBytes
-            if free <= leavingBytes { break }
-            let step = min(chunk, free - leavingBytes)
+            if leavingBytes > 0 && free <= leavingBytes { break }
+            let step = leavingBytes > 0 ? min(chunk, free - leavingBytes) : chunk
             let written = zeros.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, Int(step), off_t(size)) }
             if written > 0 {
                 size += Int64(written)
@@ -113,6 +116,24 @@ package final class ScratchDisk: @unchecked Sendable {
             chunk /= 4
         }
         _ = fsync(fd)
+        if leavingBytes == 0 { fillLastBlocks() }
+    }
+
+    /// Takes the blocks a growing filler cannot: ext4 reserves room for a large file's extent
+    /// tree with each write, so a few single blocks stay free for small new files (a
+    /// checkpoint, say) until small files take them too.
+    private func fillLastBlocks() {
+        let block = [UInt8](repeating: 0, count: 1024)
+        for index in 0..<4096 {
+            let path = mountPoint + "/filler-\(index)"
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return }
+            let written = block.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, $0.count, 0) }
+            let synced = fsync(fd) == 0
+            _ = Glibc.close(fd)
+            lock.withLock { smallFillers.append(path) }
+            if written < block.count || !synced { return }
+        }
     }
 
     /// Deletes the filler file, so the space it held is free again.
@@ -122,6 +143,12 @@ package final class ScratchDisk: @unchecked Sendable {
             filler = -1
         }
         _ = unlink(mountPoint + "/filler")
+        for path in lock.withLock({ () -> [String] in
+            defer { smallFillers = [] }
+            return smallFillers
+        }) {
+            _ = unlink(path)
+        }
         // ext4 reuses freed blocks only once the transaction that freed them commits; an fsync
         // of the folder commits it (a global sync() would wait for every other disk too).
         let folder = Glibc.open(mountPoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -194,11 +194,12 @@ import Testing
         #expect(try fixture.segmentFiles().count > 2)
         try await fixture.append(topic, count: 10, batchSize: 10, first: 300)
         #expect(values(try fixture.readAll(topic)) == (0..<310).map { "value-\($0)" })
+        try #require(fixture.store).correlationFilters.waitUntilIdle()
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.partitionFolder()).filter { $0.hasSuffix(FileNames.temporarySuffix) }
         #expect(leftovers.isEmpty, "\(leftovers)")
         fileSystem.clearFaults()
         try fixture.expectConsistent()
-        fixture.crash(through: fileSystem)
+        try fixture.store?.close()
         let reopened = try fixture.open(through: fileSystem)
         #expect(values(try fixture.readAll(try reopened.topic("events"))) == (0..<310).map { "value-\($0)" })
     }

@@ -249,26 +249,31 @@ extension Partition {
     /// Seals the active segment (durable, indexes trimmed, final time entry) and starts a new one
     /// at the log end (lock held).
     ///
-    /// The new segment's files are made first, while the active segment is untouched: a roll
-    /// that fails there (no inode or folder block left, say) throws with nothing changed, so the
-    /// batch that asked for it is refused and appends go on once space is freed. Past that point
+    /// The sealed segment's final time entry and the new segment's files come first, while the
+    /// active segment is otherwise untouched: a roll that fails there (an index that cannot
+    /// grow, no inode or folder block left) throws with nothing changed, so the batch that asked
+    /// for it is refused and appends go on once space is freed. Past that point
     /// a failure fences the partition, except the checkpoint and the producer snapshot, which
     /// only speed up the next open: a stale one makes it scan more.
     func roll(now: Int64) throws(StreamStoreError) {
         guard let sealing = segments.last else {
             throw StreamStoreError(.missingActiveSegment, "The partition has no active segment to roll.", topic: topic, partition: id)
         }
+        // The sealed segment's final time entry may need its index to grow (preallocate): like
+        // the new segment's files, taken back when that fails.
+        let timeEntriesBefore = activeFiles.timeIndex.file.entryCount
         let fresh: (segment: Segment, files: SegmentFiles)
-        do {
-            fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
-        } catch {
-            SegmentCreator.removeLeftovers(baseOffset: nextOffset, context: context)
-            throw error.with(topic: topic, partition: id)
-        }
         do {
             if cadence.maxTimestamp > Int64.min {
                 _ = try activeFiles.timeIndex.append(timestamp: cadence.maxTimestamp, offset: nextOffset)
             }
+            fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
+        } catch {
+            activeFiles.timeIndex.file.truncate(toEntryCount: timeEntriesBefore)
+            SegmentCreator.removeLeftovers(baseOffset: nextOffset, context: context)
+            throw error.with(topic: topic, partition: id)
+        }
+        do {
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()
             let sealedLog = activeFiles.log
