@@ -250,9 +250,9 @@ extension Partition {
     /// at the log end (lock held).
     ///
     /// The sealed segment's final time entry and the new segment's files come first, while the
-    /// active segment is otherwise untouched: a roll that fails there (an index that cannot
-    /// grow, no inode or folder block left) throws with nothing changed, so the batch that asked
-    /// for it is refused and appends go on once space is freed. Past that point
+    /// active segment is otherwise untouched: a roll that fails there for space (an index that
+    /// cannot grow, no inode or folder block left) throws with nothing changed, so the batch
+    /// that asked for it is refused and appends go on once space is freed. Past that point
     /// a failure fences the partition, except the checkpoint and the producer snapshot, which
     /// only speed up the next open: a stale one makes it scan more.
     func roll(now: Int64) throws(StreamStoreError) {
@@ -271,7 +271,11 @@ extension Partition {
         } catch {
             activeFiles.timeIndex.file.truncate(toEntryCount: timeEntriesBefore)
             SegmentCreator.removeLeftovers(baseOffset: nextOffset, context: context)
-            throw error.with(topic: topic, partition: id)
+            let failed = error.with(topic: topic, partition: id)
+            // A full disk changes nothing; any other failure (a folder fsync that failed, say)
+            // still fences, as a failed fsync anywhere does.
+            if error.code != .io(errno: ENOSPC) && error.code != .io(errno: EDQUOT) { failure = failed }
+            throw failed
         }
         do {
             try activeFiles.offsetIndex.file.trim()
