@@ -85,6 +85,7 @@ demo: run
 # Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
 # workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
 test: deps deps-kafka-check deps-kafka-clients deps-kafka-mirror
+	python3 tools/undocumented-public.py
 	tools/kafka-check.sh
 	$(MAKE) --no-print-directory kafka-clients
 	$(MAKE) --no-print-directory kafka-security

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import StreamStoreFormat
 
 /// Splits a broker's byte stream into response frames: a 4-byte big-endian length, then that
@@ -44,7 +45,12 @@ final class KafkaResponseHandler: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        pending.failAll(KafkaClientError(.connection, "The connection to \(pending.address) failed: \(error)."))
+        // A failed TLS handshake does not pass by retrying: an untrusted certificate stays so.
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            pending.failAll(KafkaClientError(.tls, "TLS with \(pending.address) failed: \(error). Check --tls-ca-file (or the broker's certificate and host name), and that the broker listens with TLS."))
+        } else {
+            pending.failAll(KafkaClientError(.connection, "The connection to \(pending.address) failed: \(error)."))
+        }
         context.close(promise: nil)
     }
 }
