@@ -70,7 +70,7 @@ final class KafkaConnection: Sendable {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: tlsName))
                         }
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(KafkaResponseFrameDecoder(maxFrameBytes: Limits.kafkaMaxRequestBytes)))
+                            ByteToMessageHandler(KafkaFrameDecoder.responses(maxFrameBytes: Limits.kafkaMaxRequestBytes)))
                         try channel.pipeline.syncOperations.addHandler(KafkaResponseHandler(pending: pending))
                     }
                 }
