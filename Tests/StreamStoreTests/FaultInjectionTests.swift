@@ -13,27 +13,11 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct FaultInjectionTests {
     private let durable = TopicConfig(flush: .everyAppend)
 
-    /// Runs `body`, which must throw a `StreamStoreError`, and returns that error.
-    @discardableResult
-    private func expectError(
-        _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
-    ) async -> StreamStoreError? {
-        do {
-            try await body()
-            Issue.record("expected a StreamStoreError, but nothing was thrown", sourceLocation: sourceLocation)
-        } catch let error as StreamStoreError {
-            return error
-        } catch {
-            Issue.record("expected a StreamStoreError, got \(error)", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
     @discardableResult
     private func expectIOError(
         _ code: Int32, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
     ) async -> StreamStoreError? {
-        let error = await expectError(body, sourceLocation: sourceLocation)
+        let error = await expectStoreError(body, sourceLocation: sourceLocation)
         #expect(error?.code == .io(errno: code), "\(String(describing: error))", sourceLocation: sourceLocation)
         return error
     }
@@ -180,7 +164,7 @@ import Testing
         #expect(fileSystem.callCount(.fdatasync) == syncs)
         #expect(try topic.logEndOffset(partition: 0) == 10, "readers never see the unacknowledged batch")
         #expect(values(try fixture.readAll(topic)) == expected(0..<10))
-        let closeError = await expectError { try fixture.store?.close() }
+        let closeError = await expectStoreError { try fixture.store?.close() }
         #expect(closeError?.code == .io(errno: EIO), "a clean close is refused, so the next open recovers")
     }
 
@@ -235,7 +219,7 @@ import Testing
         fileSystem.fail(.fdatasync, errno: EIO, pathContaining: ".log")
         await expectIOError(EIO) { try await fixture.append(topic, count: 1, first: 10) }
 
-        let flushError = await expectError { try await topic.flush() }
+        let flushError = await expectStoreError { try await topic.flush() }
         #expect(flushError?.code == .io(errno: EIO), "flush must not report the fenced partition durable")
         #expect(try topic.logEndOffset(partition: 0) == 10, "the batch whose fsync failed stays invisible")
         #expect(values(try fixture.readAll(topic)) == expected(0..<10))

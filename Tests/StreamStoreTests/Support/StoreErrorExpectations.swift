@@ -4,6 +4,7 @@ import Testing
 
 /// Runs `body`, which must throw a `StreamStoreError`, and returns that error (recording an
 /// issue when it throws nothing or something else).
+@discardableResult
 func expectStoreError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> StreamStoreError? {
     do {
         try await body()
