@@ -146,6 +146,8 @@ import Testing
         process.arguments = [
             "swiftc", "-typecheck", "-swift-version", "6", "-I", modules.path,
             "-I", root.appendingPathComponent("Sources/CStreamStoreShims/include").path,
+            // SwiftPM writes the C target's module map into its build folder, beside Modules.
+            "-Xcc", "-fmodule-map-file=" + modules.deletingLastPathComponent().appendingPathComponent("CStreamStoreShims.build/module.modulemap").path,
             "-I", root.appendingPathComponent("Sources/CZstd").path, file.path,
         ]
         let pipe = Pipe()
