@@ -111,8 +111,8 @@ class Results:
 def throughput_table(res, tag, workload):
     ss = f"{tag}/streamstore"
     rows = ["| store | variant | records | append records/s | append MB/s | StreamStore ÷ this (append) "
-            "| read records/s | read MB/s | StreamStore ÷ this (read) |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+            "| read records/s | read MB/s | StreamStore ÷ this (read, batch level) | StreamStore ÷ this (read, record level) |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     keys = [k for k, e in res.entries.items() if e["workload"] == workload]
     for key in keys:
         e = res.entries[key]
@@ -120,21 +120,29 @@ def throughput_table(res, tag, workload):
             continue
         n = res.rounds(key)[0].get("records")
         if key == ss:
-            rows.append(f"| **StreamStore** | {e['variant']}; read: batch level | {n:,} | **{fmt_rate(res.med(key, 'write_rps'))}** "
+            rows.append(f"| **StreamStore** | {e['variant']}; read: batch level (`readBatches`, `forEachRecord`) | {n:,} "
+                        f"| **{fmt_rate(res.med(key, 'write_rps'))}** "
                         f"| {fmt_mb(res.med(key, 'write_mbps'))} | 1.0x | **{fmt_rate(res.med(key, 'read_rps'))}** "
-                        f"| {fmt_mb(res.med(key, 'read_mbps'))} | 1.0x |")
-            rows.append(f"| StreamStore | read: record level (`topic.read`, a `StoredRecord` each) | {n:,} | | | "
-                        f"| {fmt_rate(res.med(key, 'read_records_rps'))} | {fmt_mb(res.med(key, 'read_records_mbps'))} | |")
+                        f"| {fmt_mb(res.med(key, 'read_mbps'))} | 1.0x | |")
+            rows.append(f"| **StreamStore** | read: record level (`for try await record in topic.replay()`, a `StoredRecord` each) "
+                        f"| {n:,} | | | | **{fmt_rate(res.med(key, 'read_records_rps'))}** | {fmt_mb(res.med(key, 'read_records_mbps'))} | | 1.0x |")
+            if res.med(key, "read_views_rps"):
+                rows.append(f"| StreamStore | read: record views (`topic.replay().forEachRecord`, nothing retained) | {n:,} | | | "
+                            f"| {fmt_rate(res.med(key, 'read_views_rps'))} | | | |")
+            if res.med(key, "read_pages_rps"):
+                rows.append(f"| StreamStore | read: pages of records (`topic.read`, an array per read) | {n:,} | | | "
+                            f"| {fmt_rate(res.med(key, 'read_pages_rps'))} | | | |")
             continue
         rows.append(f"| {e['store']} | {e['variant']} | {n:,} | {fmt_rate(res.med(key, 'write_rps'))} "
                     f"| {fmt_mb(res.med(key, 'write_mbps'))} | {fmt_ratio(res.ratio(ss, key, 'write_rps'))} "
                     f"| {fmt_rate(res.med(key, 'read_rps'))} | {fmt_mb(res.med(key, 'read_mbps'))} "
-                    f"| {fmt_ratio(res.ratio(ss, key, 'read_rps'))} |")
+                    f"| {fmt_ratio(res.ratio(ss, key, 'read_rps'))} | {fmt_ratio(res.ratio(ss, key, 'read_records_rps', 'read_rps'))} |")
     if res.has("raw") and res.has(ss):
         rows.append(f"| raw disk | 1 MiB write(2) into the page cache; 1 MiB read(2) back | "
                     f"{res.rounds('raw')[0]['raw']['bytes'] // 2**20:,} MiB | | {fmt_mb(res.med('raw', 'write_mbps'))} "
                     f"| {fmt_ratio(res.ratio(ss, 'raw', 'write_mbps'))} (MB/s) | | {fmt_mb(res.med('raw', 'read_mbps'))} "
-                    f"| {fmt_ratio(res.ratio(ss, 'raw', 'read_mbps'))} (MB/s) |")
+                    f"| {fmt_ratio(res.ratio(ss, 'raw', 'read_mbps'))} (MB/s) "
+                    f"| {fmt_ratio(res.ratio(ss, 'raw', 'read_records_mbps', 'read_mbps'))} (MB/s) |")
     return "\n".join(rows)
 
 
@@ -742,6 +750,9 @@ def readme_section(res, report, kreps, missed):
     def r(key, field="write_rps"):
         return fmt_ratio(res.ratio("100/streamstore", key, field))
 
+    def rr(key):
+        return fmt_ratio(res.ratio("100/streamstore", key, "read_records_rps", "read_rps"))
+
     lines = [
         "## Compared with other stores",
         "",
@@ -755,12 +766,15 @@ def readme_section(res, report, kreps, missed):
         f"| append | {r('100/clog')} | {r('100/lmdb')} | {r('100/rocksdb')} | {r('100/sqlite-off')} | {r('100/redis-off')} | {r('100/nats')} |",
         f"| read back (batch level) | {r('100/clog', 'read_rps')} | {r('100/lmdb', 'read_rps')} | {r('100/rocksdb', 'read_rps')} "
         f"| {r('100/sqlite-off', 'read_rps')} | {r('100/redis-off', 'read_rps')} | {r('100/nats', 'read_rps')} |",
+        f"| read back (record level) | {rr('100/clog')} | {rr('100/lmdb')} | {rr('100/rocksdb')} "
+        f"| {rr('100/sqlite-off')} | {rr('100/redis-off')} | {rr('100/nats')} |",
         "",
     ]
     if res.has("100/streamstore"):
         rates = [f"StreamStore's own rates in that run: 100 B records appended at {fmt_rate(res.med('100/streamstore', 'write_rps'))}/s "
                  f"and replayed at {fmt_rate(res.med('100/streamstore', 'read_rps'))}/s (batch level) or "
-                 f"{fmt_rate(res.med('100/streamstore', 'read_records_rps'))}/s (a `StoredRecord` each)"]
+                 f"{fmt_rate(res.med('100/streamstore', 'read_records_rps'))}/s (record level: `for try await record in "
+                 f"topic.replay()`, a `StoredRecord` each)"]
         if res.has("1k/streamstore"):
             rates.append(f"1 KiB records at {fmt_mb(res.med('1k/streamstore', 'write_mbps'))} MB/s and "
                          f"{fmt_mb(res.med('1k/streamstore', 'read_mbps'))} MB/s")

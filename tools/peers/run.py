@@ -343,6 +343,8 @@ class Bench:
                           read_rps=data["batchLevel"]["recordsPerSecond"], read_mbps=data["batchLevel"]["megabytesPerSecond"],
                           read_records_rps=data["recordLevel"]["recordsPerSecond"],
                           read_records_mbps=data["recordLevel"]["megabytesPerSecond"],
+                          read_views_rps=data.get("viewLevel", {}).get("recordsPerSecond"),
+                          read_pages_rps=data.get("readLevel", {}).get("recordsPerSecond"),
                           latency=fill.get("appendLatencyMs"))
         else:
             result.update(write_rps=data["recordsPerSecond"], write_mbps=data["megabytesPerSecond"],

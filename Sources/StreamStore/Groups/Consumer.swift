@@ -124,12 +124,13 @@ public final class Consumer: Sendable {
         }
     }
 
-    /// Notes `record` as processed; true when the policy's count or interval says to commit now.
-    func markProcessed(_ record: StoredRecord) -> Bool {
+    /// Notes the record at `offset` of `partition` as processed; true when the policy's count or
+    /// interval says to commit now.
+    func markProcessed(partition: Int, offset: Int64) -> Bool {
         let policy = options.commitPolicy
         let now = clock.nowMilliseconds()
         return autoCommit.withLock { state in
-            state.processed[record.partition] = record.offset + 1
+            state.processed[partition] = offset + 1
             state.sinceCommit += 1
             if state.lastCommitMilliseconds == 0 { state.lastCommitMilliseconds = now }
             if let every = policy.everyRecords, state.sinceCommit >= every { return true }

@@ -45,13 +45,13 @@ final class MemberReader: @unchecked Sendable {
     // Used by the one task iterating the consumer's records.
     private let consumer: Consumer
     private var cursors: [Int: PartitionCursor] = [:]
-    private var pending: [StoredRecord] = []
-    private var pendingIndex = 0
+    /// The records of the last read not yet handed out, decoded as they are.
+    private var pending = StoredRecordCursor()
     private var nextPartition = 0
     private let until: ConsumerStop?
     private let autoCommits: Bool
-    /// The record handed out last: processed once the next one is asked for.
-    private var delivered: StoredRecord?
+    /// Where the record handed out last lies: processed once the next one is asked for.
+    private var delivered: (partition: Int, offset: Int64)?
 
     init(consumer: Consumer, until: ConsumerStop?) {
         self.consumer = consumer
@@ -62,7 +62,7 @@ final class MemberReader: @unchecked Sendable {
     nonisolated(nonsending) func next() async throws(StreamStoreError) -> StoredRecord? {
         if autoCommits, let record = delivered {
             delivered = nil
-            if consumer.markProcessed(record) { try consumer.commitProcessed() }
+            if consumer.markProcessed(partition: record.partition, offset: record.offset) { try consumer.commitProcessed() }
         }
         while true {
             if Task.isCancelled || consumer.isClosed {
@@ -70,10 +70,9 @@ final class MemberReader: @unchecked Sendable {
                 return nil
             }
             try applyAssignment()
-            if pendingIndex < pending.count {
-                defer { pendingIndex += 1 }
-                delivered = pending[pendingIndex]
-                return pending[pendingIndex]
+            if let record = try nextPending() {
+                if autoCommits { delivered = (record.partition, record.offset) }
+                return record
             }
             if consumer.options.commitPolicy.atEndOfRead { try commitIfAutomatic() }
             if try readSome() { continue }
@@ -101,9 +100,8 @@ final class MemberReader: @unchecked Sendable {
             let released = Set(change.released)
             for partition in released { cursors[partition] = nil }
             consumer.dropUncommitted(of: released)
-            let keep = pending[pendingIndex...].filter { !released.contains($0.partition) }
-            pending = keep
-            pendingIndex = 0
+            // A read holds the records of one partition.
+            if released.contains(pending.partition) { pending = StoredRecordCursor() }
         }
         let opening = change.owned.filter { cursors[$0] == nil }
         guard !opening.isEmpty else { return }
@@ -128,23 +126,27 @@ final class MemberReader: @unchecked Sendable {
         guard !owned.isEmpty else { return false }
         // Every pending record was delivered; dropping them before the read lets it reuse the
         // reader's buffers instead of copying them (ReadBuffers).
-        pending.removeAll()
-        pendingIndex = 0
+        pending = StoredRecordCursor()
         for step in 0..<owned.count {
             let partition = owned[(nextPartition + step) % owned.count]
             guard let cursor = cursors[partition] else { continue }
             let batches = try cursor.read(maxBytes: consumer.options.maxBytesPerRead)
             guard !batches.isEmpty else { continue }
             nextPartition = (nextPartition + step + 1) % owned.count
-            pending.removeAll()
-            pendingIndex = 0
-            let (decoded, failure) = StoredBatch.records(of: batches, from: 0)
-            // The records before a malformed batch stay pending.
-            pending = decoded
-            if let (_, error) = failure { throw error.with(topic: consumer.topic.name, partition: partition) }
-            if !pending.isEmpty { return true }
+            pending = StoredRecordCursor(batches: batches)
+            return true
         }
         return false
+    }
+
+    /// The next record of the last read, decoded now; nil when the read has no more. After a
+    /// malformed record, the records of the read's later batches stay pending.
+    private func nextPending() throws(StreamStoreError) -> StoredRecord? {
+        do throws(StreamStoreError) {
+            return try pending.next()
+        } catch {
+            throw error.with(topic: consumer.topic.name, partition: pending.partition)
+        }
     }
 
     /// Waits for an append to an owned partition or a change of assignment.

@@ -53,56 +53,71 @@ package struct RecordDecoder {
     /// The records one at a time; after the last, checks that nothing follows it.
     struct Iterator {
         let decoder: RecordDecoder
-        var reader: ByteReader
+        var position: Int
         var decoded: Int32 = 0
 
         init(decoder: RecordDecoder) {
             self.decoder = decoder
-            reader = ByteReader(UnsafeRawBufferPointer(rebasing: decoder.buffer[0..<decoder.batchEnd]), position: decoder.recordsStart)
+            position = decoder.recordsStart
         }
 
         @inline(__always)
         mutating func next() throws(StreamStoreError) -> RecordLayout? {
-            let header = decoder.header
-            guard decoded < header.recordCount else {
-                guard reader.position == decoder.batchEnd else {
-                    throw decoder.corrupt("\(decoder.batchEnd - reader.position) bytes follow the last of \(header.recordCount) records")
-                }
+            guard decoded < decoder.header.recordCount else {
+                try decoder.requireEnd(at: position)
                 return nil
             }
-            guard let length = reader.readVarint(maxBytes: 5), length >= 0, Int(length) <= reader.remaining else {
-                throw decoder.corrupt("record \(decoded) has a bad length")
-            }
-            let recordEnd = reader.position + Int(length)
-            var fields = ByteReader(UnsafeRawBufferPointer(rebasing: decoder.buffer[0..<recordEnd]), position: reader.position)
-            guard fields.readInt8() != nil,
-                let timestampDelta = fields.readVarint(maxBytes: 10),
-                let offsetDelta = fields.readVarint(maxBytes: 5),
-                offsetDelta >= 0, offsetDelta <= Int64(header.lastOffsetDelta),
-                let key = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
-                let value = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
-                let headerCount = fields.readVarint(maxBytes: 5),
-                headerCount >= 0, headerCount <= Int64(Limits.maxHeadersPerRecord)
-            else {
-                throw decoder.corrupt("record \(decoded) has malformed fields")
-            }
-            let headersStart = fields.position
-            for _ in 0..<headerCount {
-                guard let name = fields.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes), name != nil,
-                    fields.readBytesRange(maxBytes: Limits.maxRecordBytes) != nil
-                else {
-                    throw decoder.corrupt("record \(decoded) has a malformed header")
-                }
-            }
-            guard fields.position == recordEnd else {
-                throw decoder.corrupt("record \(decoded) is \(recordEnd - fields.position) bytes longer than its fields")
-            }
-            reader.position = recordEnd
+            let (layout, end) = try decoder.record(at: position, index: decoded)
+            position = end
             decoded += 1
-            return RecordLayout(
-                offset: header.baseOffset + offsetDelta,
-                timestamp: header.isLogAppendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
-                key: key, value: value, headers: headersStart..<recordEnd, headerCount: Int(headerCount))
+            return layout
+        }
+    }
+
+    /// The record that starts at `position`, the `index`-th of the batch (counted from 0): where
+    /// its fields lie, and where the next record starts. Every length is checked against the
+    /// batch's end.
+    @inline(__always)
+    package func record(at position: Int, index: Int32) throws(StreamStoreError) -> (layout: RecordLayout, end: Int) {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<batchEnd]), position: position)
+        guard let length = reader.readVarint(maxBytes: 5), length >= 0, Int(length) <= reader.remaining else {
+            throw corrupt("record \(index) has a bad length")
+        }
+        let recordEnd = reader.position + Int(length)
+        var fields = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<recordEnd]), position: reader.position)
+        guard fields.readInt8() != nil,
+            let timestampDelta = fields.readVarint(maxBytes: 10),
+            let offsetDelta = fields.readVarint(maxBytes: 5),
+            offsetDelta >= 0, offsetDelta <= Int64(header.lastOffsetDelta),
+            let key = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
+            let value = fields.readBytesRange(maxBytes: Limits.maxRecordBytes),
+            let headerCount = fields.readVarint(maxBytes: 5),
+            headerCount >= 0, headerCount <= Int64(Limits.maxHeadersPerRecord)
+        else {
+            throw corrupt("record \(index) has malformed fields")
+        }
+        let headersStart = fields.position
+        for _ in 0..<headerCount {
+            guard let name = fields.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes), name != nil,
+                fields.readBytesRange(maxBytes: Limits.maxRecordBytes) != nil
+            else {
+                throw corrupt("record \(index) has a malformed header")
+            }
+        }
+        guard fields.position == recordEnd else {
+            throw corrupt("record \(index) is \(recordEnd - fields.position) bytes longer than its fields")
+        }
+        let layout = RecordLayout(
+            offset: header.baseOffset + offsetDelta,
+            timestamp: header.isLogAppendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
+            key: key, value: value, headers: headersStart..<recordEnd, headerCount: Int(headerCount))
+        return (layout, recordEnd)
+    }
+
+    /// Throws unless `position`, where the batch's last record ended, is the batch's end.
+    package func requireEnd(at position: Int) throws(StreamStoreError) {
+        guard position == batchEnd else {
+            throw corrupt("\(batchEnd - position) bytes follow the last of \(header.recordCount) records")
         }
     }
 

@@ -114,20 +114,22 @@ public struct StoredBatch: Sendable {
     public var isControl: Bool { header.isControl }
 
     /// Calls `body` with a view of each record whose offset is at least `startOffset`.
-    /// The view's buffers are valid only during the call. No allocation per record.
+    /// The view reads the batch's buffer in place and cannot leave the call (``RecordView`` is
+    /// non-copyable and borrowed); ``StoredRecord/init(copying:)`` copies a record to keep. No
+    /// allocation and no reference counting per record.
     /// Control batches have no records to visit. A malformed record is `.corruptBatch`; an
     /// error of `body` ends the walk and is thrown as it is.
-    public func forEachRecord(from startOffset: Int64 = 0, _ body: (RecordView) throws(StreamStoreError) -> Void) throws(StreamStoreError) {
+    public func forEachRecord(from startOffset: Int64 = 0, _ body: (borrowing RecordView) throws(StreamStoreError) -> Void) throws(StreamStoreError) {
         guard !header.isControl else { return }
         try requireDecompressed()
         let lower = max(startOffset, offsetBounds.lowerBound), upper = offsetBounds.upperBound
+        let partition = self.partition
         try withBytes(bytes) { (buffer) throws(StreamStoreError) in
             let decoder = RecordDecoder(buffer: buffer, records: records, header: header)
-            try decoder.forEach { (layout) throws(StreamStoreError) in
-                if layout.offset >= lower && layout.offset < upper {
-                    try body(RecordView(layout: layout, decoder: decoder))
-                }
-                return true
+            var layouts = decoder.makeIterator()
+            while let layout = try layouts.next() {
+                guard layout.offset >= lower && layout.offset < upper else { continue }
+                try body(RecordView(layout: layout, decoder: decoder, partition: partition))
             }
         }
     }
@@ -213,33 +215,5 @@ public struct StoredBatch: Sendable {
             throw error
         }
         return count
-    }
-}
-
-/// A record inside ``StoredBatch/forEachRecord(from:_:)``: raw views into the read buffer,
-/// valid only for the duration of the call.
-public struct RecordView {
-    let layout: RecordLayout
-    let decoder: RecordDecoder
-
-    /// The record's offset.
-    public var offset: Int64 { layout.offset }
-    /// Milliseconds since the Unix epoch: the append time, or the producer's create time.
-    public var timestamp: Int64 { layout.timestamp }
-    /// The key bytes, or nil for a null key.
-    public var key: UnsafeRawBufferPointer? { layout.key.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
-    /// The value bytes, or nil for a null value.
-    public var value: UnsafeRawBufferPointer? { layout.value.map { UnsafeRawBufferPointer(rebasing: decoder.buffer[$0]) } }
-    /// How many headers the record has, known without decoding them.
-    public var headerCount: Int { layout.headerCount }
-    /// Decodes the headers (allocates; call only when needed).
-    public var headers: [RecordHeader] { decoder.headers(of: layout) }
-
-    /// The value of the first header named `key`, without allocating: nil when the record has
-    /// no such header, `.some(nil)` when its value is null. Valid only during the call.
-    public func headerValue(forKey key: String) -> UnsafeRawBufferPointer?? {
-        guard layout.headerCount > 0 else { return nil }
-        var name = key
-        return name.withUTF8 { wanted in decoder.headerValue(of: layout, forKey: UnsafeRawBufferPointer(wanted)) }
     }
 }

@@ -18,7 +18,7 @@ struct CorrelationFilterVerification {
         self.reason = reason
     }
 
-    mutating func look(at record: RecordView) {
+    mutating func look(at record: borrowing RecordView) {
         guard let filter, case .some(.some(let id)) = record.headerValue(forKey: HeaderName.correlationID.rawValue) else { return }
         guard !filter.mightContain(CorrelationFilter.hash(id)) else { return }
         missedIDs += 1

@@ -114,7 +114,7 @@ package struct InspectedBatch: Sendable {
     ///
     /// The records of a batch with ``problems`` are decoded too, for forensics: every length is
     /// still bounds-checked, but what they say cannot be trusted.
-    package func forEachRecord(_ body: (RecordView) throws(StreamStoreError) -> Void) throws(StreamStoreError) {
+    package func forEachRecord(_ body: (borrowing RecordView) throws(StreamStoreError) -> Void) throws(StreamStoreError) {
         guard let stored else {
             throw StreamStoreError(
                 .corruptBatch, "The batch at byte \(position) uses compression \(compressionName), which StreamStore does not read.",

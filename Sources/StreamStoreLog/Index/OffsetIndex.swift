@@ -40,6 +40,20 @@ package struct OffsetIndex {
         }
     }
 
+    /// File position of the last indexed batch that starts at or before `position`, or nil when
+    /// no entry does: a batch boundary a read can end at, so it reads whole batches only.
+    func batchStart(atOrBelow position: Int64) -> Int64? {
+        guard position > 0 else { return nil }
+        let target = UInt32(truncatingIfNeeded: min(position, Int64(UInt32.max)))
+        return file.withEntries { base, count in
+            guard let base, count > 0 else { return nil }
+            let found = IndexSearch.lastAtOrBelow(count: count) { index in
+                BigEndian.load(UInt32.self, base, index * OffsetIndex.entryBytes + 4) <= target
+            }
+            return found.map { Int64(BigEndian.load(UInt32.self, base, $0 * OffsetIndex.entryBytes + 4)) }
+        }
+    }
+
     /// The entries, for tools and tests.
     package func entries() -> [Entry] {
         file.withEntries { base, count in

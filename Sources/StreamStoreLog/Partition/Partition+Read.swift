@@ -64,9 +64,17 @@ extension Partition {
 
     /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
     /// segment's end as readers see it).
+    ///
+    /// The first read of the file ends at the last batch boundary the offset index knows within
+    /// the budget, and once a batch is taken the walk reads no more of the file: a read takes the
+    /// whole batches of one `pread` (at least one batch), never reading a batch it would leave
+    /// for the next read (measured with 1 KiB records, whose batches are about 1 MiB: a quarter
+    /// of a 4 MiB read was read twice).
     private func pick(from segment: Segment, end: Int64, into picked: inout PickedBatches, buffers: ReadBuffers?) throws(StreamStoreError) {
         let chunkBytes = picked.readBytes(buffers: buffers)
-        let stop = try walk(segment, to: end, from: picked.nextOffset, chunkBytes: chunkBytes, buffers: buffers) { (reader, batch) throws(StreamStoreError) -> Bool in
+        let budgetBytes = max(chunkBytes - picked.indexIntervalBytes, 0)
+        let stop = try walk(segment, to: end, from: picked.nextOffset, chunkBytes: chunkBytes, alignedBudget: budgetBytes, buffers: buffers) {
+            (reader, batch) throws(StreamStoreError) -> Bool in
             // A whole, checksummed batch this reader cannot decode (a codec it does not read)
             // is an error only once it holds a wanted offset: the walk passes over batches that
             // end before it (found by FuzzSegmentRecovery).
@@ -76,7 +84,12 @@ extension Partition {
             }
             picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
             reader.chunkBytes = picked.readBytes(buffers: buffers)
+            reader.mayRead = false
             return !picked.isDone
+        }
+        if case .stopped = stop {
+            // The bytes read are used up: the rest of this segment is for the next read.
+            picked.isDone = true
         }
         if let error = stop.flatMap({ corruption(at: $0, segment: segment) }) { try picked.endBeforeBadBatch(error) }
     }
@@ -84,8 +97,11 @@ extension Partition {
     /// Calls `visit` with each batch of `segment` up to `end` that holds offsets from `offset`
     /// on, in order, until it returns false. Returns why the walk ended: nil when `visit` ended
     /// it, else where the reader stopped.
+    ///
+    /// With `alignedBudget`, the first read of the file ends at the last batch boundary of the
+    /// offset index within that many bytes of where the walk starts, when there is one past it.
     func walk(
-        _ segment: Segment, to end: Int64, from offset: Int64, chunkBytes: Int, buffers: ReadBuffers?,
+        _ segment: Segment, to end: Int64, from offset: Int64, chunkBytes: Int, alignedBudget: Int? = nil, buffers: ReadBuffers?,
         _ visit: (inout LogReader, LogReader.Batch) throws(StreamStoreError) -> Bool
     ) throws(StreamStoreError) -> LogReader.Stop? {
         let files = try segment.openFiles()
@@ -99,7 +115,13 @@ extension Partition {
         let hinted = readHints.withLock { $0.position(segmentBaseOffset: segment.baseOffset, offset: offset, floor: floor, end: end) }
         var start = hinted ?? floor
         while true {
-            var reader = LogReader(file: files.log, from: start, to: end, chunkBytes: chunkBytes, buffers: buffers)
+            var firstChunk = chunkBytes
+            if let alignedBudget, end - start > Int64(chunkBytes), alignedBudget < Int.max - Int(start),
+                let boundary = files.offsetIndex.batchStart(atOrBelow: start + Int64(alignedBudget)), boundary > start
+            {
+                firstChunk = Int(boundary - start)
+            }
+            var reader = LogReader(file: files.log, from: start, to: end, chunkBytes: firstChunk, buffers: buffers)
             var trustingIndex = start > 0
             var misled = false
             var reached: ReadHints.Hint?

@@ -94,6 +94,10 @@ package struct LogReader {
     package var chunkBytes: Int {
         didSet { chunkBytes = max(chunkBytes, BatchHeader.size) }
     }
+    /// False: the walk ends (``stop`` is `.stopped`) where the bytes already read end, instead
+    /// of reading more of the file. A read whose budget the batches it took have spent sets it,
+    /// so it never reads a batch it would then leave for the next read.
+    package var mayRead = true
     private let policy: CorruptionPolicy
     private let requiresReadableCodec: Bool
     let buffers: ReadBuffers?
@@ -155,6 +159,10 @@ package struct LogReader {
             case .valid(let header):
                 if let batch = accept(header) { return batch }
             case .incomplete(let available):
+                guard mayRead else {
+                    stopHere()
+                    return nil
+                }
                 try fetch(neededBytes: neededBytes(available: available))
             case .corrupt(let reason):
                 if let batch = try frameDamaged(reason: reason) { return batch }

@@ -123,26 +123,59 @@ struct BenchRun {
             let batchSeconds = batchStopwatch.elapsedSeconds
             progress.finish()
 
+            // Record level, the idiomatic way: `for try await record in topic.replay(...)`, a
+            // `StoredRecord` per record.
             var recordLevel = (records: 0, bytes: 0)
             if coldCache { try PageCache.drop() }
             let recordStopwatch = Stopwatch()
+            for partition in 0..<partitions {
+                for try await record in topic.replay(partition: partition, options: ReplayOptions(maxBytesPerRead: readBytes)) {
+                    recordLevel.records += 1
+                    recordLevel.bytes &+= record.value?.count ?? 0
+                    if recordLevel.records & 0xFFFF == 0 {
+                        progress.update { "replay (records): \(Format.grouped(Int64(recordLevel.records))) of \(Format.grouped(Int64(records))) records" }
+                    }
+                }
+            }
+            let recordSeconds = recordStopwatch.elapsedSeconds
+            progress.finish()
+
+            // Record level through views: `topic.replay(...).forEachRecord { record in ... }`.
+            var viewLevel = (records: 0, bytes: 0)
+            if coldCache { try PageCache.drop() }
+            let viewStopwatch = Stopwatch()
+            for partition in 0..<partitions {
+                try await topic.replay(partition: partition, options: ReplayOptions(maxBytesPerRead: readBytes)).forEachRecord { record in
+                    viewLevel.records += 1
+                    viewLevel.bytes &+= record.value?.count ?? 0
+                }
+                progress.update { "replay (record views): \(Format.grouped(Int64(viewLevel.records))) of \(Format.grouped(Int64(records))) records" }
+            }
+            let viewSeconds = viewStopwatch.elapsedSeconds
+            progress.finish()
+
+            // Pages of records: `topic.read(partition:from:maxBytes:)`, an array per read.
+            var readLevel = (records: 0, bytes: 0)
+            if coldCache { try PageCache.drop() }
+            let readStopwatch = Stopwatch()
             for partition in 0..<partitions {
                 var offset: Int64 = 0
                 while true {
                     let page = try topic.read(partition: partition, from: offset, maxBytes: readBytes)
                     guard let last = page.last else { break }
                     for record in page {
-                        recordLevel.bytes &+= record.value?.count ?? 0
+                        readLevel.bytes &+= record.value?.count ?? 0
                     }
-                    recordLevel.records += page.count
+                    readLevel.records += page.count
                     offset = last.offset + 1
-                    progress.update { "replay (records): \(Format.grouped(Int64(recordLevel.records))) of \(Format.grouped(Int64(records))) records" }
+                    progress.update { "replay (read pages): \(Format.grouped(Int64(readLevel.records))) of \(Format.grouped(Int64(records))) records" }
                 }
             }
-            let recordSeconds = recordStopwatch.elapsedSeconds
+            let readSeconds = readStopwatch.elapsedSeconds
             progress.finish()
 
-            for (name, seen) in [("batch-level", batchLevel), ("record-level", recordLevel)] where seen.records != records || seen.bytes != payloadBytes {
+            for (name, seen) in [("batch-level", batchLevel), ("record-level", recordLevel), ("record-view", viewLevel), ("read-page", readLevel)]
+            where seen.records != records || seen.bytes != payloadBytes {
                 throw ToolError("The \(name) replay saw \(seen.records) records of \(seen.bytes) payload bytes, not the \(records) records of \(payloadBytes) bytes appended.")
             }
 
@@ -157,10 +190,15 @@ struct BenchRun {
                     ("append", fill),
                     ("batchLevel", rates(batchSeconds)),
                     ("recordLevel", rates(recordSeconds)),
+                    ("viewLevel", rates(viewSeconds)),
+                    ("readLevel", rates(readSeconds)),
                 ]))
             } else {
                 var report = BenchReport()
-                for (name, seconds) in [("append (the fill)", fillSeconds), ("replay (batch level)", batchSeconds), ("replay (records)", recordSeconds)] {
+                for (name, seconds) in [
+                    ("append (the fill)", fillSeconds), ("replay (batch level)", batchSeconds), ("replay (records)", recordSeconds),
+                    ("replay (record views)", viewSeconds), ("read (record pages)", readSeconds),
+                ] {
                     report.add(name, Format.rate(Double(records), seconds: seconds), "records/s")
                     report.add("", Format.megabytesPerSecond(Int64(payloadBytes), seconds: seconds), "MB/s")
                     report.add("", Format.seconds(seconds).dropLast(2).description, "s")

@@ -12,8 +12,10 @@ extension StreamTool {
             discussion: """
                 append: times appends; reports records/s, MB/s of payload and per-batch append \
                 latency percentiles. replay: fills a topic (timed and reported as the append side, \
-                as in append), then times a full replay of every partition at batch level and at \
-                record level (topic.read), each partition in turn, as one consumer would. e2e: \
+                as in append), then times full replays of every partition, each partition in turn, as \
+                one consumer would: at batch level (readBatches, forEachRecord), at record level \
+                (for try await record in topic.replay), through record views \
+                (topic.replay().forEachRecord) and in pages of records (topic.read). e2e: \
                 producers append while one consumer per partition polls for new records; reports \
                 end-to-end latency (append timestamp to seen by the consumer, ms resolution) and \
                 overall records/s.

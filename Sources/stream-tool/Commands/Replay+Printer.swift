@@ -65,7 +65,7 @@ struct ReplayPrinter {
         return progress
     }
 
-    private mutating func write(_ record: RecordView, partition: Int, jsonPrefix: [UInt8]) {
+    private mutating func write(_ record: borrowing RecordView, partition: Int, jsonPrefix: [UInt8]) {
         switch format {
         case .value:
             if let value = record.value { output.append(value) }

@@ -38,7 +38,7 @@ struct RecordWriter {
     /// `,"timestamp":T,"key":…,"value":…,"headers":{…}`: every member after `"offset"`, without
     /// the closing brace. A key or value that is not UTF-8 is `keyBase64`/`valueBase64`; headers
     /// whose values are not UTF-8 go in `headersBase64`.
-    func appendJSONMembers(after record: RecordView) {
+    func appendJSONMembers(after record: borrowing RecordView) {
         output.append(JSONPieces.timestamp)
         output.appendDecimal(record.timestamp)
         appendJSONBytes(record.key, names: JSONPieces.key)
@@ -119,7 +119,7 @@ struct RecordWriter {
     }
 
     /// `        3       1042  2026-11-29T10:00:00.000Z  customer-17       {"type":…}  [event-type=order-placed]`
-    mutating func appendTextRow(_ record: RecordView, partition: Int?, indent: String = "") {
+    mutating func appendTextRow(_ record: borrowing RecordView, partition: Int?, indent: String = "") {
         output.append(indent)
         if let partition {
             output.appendRightAligned(Int64(partition), width: Self.partitionWidth)

@@ -160,7 +160,7 @@ extension BatchFixtures {
     }
 
     /// True when `view` shows `record`.
-    static func view(_ view: RecordView, shows record: StoredRecord) -> Bool {
+    static func view(_ view: borrowing RecordView, shows record: StoredRecord) -> Bool {
         view.offset == record.offset && view.timestamp == record.timestamp && view.headers == record.headers
             && sameBytes(view.key, record.key) && sameBytes(view.value, record.value)
     }
