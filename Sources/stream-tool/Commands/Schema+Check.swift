@@ -17,17 +17,17 @@ extension StreamTool.Schema {
                 their JSON types, whether every event has them) and reports every change that is \
                 not additive, with example positions:
 
-                  removed       a field is gone
-                  renamed       a field is gone and one of the same type took its place
-                  retyped       a field holds a JSON type it did not hold (integer and number \
-                count as one)
-                  madeRequired  a field missing or null in some events is in every event now
-                  notJSON       events whose value is not a JSON object
+                  removed         a field is gone
+                  renamed         a field is gone and one of its type took its place
+                  retyped         a field holds a JSON type it did not hold
+                  madeRequired    a field missing or null in some events is in all now
+                  notJSON         events whose value is not a JSON object
                   invalidVersion  events whose schema-version is not a number from 1
 
                 between consecutive versions (old events need an upcaster to the new shape) and \
                 inside one version (a producer changed the shape without a new version: a field \
-                in every event of a partition up to one, in none after it). New fields, \
+                in every event of a partition up to one, in none after it). Integers and other \
+                numbers count as one type. New fields, \
                 optional or not, are additive. Events whose content-type is not JSON are \
                 counted, not inspected. Exits 0 when every change is additive, 3 when one is not, \
                 1 when the check could not run. --allow-breaking-bumps lists the changes between \
