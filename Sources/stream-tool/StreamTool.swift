@@ -24,7 +24,8 @@ struct StreamTool: AsyncParsableCommand {
             fail instead.
 
             A runtime error prints one line starting with "error:" to stderr and exits 1; \
-            verify exits 3 when it finds corruption.
+            verify exits 3 when it finds corruption, schema check when it finds a change \
+            that is not additive.
 
             Durations: 500ms, 30s, 15m, 12h, 7d. Sizes: 1048576, 64KiB, 256MiB, 1GiB. \
             Times: ISO 8601 (2026-11-29T10:00:00Z) or milliseconds since the epoch.
@@ -32,7 +33,7 @@ struct StreamTool: AsyncParsableCommand {
         version: Store.version,
         subcommands: [
             Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, DeadLetters.self, Describe.self, Retention.self, Dump.self,
-            Verify.self, Trace.self, OutboxCommand.self, Demo.self, Bench.self, Serve.self, Users.self, Mirror.self,
+            Verify.self, Trace.self, Schema.self, OutboxCommand.self, Demo.self, Bench.self, Serve.self, Users.self, Mirror.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands

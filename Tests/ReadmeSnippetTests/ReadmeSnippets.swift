@@ -5,7 +5,7 @@ import GRDB
 import StreamStore
 import StreamStoreOutbox
 
-/// README.md, line 76.
+/// README.md, line 77.
 func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let store = try Store.open(at: "/var/lib/orders/events")          // takes an exclusive lock
@@ -29,7 +29,7 @@ func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, 
     try store.close()   // clean shutdown: the next open skips recovery
 }
 
-/// README.md, line 109.
+/// README.md, line 110.
 func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let producer = try store.producer(for: "orders")                  // idempotent: the store hands out its id
     let delivery = try await producer.send(Record(key: "customer-17", value: #"{"type":"order-placed"}"#))
@@ -39,7 +39,7 @@ func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await producer.close()                                        // sends what is queued first
 }
 
-/// README.md, line 164.
+/// README.md, line 165.
 func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var batch = RecordBatch()
     for event in events {
@@ -51,7 +51,7 @@ func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, 
     batch.removeAll()
 }
 
-/// README.md, line 177.
+/// README.md, line 178.
 func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var offset = try orders.logStartOffset(partition: 3)
     while true {
@@ -59,19 +59,19 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
         guard let last = batches.last else { break }
         for batch in batches {
             try batch.forEachRecord(from: offset) { record in
-                // record.key / record.value point into the read buffer: valid in this closure only
+                // record.key / record.value are UnsafeRawBufferPointer views, valid in this closure
             }
         }
         offset = last.nextOffset
     }
 }
 
-/// README.md, line 222.
+/// README.md, line 216.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 249.
+/// README.md, line 243.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -81,20 +81,13 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     // Live tail of partition 3 from now on, until the task is cancelled.
     for try await record in orders.replay(partition: 3, options: ReplayOptions(from: .end, follow: true)) { print(record.offset) }
 
-    // Fastest: a view of each record, read in place, nothing allocated or retained per record.
-    var firstWithHeaders: StoredRecord?
-    try await orders.replay(options: ReplayOptions(from: .offset(1_000), until: .offset(2_000))).forEachRecord { record in
-        total += record.value?.count ?? 0
-        if firstWithHeaders == nil && record.headerCount > 0 { firstWithHeaders = StoredRecord(copying: record) }  // copy to keep
-    }
-
-    // Batch by batch: the same views, with the batches' own fields. Records outside the range are skipped.
+    // Fastest: batch by batch, no object per record. Records outside the range are skipped.
     for try await batch in orders.replayBatches(options: ReplayOptions(from: .offset(1_000), until: .offset(2_000))) {
         try batch.forEachRecord { record in total += record.value?.count ?? 0 }
     }
 }
 
-/// README.md, line 292.
+/// README.md, line 270.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -105,7 +98,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 335.
+/// README.md, line 313.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -124,7 +117,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 400.
+/// README.md, line 378.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -135,7 +128,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 420.
+/// README.md, line 398.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -153,7 +146,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 476.
+/// README.md, line 454.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -178,7 +171,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 510.
+/// README.md, line 488.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -186,7 +179,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 530.
+/// README.md, line 508.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -197,8 +190,36 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 555.
+/// README.md, line 538.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    // Version 1 wrote {"orderID":"o-1","amount":"1250"}: cents as a string. Version 2 renamed the
+    // field and made it a number: a breaking change, so a new version and an upcaster.
+    struct OrderPlaced: VersionedEvent {
+        static let eventType = "order-placed"
+        static let schemaVersion = 2
+        var orderID: String
+        var totalCents: Int
+        var coupon: String?          // added later and optional: no new version
+    }
+
+    var events = EventDecoder([OrderPlaced.self])
+    events.addUpcaster(for: OrderPlaced.self, from: 1) { json in
+        json["totalCents"] = json["amount"]?.stringValue.flatMap { Int64($0) }.map { JSONValue.integer($0) }
+        json["amount"] = nil
+    }
+
+    _ = try await orders.append(OrderPlaced(orderID: "o-2", totalCents: 990), key: "o-2")
+    for try await decoded in orders.replay().events(events) {     // a consumer's records work the same
+        if let placed = decoded.event as? OrderPlaced {            // version 1 events arrive upcast
+            print(decoded.record.offset, placed.orderID, placed.totalCents)
+        }
+    }
+    let record = try orders.read(partition: 0, from: 0).first
+    if let record, let placed = try events.decode(OrderPlaced.self, from: record) { print(placed.totalCents) }
+}
+
+/// README.md, line 600.
+func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
     let first = try await payments.append([record], partition: 0)
@@ -206,8 +227,8 @@ func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 583.
-func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 628.
+func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
         let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
@@ -221,8 +242,8 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 604.
-func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 649.
+func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
         let pending = record.groups.filter { !$0.processed }.map(\.group)
@@ -231,8 +252,8 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
 }
 
-/// README.md, line 665.
-func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 710.
+func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     // The order service: its own database, its tables and the outbox's in one migration.
     let db = try DatabaseQueue(path: "/var/lib/shop/orders.sqlite")

@@ -150,4 +150,16 @@ import Testing
             #expect(result.stderr.contains("error: --cold-cache cannot open /proc/sys/vm/drop_caches"))
         }
     }
+
+    @Test func eventsTimesDecodingUpcastingAndTheSchemaCheck() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let result = try await benchJSON(tool, ["events", "--records", "1500", "--rounds", "1"])
+        #expect(result["bench"] as? String == "events" && result["records"] as? Int == 1500)
+        for key in ["replaySeconds", "decodeSeconds", "upcastSeconds", "schemaCheckSeconds", "upcastNanosecondsPerEvent"] {
+            #expect(number(result, key) > 0, "\(key)")
+        }
+        // order-placed's rename (1 → 2) and its customer retyped (2 → 3).
+        #expect(result["schemaCheckChanges"] as? Int == 2)
+    }
 }

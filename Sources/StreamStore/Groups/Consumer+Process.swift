@@ -20,7 +20,9 @@ extension Consumer {
     /// For each record, in partition order:
     /// - The handler runs up to `retry.maxAttempts` times, waiting
     ///   ``RetryPolicy/delayMilliseconds(afterAttempt:)`` (through `sleep`) between runs. A
-    ///   ``NonRetriableError`` ends the retries at once.
+    ///   ``NonRetriableError`` ends the retries at once, and so does an event the handler could not
+///   decode (`.eventVersionTooNew`, `.missingUpcaster`, `.eventDecodingFailed` from an
+///   ``EventDecoder``): the record is dead-lettered, to be redriven once a reader that knows it runs.
     /// - On success the record is committed.
     /// - After the last failure the record is appended to ``Store/deadLetterTopic(for:)`` with
     ///   the `dlq-*` headers of ``DeadLetter``, made durable, logged as a warning, and only then
@@ -106,7 +108,9 @@ extension Consumer {
             } catch {
                 // A failure after a cancel is most likely the cancel itself, not the record's fault.
                 if Task.isCancelled { return .stopped(retries: attempt - 1) }
-                guard attempt < retry.maxAttempts, !(error is any NonRetriableError) else {
+                // An event that does not decode (too new, no upcaster) fails the same way every time.
+                let isPermanent = error is any NonRetriableError || (error as? StreamStoreError)?.isEventDecodingFailure == true
+                guard attempt < retry.maxAttempts, !isPermanent else {
                     onFailure?(ProcessingFailure(record: record, attempt: attempt, error: error, nextStep: .deadLetter))
                     return .failed(error, attempts: attempt)
                 }

@@ -62,6 +62,9 @@ extension TopicDirectory {
                 for record in try storedRecords(of: batch, topic: topicName) {
                     do {
                         try projection.apply(record, to: &state)
+                    } catch let error as StreamStoreError where error.isEventDecodingFailure {
+                        // An event projection's decoder failed: its own code says what to do.
+                        throw error.with(topic: topicName, partition: partition)
                     } catch {
                         throw StreamStoreError(
                             .projectionFailed, "Projection \(quoted(projection.name)) failed on \(quoted(topicName))[\(partition)] offset \(record.offset): \(error)",

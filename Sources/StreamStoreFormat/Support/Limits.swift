@@ -77,6 +77,23 @@ public enum Limits {
     /// the longest, 10 million ids stay within a few GiB.
     public static let maxDedupeMessageIDs = 10_000_000
 
+    // MARK: Events (versioned JSON events, upcasting, schema checks)
+
+    /// Deepest nesting of arrays and objects in an event's JSON that the event decoder parses
+    /// for upcasting (Foundation's decoder stops at 512): deeper input is refused with
+    /// `.eventDecodingFailed` instead of exhausting the stack.
+    public static let maxEventJSONDepth = 256
+
+    /// Deepest path the schema check follows into an event's JSON (`customer.address.city` is
+    /// 3): deeper members count as part of their ancestor, so a recursive structure cannot make
+    /// the inferred shape endless.
+    package static let maxShapeDepth = 8
+
+    /// Most distinct fields the schema check tracks per event type and version: an object used
+    /// as a map (keyed by ids) would otherwise add a field per key. Past it new fields are
+    /// counted, not tracked, and the report says so.
+    package static let maxShapeFieldsPerVersion = 1000
+
     // MARK: The transactional outbox (StreamStoreOutbox)
 
     /// Most outbox rows a relay reads and publishes in one pass: a pass holds its rows in

@@ -97,6 +97,19 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         case invalidArgument
         /// A projection name that is not a valid folder name.
         case invalidProjectionName
+        /// An event's `schema-version` is newer than the version the reader's Swift type knows:
+        /// the event was written by a newer producer. Deploy a reader that knows the version, or
+        /// let the decoder skip newer events (`EventDecoder.NewerVersionPolicy.skip`).
+        case eventVersionTooNew
+        /// An event's `schema-version` is older than the reader's, and no upcaster turns one of
+        /// the versions between them into the next.
+        case missingUpcaster
+        /// An event's value does not decode into its Swift type: not JSON, not of the expected
+        /// event type, an invalid `schema-version`, an upcaster that threw, or JSON whose shape
+        /// the type does not accept.
+        case eventDecodingFailed
+        /// An event could not be encoded as JSON (a non-finite number, say).
+        case eventEncodingFailed
 
         /// The code's name, as written in messages and by the CLI (`offsetOutOfRange`).
         public var description: String {
@@ -140,6 +153,10 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
             case .compressionFailed: return "compressionFailed"
             case .invalidArgument: return "invalidArgument"
             case .invalidProjectionName: return "invalidProjectionName"
+            case .eventVersionTooNew: return "eventVersionTooNew"
+            case .missingUpcaster: return "missingUpcaster"
+            case .eventDecodingFailed: return "eventDecodingFailed"
+            case .eventEncodingFailed: return "eventEncodingFailed"
             }
         }
     }

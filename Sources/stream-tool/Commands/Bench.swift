@@ -25,7 +25,7 @@ extension StreamTool {
                 bench-<uuid> there and leaves it in place.
                 """,
             subcommands: [
-                BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProducer.self, BenchConsume.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self,
+                BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProducer.self, BenchConsume.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self, BenchEvents.self,
             ])
     }
 }
