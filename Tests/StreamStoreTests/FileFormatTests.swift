@@ -146,7 +146,7 @@ import Testing
         let fixture = try StoreFixture()
         let topic = try fixture.topic()
         try await fixture.append(topic, count: 10)
-        try await fixture.store!.group("billing").commit(topic: "events", offsets: [0: 7])
+        try await #require(fixture.store).group("billing").commit(topic: "events", offsets: [0: 7])
         try fixture.store?.close()
         fixture.store = nil
 
