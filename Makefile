@@ -8,7 +8,7 @@ LAYERS := --explicit-target-dependency-import-check error
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: install uninstall run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security deps-kafka-mirror kafka-mirror kafka-mirror-long build release demo sanitize crash-test docs clean help
+.PHONY: install uninstall run test fault-test deps-fault deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security deps-kafka-mirror kafka-mirror kafka-mirror-long build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-mirror  stream-tool mirror throughput to and from Tansu and stream-tool serve (release)"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
+	@echo "make fault-test  acknowledgements under faults: simulated, and a real ext4 (or tmpfs) filesystem filled up (root)"
 	@echo "make release     release build of stream-tool"
 	@echo "make install     install stream-tool and its bash/zsh/fish completions under PREFIX ($(PREFIX))"
 	@echo "make docs        API documentation (DocC) of StreamStore, StreamStoreLog, StreamStoreFormat into .build/docs"
@@ -88,7 +89,7 @@ demo: run
 # committed corpus once (FuzzCorpusTests, KafkaFuzzCorpusTests). Every step runs even after one
 # failed; the last line says which failed, and the exit status is 1 if any did.
 TEST_STEPS := undocumented-public kafka-check kafka-clients kafka-security kafka-mirror crash-loop bench-smoke swift-test
-test: deps deps-kafka-check deps-kafka-clients deps-kafka-mirror
+test: deps deps-fault deps-kafka-check deps-kafka-clients deps-kafka-mirror
 	@failed=""; \
 	for step in $(TEST_STEPS); do \
 		echo "== make test: $$step"; \
@@ -176,6 +177,22 @@ crash-test: deps
 	STREAMSTORE_READER_KILLS=$${READER_KILLS:-100} $(SWIFT) test --filter ReaderProcessTests
 	STREAMSTORE_OUTBOX_KILLS=$${OUTBOX_KILLS:-100} $(SWIFT) test --filter OutboxCrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
+
+# mkfs.ext4 for the real-filesystem fault tests (RealDiskFaultTests), installed only when
+# missing and only as root: they mount a loop device, so they skip (with the reason) otherwise,
+# and fall back to a size-limited tmpfs where a loop mount fails.
+deps-fault:
+	@if [ "$$(id -u)" = 0 ] && ! command -v mkfs.ext4 >/dev/null 2>&1 && ! [ -x /usr/sbin/mkfs.ext4 ]; then \
+		echo "installing: e2fsprogs"; apt-get update -qq && apt-get install -y -qq e2fsprogs; \
+	fi
+
+# Every acknowledgement path under faults (docs/DURABILITY.md): the simulated ones
+# (AcknowledgementTests, FaultInjectionTests, the outbox relay's) and, as root, a loop-mounted ext4
+# image filled up by the store and by a filler file at each moment that writes (RealDiskFaultTests
+# with STREAMSTORE_FAULT_TESTS=full: more partitions and flush policies than make test runs), and
+# produce --print-offsets on a full tmpfs (FullDiskTests).
+fault-test: deps deps-fault
+	STREAMSTORE_FAULT_TESTS=full $(SWIFT) test --filter 'RealDiskFaultTests|AcknowledgementTests|OutboxAcknowledgementTests|FaultInjectionTests|FullDiskTests'
 
 # API documentation: one DocC archive holding the four library modules (each module's catalog
 # is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved

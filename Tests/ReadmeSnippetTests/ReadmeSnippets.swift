@@ -66,12 +66,12 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 215.
+/// README.md, line 222.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 242.
+/// README.md, line 249.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -87,7 +87,7 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 269.
+/// README.md, line 276.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -98,7 +98,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 312.
+/// README.md, line 319.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -117,7 +117,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 377.
+/// README.md, line 384.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -128,7 +128,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 397.
+/// README.md, line 404.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -146,7 +146,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 453.
+/// README.md, line 460.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -171,7 +171,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 487.
+/// README.md, line 494.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -179,7 +179,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 507.
+/// README.md, line 514.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -190,7 +190,7 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 532.
+/// README.md, line 539.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
@@ -199,7 +199,7 @@ func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 560.
+/// README.md, line 567.
 func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
@@ -214,7 +214,7 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 581.
+/// README.md, line 588.
 func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
@@ -224,7 +224,7 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
 }
 
-/// README.md, line 642.
+/// README.md, line 649.
 func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     // The order service: its own database, its tables and the outbox's in one migration.
