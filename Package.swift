@@ -135,7 +135,7 @@ let package = Package(
             name: "StreamStoreTests",
             dependencies: [
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat", "StreamStoreInspect", "CStreamStoreShims", "stream-crash-child",
-                "StreamStoreTestSupport",
+                "StreamStoreTestSupport", "StreamStoreFuzzEntryPoints",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

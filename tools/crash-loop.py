@@ -21,6 +21,12 @@ epoch, sequence). After every kill each partition must hold every record exactly
 with no gap; every acknowledgement must name the offsets the records really have (the originals'
 for the duplicates left out).
 
+Every child must print "ready", then work (an acknowledgement, a commit) before it is killed, and
+must still be running when it is: a child that exits on its own (an append or commit that failed
+after recovery) fails the round with its exit status and stderr, as does any stream-tool call
+that fails, `groups lag` included (only its "no such group" before the group's first commit means
+"nothing committed yet").
+
 usage: crash-loop.py [--iterations N] [--flush everyAppend,interval:5,never] [--seed S] [--keep] [--release]
 Exit 0 when every round passed; 1 with the first failure (and the seed to replay it) otherwise.
 """
@@ -51,51 +57,109 @@ def binaries(release):
     return os.path.join(folder, "stream-tool"), os.path.join(folder, "stream-crash-child")
 
 
-def run_and_kill(command, delay_seconds):
-    """Starts `command`, SIGKILLs it `delay_seconds` after it prints "ready", returns its lines split into fields."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = []
-    ready = threading.Event()
+class Child:
+    """A child process whose stdout and stderr are read to the end by threads of their own."""
 
-    def read():
-        for raw in process.stdout:
-            line = raw.decode()
-            if line.startswith("ready"):
-                ready.set()
-            lines.append(line)
-        ready.set()
+    def __init__(self, command):
+        self.command = command
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines = []
+        self.errors = []
+        self.changed = threading.Condition()
+        self.ended = False
+        self.readers = [threading.Thread(target=self._read_stdout), threading.Thread(target=self._read_stderr)]
+        for reader in self.readers:
+            reader.start()
 
-    reader = threading.Thread(target=read)
-    reader.start()
-    if not ready.wait(timeout=30):
-        process.kill()
-        raise SystemExit(f"{' '.join(command[:2])}: the child never became ready")
-    time.sleep(delay_seconds)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    reader.join()
-    return [line.split() for line in lines]
+    def _read_stdout(self):
+        for raw in self.process.stdout:
+            with self.changed:
+                self.lines.append(raw.decode(errors="replace"))
+                self.changed.notify_all()
+        with self.changed:
+            self.ended = True
+            self.changed.notify_all()
+
+    def _read_stderr(self):
+        for raw in self.process.stderr:
+            self.errors.append(raw.decode(errors="replace"))
+
+    def wait_for(self, predicate, seconds):
+        """Waits until `predicate(lines)` holds (True), the output ends or `seconds` pass (False)."""
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while not predicate(self.lines):
+                left = deadline - time.monotonic()
+                if self.ended or left <= 0:
+                    return predicate(self.lines)
+                self.changed.wait(left)
+            return True
+
+    def kill_and_reap(self):
+        """SIGKILLs the child (if it still runs), reaps it and reads the rest of its output; returns its status."""
+        try:
+            self.process.send_signal(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        for reader in self.readers:
+            reader.join()
+        return self.process.returncode
+
+    def failure(self, what):
+        """`what`, the child's command, exit status and stderr, for a RoundFailed."""
+        status = self.process.poll()
+        described = "still running" if status is None else (f"killed by signal {-status}" if status < 0 else f"exited {status}")
+        stderr = "".join(self.errors).strip() or "(nothing on stderr)"
+        return f"{what}: {' '.join(self.command[:2])} {described}; its stderr:\n{stderr}"
+
+
+def run_and_kill(command, delay_seconds, work, expect_work=True):
+    """Starts `command`, waits for its "ready" line, then for its first line of work (`work`, a
+    tuple of first words: proof this round really ran), SIGKILLs it `delay_seconds` later and
+    returns its lines split into fields. A child that exits on its own, never gets ready, or
+    does no work is a failure showing its exit status and stderr: an append that failed after
+    recovery must turn the loop red, not make an empty round."""
+    child = Child(command)
+    try:
+        if not child.wait_for(lambda lines: any(line.startswith("ready") for line in lines), 60):
+            child.kill_and_reap()
+            raise RoundFailed(child.failure("the child never printed ready"))
+        if expect_work and not child.wait_for(lambda lines: any(line.split(" ", 1)[0] in work for line in lines), 60):
+            child.kill_and_reap()
+            raise RoundFailed(child.failure(f"the child printed no {'/'.join(work)} line: it did no work this round"))
+        time.sleep(delay_seconds)
+        if child.process.poll() is not None:
+            child.kill_and_reap()
+            raise RoundFailed(child.failure("the child ended before it was killed"))
+        status = child.kill_and_reap()
+        if status != -signal.SIGKILL:
+            raise RoundFailed(child.failure("the child ended before it was killed"))
+        return [line.split() for line in child.lines]
+    finally:
+        if child.process.poll() is None:
+            child.kill_and_reap()
 
 
 def run_child(child, store, flush, delay_seconds):
-    """Runs the appending child until it is killed; returns its acks."""
+    """Runs the appending child until it is killed; returns its acks (at least one)."""
     acks = []
-    for fields in run_and_kill([child, store, flush, "4", "20"], delay_seconds):
+    for fields in run_and_kill([child, store, flush, "4", "20"], delay_seconds, work=("ack",)):
         if len(fields) == 7 and fields[0] == "ack":
             partition, base, last, task, first, run = fields[1:]
             acks.append((int(partition), int(base), int(last), int(task), int(first), run))
     return acks
 
 
-def run_consumer(child, store, delay_seconds):
+def run_consumer(child, store, delay_seconds, expect_work):
     """Runs the child as a consumer of group "crash-loop" until it is killed; returns what it printed."""
-    return run_and_kill([child, "consume", store, "crash-loop"], delay_seconds)
+    return run_and_kill([child, "consume", store, "crash-loop"], delay_seconds, work=("committed",), expect_work=expect_work)
 
 
 def run_guarded(child, store, flush, start, delay_seconds):
-    """Runs the resending child from `start` (per task) until it is killed; returns its acks."""
+    """Runs the resending child from `start` (per task) until it is killed; returns its acks (at least one)."""
     acks = []
-    for fields in run_and_kill([child, "guarded", store, flush, str(start[0]), str(start[1])], delay_seconds):
+    for fields in run_and_kill([child, "guarded", store, flush, str(start[0]), str(start[1])], delay_seconds, work=("gack",)):
         if len(fields) == 6 and fields[0] == "gack":
             acks.append(tuple(int(field) for field in fields[1:]))
     return acks
@@ -114,9 +178,7 @@ def check_guarded_round(tool, store, acks, acknowledged, checked):
         return f"verify exited {verify.returncode}:\n{verify.stdout}{verify.stderr}"
     for partition in (0, 1):
         start = max(0, checked[partition] - 50)
-        output = subprocess.run(
-            [tool, "replay", "guarded", "--store", store, "--partition", str(partition), "--from-offset", str(start), "--format", "json"],
-            check=True, capture_output=True, text=True).stdout
+        output = run_tool(tool, "replay", "guarded", "--store", store, "--partition", str(partition), "--from-offset", str(start), "--format", "json")
         records = [json.loads(line) for line in output.splitlines()]
         for offset, record in enumerate(records, start=start):
             expected = f"{partition}:{offset}"
@@ -131,10 +193,22 @@ def check_guarded_round(tool, store, acks, acknowledged, checked):
     return None
 
 
-def committed_offsets(tool, store):
+def run_tool(tool, *arguments):
+    """Runs stream-tool; its stdout, or a RoundFailed with its exit status and stderr."""
+    result = subprocess.run([tool, *arguments], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RoundFailed(f"stream-tool {' '.join(arguments[:2])} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def committed_offsets(tool, store, exists=True):
+    """The group's committed offsets per partition. Before its first commit (`exists` False) the
+    tool's unknown-group refusal means none; any other failure is one."""
     result = subprocess.run([tool, "groups", "lag", "crash-loop", "--store", store, "--json"], capture_output=True, text=True)
     if result.returncode != 0:
-        return {}  # the group has not committed yet
+        if not exists and result.returncode == 1 and "There is no consumer group" in result.stderr:
+            return {}
+        raise RoundFailed(f"stream-tool groups lag exited {result.returncode}:\n{result.stdout}{result.stderr}")
     offsets = {}
     for group in json.loads(result.stdout)["groups"]:
         for topic in group["topics"]:
@@ -144,7 +218,7 @@ def committed_offsets(tool, store):
     return offsets
 
 
-def check_consumer_round(tool, store, printed, before):
+def check_consumer_round(tool, store, printed, before, expect_work):
     first, last_handled, last_committed = {}, {}, {}
     for fields in printed:
         if len(fields) == 3 and fields[0] in ("handled", "committed"):
@@ -157,7 +231,11 @@ def check_consumer_round(tool, store, printed, before):
     for partition, offset in first.items():
         if offset != before.get(partition, 0):
             return f"partition {partition}: the consumer started at {offset}, not at the committed {before.get(partition, 0)}", None
+    if expect_work and not last_committed:
+        return "the consumer committed nothing this round", None
     now = committed_offsets(tool, store)
+    if expect_work and sum(now.values()) <= sum(before.values()):
+        return f"the committed offsets did not move this round ({before} then {now}), though the child printed commits", None
     for partition in set(now) | set(last_committed):
         committed = now.get(partition, 0)
         if committed < last_committed.get(partition, before.get(partition, 0)):
@@ -168,7 +246,7 @@ def check_consumer_round(tool, store, printed, before):
 
 
 def log_ends(tool, store):
-    output = subprocess.run([tool, "describe", "crash", "--store", store, "--json"], check=True, capture_output=True, text=True).stdout
+    output = run_tool(tool, "describe", "crash", "--store", store, "--json")
     partitions = json.loads(output)["topics"][0]["partitions"]
     return {p["partition"]: p["logEndOffset"] for p in partitions}
 
@@ -184,9 +262,7 @@ def check_round(tool, store, acks, earlier):
     for partition in sorted({ack[0] for ack in acks}):
         mine = [ack for ack in acks if ack[0] == partition]
         start = min(ack[1] for ack in mine)
-        output = subprocess.run(
-            [tool, "replay", "crash", "--store", store, "--partition", str(partition), "--from-offset", str(start), "--format", "json"],
-            check=True, capture_output=True, text=True).stdout
+        output = run_tool(tool, "replay", "crash", "--store", store, "--partition", str(partition), "--from-offset", str(start), "--format", "json")
         values = {}
         for line in output.splitlines():
             record = json.loads(line)
@@ -215,12 +291,14 @@ def main():
         store = tempfile.mkdtemp(prefix=f"crash-loop-{flush.replace(':', '')}-")
         earlier = []
         keep = options.keep
+        phase = f"flush {flush}"
         try:
             for iteration in range(options.iterations):
+                phase = f"flush {flush}, iteration {iteration}"
                 acks = run_child(child, store, flush, rng.uniform(0.02, 0.3))
-                failure = check_round(tool, store, acks, earlier)
+                failure = "the child acknowledged nothing" if not acks else check_round(tool, store, acks, earlier)
                 if failure:
-                    raise RoundFailed(f"flush {flush}, iteration {iteration}: {failure}")
+                    raise RoundFailed(failure)
                 earlier += acks
                 total_acks += len(acks)
                 if sys.stderr.isatty():
@@ -228,26 +306,33 @@ def main():
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"{flush}: {options.iterations} kills, {len(earlier)} acknowledged batches, all intact")
-            committed = committed_offsets(tool, store)
+            committed = committed_offsets(tool, store, exists=False)
+            ends = log_ends(tool, store)
             for iteration in range(options.iterations):
-                printed = run_consumer(child, store, rng.uniform(0.02, 0.3))
-                failure, committed = check_consumer_round(tool, store, printed, committed)
+                phase = f"consumer, flush {flush}, iteration {iteration}"
+                # Every round must commit something while records are left to process.
+                left = sum(end - committed.get(partition, 0) for partition, end in ends.items())
+                printed = run_consumer(child, store, rng.uniform(0.02, 0.3), expect_work=left > 0)
+                failure, committed = check_consumer_round(tool, store, printed, committed, expect_work=left > 0)
                 if failure:
-                    raise RoundFailed(f"consumer, flush {flush}, iteration {iteration}: {failure}")
+                    raise RoundFailed(failure)
             print(f"{flush}: {options.iterations} consumer kills, committed offsets {committed}, none lost or ahead")
             acknowledged, checked, duplicates = [0, 0], [0, 0], 0
             for iteration in range(options.iterations):
+                phase = f"resending producer, flush {flush}, iteration {iteration}"
                 start = [max(0, count - 10 * rng.randint(0, 4)) for count in acknowledged]
                 acks = run_guarded(child, store, flush, start, rng.uniform(0.02, 0.3))
+                if not acks:
+                    raise RoundFailed("the child acknowledged nothing")
                 for partition, first, _, _, left_out in acks:
                     acknowledged[partition] = max(acknowledged[partition], first + 10)
                     duplicates += left_out
                 failure = check_guarded_round(tool, store, acks, acknowledged, checked)
                 if failure:
-                    raise RoundFailed(f"resending producer, flush {flush}, iteration {iteration}: {failure}")
+                    raise RoundFailed(failure)
             print(f"{flush}: {options.iterations} resending-producer kills, {sum(acknowledged)} records acknowledged, {duplicates} resent duplicates left out, each record exactly once")
         except RoundFailed as failed:
-            print(f"FAILED: {failed}; seed {options.seed}", file=sys.stderr)
+            print(f"FAILED: {phase}: {failed}; seed {options.seed}", file=sys.stderr)
             print(f"store kept at {store}", file=sys.stderr)
             keep = True
             sys.exit(1)

@@ -8,7 +8,9 @@
 // each an `orders` row (id "RUN-N", customer, seq: the customer's next number) and its event in
 // the outbox (topic "orders", key = customer, value "id|customer|seq"); one transaction in five
 // throws after writing and is rolled back. Its relay (batches of BATCH_ROWS) publishes the
-// events meanwhile. The database is the truth the test checks the topic against.
+// events meanwhile. The database is the truth the test checks the topic against. After each
+// transaction that committed it prints
+//   committed ID[,ID...]   the ids of the orders it wrote
 //
 // The consume mode is a billing consumer of topic "payments" (one partition), group "billing":
 // per record, an Inbox transaction inserts an `invoices` row (message_id, record offset), then
@@ -81,6 +83,7 @@ func runService(store path: String, database: String, run: String, batchRows: In
                             }
                             if rollBack { throw RolledBack() }
                         }
+                        say("committed \(orders.map(\.0).joined(separator: ","))")
                     } catch is RolledBack {
                         continue
                     } catch {

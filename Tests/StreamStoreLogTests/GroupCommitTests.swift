@@ -81,7 +81,8 @@ import Testing
         #expect(log.partition.currentFailure?.code == .io(errno: EIO))
         #expect(log.partition.offsets.logEnd == 0)
         log.fileSystem.clearFailures()
-        await #expect(throws: StreamStoreError.self) { try await log.partition.groupCommit.waitDurable(upTo: 90) }
+        let waited = await #expect(throws: StreamStoreError.self) { try await log.partition.groupCommit.waitDurable(upTo: 90) }
+        #expect(waited?.code == .io(errno: EIO), "the fence's error, not another: \(String(describing: waited))")
         do {
             _ = try await log.partition.append(try LogFixture.batch(values: 90..<100))
             Issue.record("a fenced partition must refuse appends")
@@ -112,7 +113,8 @@ import Testing
         log.partition.groupCommit.drain()
         #expect(log.partition.currentFailure?.code == .io(errno: EIO))
         #expect(try log.fixture.checkpoint()?.recoveryPoint == 0)
-        await #expect(throws: StreamStoreError.self) { try await log.fixture.append(batches: 1, first: 40) }
+        let refused = await #expect(throws: StreamStoreError.self) { try await log.fixture.append(batches: 1, first: 40) }
+        #expect(refused?.code == .io(errno: EIO), "the fence's error, not another: \(String(describing: refused))")
     }
 
     /// Under `.interval` an append returns without waiting for its fsync, which a timer makes

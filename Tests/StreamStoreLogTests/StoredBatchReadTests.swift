@@ -64,7 +64,8 @@ import Testing
         _ = try partition.readStoredBatches(from: 0, maxBytes: 1 << 20, into: &sink)
         #expect(sink.bytes.count - 2 == Int(ends[2]))
         var again = ArraySink()
-        #expect(throws: StreamStoreError.self) { try partition.readStoredBatches(from: 15, maxBytes: 1 << 20, into: &again) }
+        let corrupt = #expect(throws: StreamStoreError.self) { try partition.readStoredBatches(from: 15, maxBytes: 1 << 20, into: &again) }
+        #expect(corrupt?.code == .corruptBatch, "\(String(describing: corrupt))")
         #expect(again.bytes.count == 2)
     }
 }

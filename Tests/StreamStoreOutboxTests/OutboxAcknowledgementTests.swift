@@ -26,7 +26,8 @@ import Testing
         }
         fileSystem.fail(.write, errno: ENOSPC, pathContaining: ".log", after: 1)
         let relay = try OutboxRelay(database: fixture.database, store: fixture.store)
-        await #expect(throws: StreamStoreError.self) { try await relay.publishPending() }
+        let full = await #expect(throws: StreamStoreError.self) { try await relay.publishPending() }
+        #expect(full?.code == .io(errno: ENOSPC), "the full disk's error, not another: \(String(describing: full))")
         #expect(try fixture.records().count == 2, "the first batch was written")
         #expect(try fixture.pendingRows() == 1, "the two rows whose records are durable are deleted; the third is kept")
 

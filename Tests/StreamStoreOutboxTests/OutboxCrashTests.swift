@@ -23,8 +23,9 @@ import Testing
         var orderCount = 0
         for iteration in 0..<Self.kills {
             let batchRows = [1, 7, 50, 200].randomElement() ?? 1
-            try await runChildAndKill(
-                ["service", fixture.storePath, crashDatabase, "r\(iteration)", "\(batchRows)"], afterMilliseconds: Int.random(in: 30...300))
+            let printed = try await runChildAndKill(
+                ["service", fixture.storePath, crashDatabase, "r\(iteration)", "\(batchRows)"], work: "committed ",
+                afterMilliseconds: Int.random(in: 30...300))
             // The restart: the store recovers, the relay publishes what the child left.
             fixture.store = try Store.open(at: fixture.storePath)
             let database = try DatabasePool(path: crashDatabase)
@@ -65,10 +66,13 @@ import Testing
             }
             #expect(Set(records.compactMap(\.messageID)).count == records.count, "message ids repeat (\(context))")
             #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM streamstore_outbox") } == 0)
+            // The round did work: every order it reported committed is in the database, so it grew.
+            let reported = Set(printed.filter { $0.hasPrefix("committed ") }.flatMap { $0.dropFirst("committed ".count).split(separator: ",").map(String.init) })
+            #expect(!reported.isEmpty && reported.isSubset(of: committed), "orders reported committed but not in the database: \(reported.subtracting(committed).prefix(5)) (\(context))")
+            #expect(orders.count > orderCount, "no order committed this round (\(context))")
             orderCount = orders.count
             try fixture.store.close()
         }
-        #expect(orderCount > 0, "the service child committed nothing: it did not run")
         fixture.store = try Store.open(at: fixture.storePath)
     }
 
@@ -87,8 +91,12 @@ import Testing
         }
         try fixture.store.close()
         var killedBetween = 0
+        var committedBefore: Int64 = 0
         for iteration in 0..<Self.kills {
-            let lines = try await runChildAndKill(["consume", fixture.storePath, crashDatabase], afterMilliseconds: Int.random(in: 30...300))
+            // Each round commits while payments are left (a long run may consume them all).
+            let left = committedBefore < Int64(total)
+            let lines = try await runChildAndKill(
+                ["consume", fixture.storePath, crashDatabase], work: left ? "committed " : nil, afterMilliseconds: Int.random(in: 30...300))
             if let last = lines.last(where: { $0.hasPrefix("handled") || $0.hasPrefix("committed") }), last.hasPrefix("handled") { killedBetween += 1 }
             fixture.store = try Store.open(at: fixture.storePath)
             let committed = try fixture.store.group("billing").committedOffsets(topic: "payments")[0] ?? 0
@@ -101,6 +109,8 @@ import Testing
                     try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT record_offset) FROM invoices WHERE record_offset < ?", arguments: [committed]) ?? -1
                 )
             }
+            if left { #expect(committed > committedBefore, "no offset committed in round \(iteration)") }
+            committedBefore = committed
             #expect(rows == distinct, "a payment was invoiced twice (iteration \(iteration))")
             #expect(below == Int(committed), "a committed payment has no invoice (iteration \(iteration))")
         }
@@ -123,17 +133,16 @@ import Testing
         #expect(invoices.count == total && Set(invoices) == Set((0..<total).map { "pay-\($0)" }), "\(killedBetween) kills between the commits")
     }
 
-    /// Starts the child, waits for "ready", SIGKILLs it after a delay, and returns what it printed.
-    /// The child's output is awaited, never read by a blocked thread: the tests' few shared
-    /// threads stay free for the other suites.
+    /// Starts the child, waits for "ready" and for its first line starting with `work` (nil: the
+    /// round may find nothing to do), SIGKILLs it after a delay, and returns what it printed. A
+    /// child that ends on its own, never gets ready or does no work is a recorded failure with
+    /// its exit status and stderr. The child's output is awaited, never read by a blocked
+    /// thread: the tests' few shared threads stay free for the other suites.
     @discardableResult
-    private func runChildAndKill(_ arguments: [String], afterMilliseconds: Int) async throws -> [String] {
+    private func runChildAndKill(
+        _ arguments: [String], work: String?, afterMilliseconds: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [String] {
         let child = try ChildProcess("stream-outbox-crash-child", arguments)
-        #expect(await child.waitFor { $0.contains("ready") }, "the child ended before it was ready")
-        // The delay is what is under test: the kill lands at a moment the child did not choose.
-        try await Task.sleep(for: .milliseconds(afterMilliseconds))
-        child.kill()
-        await child.waitForExit(seconds: 60)
-        return child.output
+        return await child.crashRound(work: work, killAfterMilliseconds: afterMilliseconds, sourceLocation: sourceLocation)
     }
 }

@@ -105,7 +105,7 @@ import Testing
         #expect(a.assignedPartitions == [0, 2])
         #expect(b.assignedPartitions == [1, 3])
         // A commit for a partition that is not yours is refused.
-        await #expect(throws: StreamStoreError.self) { try await a.commit(partition: 1, nextOffset: 1) }
+        await expectStoreError(.partitionNotAssigned) { try await a.commit(partition: 1, nextOffset: 1) }
         b.close()
         _ = try await ai.next()
         #expect(a.assignedPartitions == [0, 1, 2, 3])

@@ -140,6 +140,6 @@ import Testing
         #expect(Compression(configValue: "zstd") == .zstd(level: 3))
         #expect(Compression(configValue: "zstd:-5") == .zstd(level: -5))
         #expect(Compression(configValue: "gzip") == nil)
-        #expect(throws: StreamStoreError.self) { try TopicConfig(compression: .zstd(level: 99)).validate() }
+        expectStoreError(.invalidConfig) { try TopicConfig(compression: .zstd(level: 99)).validate() }
     }
 }

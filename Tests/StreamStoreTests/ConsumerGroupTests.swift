@@ -35,10 +35,10 @@ import Testing
         try await fixture.append(topic, count: 10)
         let store = fixture.store!
         let group = try store.group("g")
-        await #expect(throws: StreamStoreError.self) { try await group.commit(topic: "events", offsets: [0: 11]) }
-        await #expect(throws: StreamStoreError.self) { try await group.commit(topic: "events", offsets: [3: 1]) }
-        await #expect(throws: StreamStoreError.self) { try await group.commit(topic: "nope", offsets: [0: 1]) }
-        #expect(throws: StreamStoreError.self) { try store.group("../escape") }
+        await expectStoreError(.offsetOutOfRange) { try await group.commit(topic: "events", offsets: [0: 11]) }
+        await expectStoreError(.partitionOutOfRange) { try await group.commit(topic: "events", offsets: [3: 1]) }
+        await expectStoreError(.unknownTopic) { try await group.commit(topic: "nope", offsets: [0: 1]) }
+        expectStoreError(.invalidGroupName) { _ = try store.group("../escape") }
         do {
             _ = try store.group("never-committed", createIfMissing: false)
             Issue.record("expected unknownGroup")

@@ -21,6 +21,7 @@ import Testing
         for iteration in 0..<CrashTests.iterations {
             let delayMilliseconds = Int.random(in: 20...250, using: &random)
             let acks = try await runChildAndKill(store: fixture.path, flush: flush, afterMilliseconds: delayMilliseconds)
+            #expect(!acks.isEmpty, "round \(iteration) acknowledged nothing (seed \(seed), flush \(flush))")
             acknowledged += acks
             // Reopen as the next process would, and check everything acknowledged so far.
             let store = try fixture.open()
@@ -48,7 +49,6 @@ import Testing
             try store.close()
             fixture.store = nil
         }
-        #expect(!acknowledged.isEmpty, "the child acknowledged nothing: it did not run")
     }
 
     /// A consumer child is killed between handling and committing at random moments: its
@@ -68,7 +68,11 @@ import Testing
         var handled: [Int: Set<Int64>] = [0: [], 1: []]
         var committedBefore: [Int: Int64] = [0: 0, 1: 0]
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try await runChild(arguments: ["consume", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            // Each round commits something while records are left (a long run may consume them all).
+            let left = committedBefore.values.contains { $0 < Int64(perPartition) }
+            let lines = try await runChild(
+                arguments: ["consume", fixture.path, "crash-group"], work: left ? "committed " : nil,
+                afterMilliseconds: Int.random(in: 30...300, using: &random))
             var firstHandled: [Int: Int64] = [:]
             var lastCommitted: [Int: Int64] = [:]
             var lastHandled: [Int: Int64] = [:]
@@ -88,6 +92,11 @@ import Testing
             }
             let store = try fixture.open()
             let committed = try store.group("crash-group").committedOffsets(topic: "crash")
+            if left {
+                #expect(!lastCommitted.isEmpty, "run \(iteration) committed nothing (seed \(seed))")
+                #expect(
+                    (0..<2).contains { (committed[$0] ?? 0) > (committedBefore[$0] ?? 0) }, "run \(iteration): no committed offset moved (seed \(seed))")
+            }
             for partition in 0..<2 {
                 let now = committed[partition] ?? 0
                 // At least what the child saw committed (durable commits), at most one past what it handled.
@@ -100,7 +109,6 @@ import Testing
             try store.close()
             fixture.store = nil
         }
-        #expect(handled.values.contains { !$0.isEmpty }, "the consumer child handled nothing: it did not run")
     }
 
     /// A child running `Consumer.process` with poison records is killed at random moments,
@@ -121,7 +129,10 @@ import Testing
         var committedBefore: [Int: Int64] = [0: 0, 1: 0]
         var deadLettered = false
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try await runChild(arguments: ["process", fixture.path, "crash-group"], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            let left = committedBefore.values.contains { $0 < 3_000 }
+            let lines = try await runChild(
+                arguments: ["process", fixture.path, "crash-group"], work: left ? "handled " : nil,
+                afterMilliseconds: Int.random(in: 30...300, using: &random))
             var firstSeen: [Int: Int64] = [:]
             for line in lines {
                 let fields = line.split(separator: " ")
@@ -146,6 +157,9 @@ import Testing
                 #expect(missing.isEmpty, "partition \(partition) committed past \(missing.prefix(5)) without handling or dead-lettering them (seed \(seed))")
                 committedBefore[partition] = now
             }
+            if left {
+                #expect(lines.contains { $0.hasPrefix("handled ") }, "run \(iteration) handled nothing (seed \(seed))")
+            }
             if !letters.isEmpty { deadLettered = true }
             try fixture.expectConsistent()
             try store.close()
@@ -166,8 +180,9 @@ import Testing
         var previousStart: Int64 = 0
         var deletedSomething = false
         for iteration in 0..<CrashTests.iterations * 2 {
-            let lines = try await runChild(arguments: ["retention", fixture.path], afterMilliseconds: Int.random(in: 30...300, using: &random))
+            let lines = try await runChild(arguments: ["retention", fixture.path], work: "ack ", afterMilliseconds: Int.random(in: 30...300, using: &random))
             var seenStart = previousStart
+            #expect(lines.contains { $0.hasPrefix("ack ") }, "round \(iteration) acknowledged nothing (seed \(seed))")
             for line in lines {
                 let fields = line.split(separator: " ")
                 if fields.count == 7, fields[0] == "ack", let base = Int64(fields[2]), let first = Int(fields[5]) {
@@ -198,32 +213,15 @@ import Testing
         #expect(deletedSomething, "retention never deleted anything: the test did not test it")
     }
 
-    /// Starts the child with `arguments`, waits for "ready", SIGKILLs it after a delay, and
-    /// returns what it printed.
-    private func runChild(arguments: [String], afterMilliseconds: Int) async throws -> [Substring] {
-        let process = Process()
-        process.executableURL = try productURL("stream-crash-child")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        let exit = ProcessExit(process)
-        try process.run()
-        let reader = pipe.fileHandleForReading
-        var received = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") && Date() < deadline {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            received += chunk
-        }
-        // The delay is what is under test, not a wait for the child: the kill must land at a
-        // moment the child did not choose, in the middle of its appends.
-        try await Task.sleep(for: .milliseconds(afterMilliseconds))
-        kill(process.processIdentifier, SIGKILL)
-        _ = await exit.wait(seconds: 60)
-        received += reader.readDataToEndOfFile()
-        return String(decoding: received, as: UTF8.self).split(separator: "\n")
+    /// One round: starts the child with `arguments`, waits for "ready" and for its first line
+    /// starting with `work` (nil: the round may find nothing left to do), SIGKILLs it
+    /// `afterMilliseconds` later, and returns what it printed. A child that ends on its own, never
+    /// gets ready or does no work is a recorded failure showing its exit status and stderr.
+    private func runChild(
+        arguments: [String], work: String?, afterMilliseconds: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [Substring] {
+        let child = try ChildProcess("stream-crash-child", arguments)
+        return await child.crashRound(work: work, killAfterMilliseconds: afterMilliseconds, sourceLocation: sourceLocation).map { Substring($0) }
     }
 
     struct Ack {
@@ -237,7 +235,7 @@ import Testing
 
     /// Starts the child, lets it append for a while, SIGKILLs it, and returns what it acknowledged.
     private func runChildAndKill(store: String, flush: String, afterMilliseconds: Int) async throws -> [Ack] {
-        try await runChild(arguments: [store, flush, "4", "20"], afterMilliseconds: afterMilliseconds).compactMap { line in
+        try await runChild(arguments: [store, flush, "4", "20"], work: "ack ", afterMilliseconds: afterMilliseconds).compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count == 7, fields[0] == "ack", let partition = Int(fields[1]), let base = Int64(fields[2]),
                 let last = Int64(fields[3]), let task = Int(fields[4]), let first = Int(fields[5]), let run = UInt32(fields[6])

@@ -164,7 +164,7 @@ import Testing
         let store = try fixture.open(through: fileSystem)
         let topic = try store.createTopic("events", config: dedupeConfig(partitions: 2, flush: .everyAppend))
         fileSystem.failNextDataSync(errno: EIO)
-        await #expect(throws: StreamStoreError.self) { _ = try await topic.append([message("m-1", "a")], partition: 0) }
+        await expectStoreError(.io(errno: EIO)) { _ = try await topic.append([message("m-1", "a")], partition: 0) }
         // Partition 0 is fenced until reopened; the retry to partition 1 must be written, since
         // the first attempt was never acknowledged.
         let retry = try await topic.append([message("m-1", "a")], partition: 1)
@@ -196,8 +196,8 @@ import Testing
     }
 
     @Test func theWindowSettingsAreValidatedAndPersisted() throws {
-        #expect(throws: StreamStoreError.self) { try dedupeConfig(windowMilliseconds: 0).validate() }
-        #expect(throws: StreamStoreError.self) { try dedupeConfig(maxIDs: 0).validate() }
+        expectStoreError(.invalidConfig) { try dedupeConfig(windowMilliseconds: 0).validate() }
+        expectStoreError(.invalidConfig) { try dedupeConfig(maxIDs: 0).validate() }
         let fixture = try StoreFixture()
         _ = try fixture.topic(config: dedupeConfig(windowMilliseconds: 123_000, maxIDs: 77))
         let reopened = try fixture.reopen().topic("events").config

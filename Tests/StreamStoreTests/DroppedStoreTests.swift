@@ -39,7 +39,7 @@ import Testing
 
         let after = try? Data(contentsOf: URL(fileURLWithPath: checkpointPath))
         #expect(after == before, "the checkpoint changed after the store was dropped")
-        await #expect(throws: StreamStoreError.self) { _ = try await topic.append([Record(value: "late")], partition: 0) }
+        await expectStoreError(.storeClosed) { _ = try await topic.append([Record(value: "late")], partition: 0) }
         let reopened = try fixture.open()
         #expect(try reopened.topic("events").logEndOffset(partition: 0) == 6)
     }

@@ -70,7 +70,7 @@ import Testing
         let topic = try open(fixture, fileSystem: fileSystem).createTopic("events", config: TopicConfig(flush: .everyAppend))
         try await fixture.append(topic, count: 10, batchSize: 10)
         fileSystem.failNextDataSync(errno: EIO)
-        await #expect(throws: StreamStoreError.self) { try await fixture.append(topic, count: 1, first: 10) }
+        await expectStoreError(.io(errno: EIO)) { try await fixture.append(topic, count: 1, first: 10) }
         // The next fsync would succeed, but that proves nothing: the partition stays fenced.
         do {
             try await fixture.append(topic, count: 1, first: 11)

@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -70,24 +71,40 @@ import Testing
         // The pattern the check exists for: read the stream, decide, append expecting the end.
         let fixture = try StoreFixture()
         let topic = try fixture.topic()
+        let depositors = 10
+        // Every depositor reads the stream before any appends (they meet here), so all but one
+        // of the first appends must conflict and retry: the retry path is what is under test.
+        let arrived = Locked(0)
+        let allRead = TestEvent()
+        let conflicts = Locked(0)
         @Sendable func deposit(_ amount: Int) async throws {
             var conflicted = true
+            var first = true
             while conflicted {
                 let end = try topic.logEndOffset(partition: 0)
                 let balance = try topic.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + (Int($1.valueString ?? "") ?? 0) }
+                if first {
+                    first = false
+                    if arrived.withLock({ count in count += 1; return count }) == depositors { allRead.signal() }
+                    await allRead.wait()
+                }
                 guard balance + amount >= 0 else { return }
                 do {
                     _ = try await topic.append([Record(value: "\(amount)")], partition: 0, expectedNextOffset: end)
                     conflicted = false
                 } catch {
                     guard error.code == .offsetConflict else { throw error }
+                    conflicts.withLock { $0 += 1 }
                 }
             }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<10 { group.addTask { try await deposit(5) } }
+            for _ in 0..<depositors { group.addTask { try await deposit(5) } }
             try await group.waitForAll()
         }
-        #expect(try fixture.readAll(topic).count == 10)
+        let records = try fixture.readAll(topic)
+        #expect(records.count == depositors && records.allSatisfy { $0.valueString == "5" }, "each deposit exactly once")
+        #expect(records.map(\.offset) == Array(0..<Int64(depositors)))
+        #expect(conflicts.withLock { $0 } >= depositors - 1, "all read offset 0 first: every append but one conflicted at least once")
     }
 }

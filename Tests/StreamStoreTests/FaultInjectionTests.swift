@@ -461,6 +461,8 @@ import Testing
                             _ = try await durable.append(values.map { Record(value: $0) }, partition: fenced)
                             Issue.record("an append was acknowledged without a successful fsync; \(context)")
                         } catch {
+                            // The fsync's EIO, then the fence repeating it: never another error.
+                            #expect(error.code == .io(errno: EIO), "\(error); \(context)")
                             if attempt == 0 { unacknowledged[fenced] = values }
                         }
                     }

@@ -108,7 +108,7 @@ final class GroupMembershipTests {
 
     @Test func resetIsRefusedWhileAnotherProcessConsumes() async throws {
         let consumer = try reader.consumer(group: "g", topic: "events")
-        await #expect(throws: StreamStoreError.self) { try await writer.group("g").reset(topic: "events", to: .beginning) }
+        await expectStoreError(.groupActive) { try await writer.group("g").reset(topic: "events", to: .beginning) }
         consumer.close()
         try await writer.group("g").reset(topic: "events", to: .end)
         #expect(try reader.group("g").committedOffsets(topic: "events") == [0: 50, 1: 50, 2: 50, 3: 50])

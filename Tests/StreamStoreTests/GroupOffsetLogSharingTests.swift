@@ -150,7 +150,7 @@ struct GroupOffsetLogSharingTests {
         #expect(try offsets(unlocked) == [0: 3])
         try log.commit([(key(0), 4)], nowMilliseconds: 2, sync: true)
         #expect(try offsets(unlocked) == [0: 4])
-        #expect(throws: StreamStoreError.self) { try unlocked.commit([(key(0), 5)], nowMilliseconds: 3, sync: true) }
+        expectStoreError(.io(errno: ENOENT)) { try unlocked.commit([(key(0), 5)], nowMilliseconds: 3, sync: true) }
         #expect(try offsets(log) == [0: 4])
     }
 

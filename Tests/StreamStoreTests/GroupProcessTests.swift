@@ -70,16 +70,17 @@ struct GroupProcessTests {
         var alive = children
         // A failing test still leaves no member behind (Foundation reaps them).
         defer { for child in alive { child.kill() } }
-        for child in children { #expect(await child.waitFor(seconds: 30) { $0.contains("ready") }, "a member did not start") }
+        for child in children { #expect(await child.waitFor(seconds: 30) { $0.contains("ready") }, child.failure("a member did not start")) }
         try await appendRound(topic, fixture, round: 1)
 
         let victim = children[0]
-        #expect(await victim.waitFor(seconds: 30) { $0.count { $0.hasPrefix("handled ") } >= 40 }, "the victim handled too little")
+        #expect(await victim.waitFor(seconds: 30) { $0.count { $0.hasPrefix("handled ") } >= 40 }, victim.failure("the victim handled too little"))
         // From here the victim is no longer a live member; its lease goes when the kernel has
         // closed its files, before `kill` returns.
         let killedAt = DispatchTime.now().uptimeNanoseconds
         victim.kill()
         await victim.waitForExit()
+        #expect(victim.wasKilled(), victim.failure("the victim ended before it was killed"))
         alive.removeFirst()
         try await appendRound(topic, fixture, round: 2)
 
@@ -99,8 +100,12 @@ struct GroupProcessTests {
         // A third process, beside the writer and the members, sees every commit.
         let lag = try await groupLagFromAnotherProcess(store: fixture.path, group: "workers")
         #expect(lag.count == Self.partitionCount && lag.allSatisfy { $0.committed == total && $0.lagRecords == 0 }, "stream-tool groups lag: \(lag)")
+        for child in alive { #expect(child.process.isRunning, child.failure("a surviving member ended on its own")) }
         for child in alive { child.kill() }
-        for child in alive { await child.waitForExit() }
+        for child in alive {
+            await child.waitForExit()
+            #expect(child.wasKilled(), child.failure("a surviving member ended before it was killed"))
+        }
         alive.removeAll()
         let endAt = DispatchTime.now().uptimeNanoseconds
         #expect(wentBack.isEmpty, "\(wentBack.prefix(5))")
@@ -138,7 +143,7 @@ struct GroupProcessTests {
     /// per partition.
     private func groupLagFromAnotherProcess(store: String, group: String) async throws -> [(committed: Int64?, lagRecords: Int64)] {
         let tool = try ChildProcess("stream-tool", ["groups", "lag", group, "--store", store, "--json"])
-        #expect(await tool.waitForExit() == 0, "stream-tool groups lag failed beside a live writer")
+        #expect(await tool.waitForExit() == 0, tool.failure("stream-tool groups lag failed beside a live writer"))
         let json = try JSONSerialization.jsonObject(with: Data(tool.output.joined(separator: "\n").utf8)) as? [String: Any]
         let groups = json?["groups"] as? [[String: Any]] ?? []
         let topics = groups.first?["topics"] as? [[String: Any]] ?? []

@@ -1,3 +1,4 @@
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -38,16 +39,28 @@ import Testing
         let fixture = try StoreFixture()
         let accounts = try fixture.topic("accounts")
         _ = try await accounts.append([Record(value: "12")], partition: 0)
+        // The README's loop, plus a meeting point: all six read the balance (12, at offset 1)
+        // before any withdraws, so the conflicts the example exists for really happen.
+        let arrived = Locked(0)
+        let allRead = TestEvent()
+        let conflicts = Locked(0)
         @Sendable func withdraw() async throws {
+            var first = true
             while true {
                 let end = try accounts.logEndOffset(partition: 0)
                 let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
+                if first {
+                    first = false
+                    if arrived.withLock({ count in count += 1; return count }) == 6 { allRead.signal() }
+                    await allRead.wait()
+                }
                 guard balance >= 5 else { break }
                 do {
                     _ = try await accounts.append([Record(value: "-5")], partition: 0, expectedNextOffset: end)
                     break
                 } catch {
                     guard error.code == .offsetConflict else { throw error }
+                    conflicts.withLock { $0 += 1 }
                 }
             }
         }
@@ -55,6 +68,7 @@ import Testing
             for _ in 0..<6 { group.addTask { try await withdraw() } }
             try await group.waitForAll()
         }
+        #expect(conflicts.withLock { $0 } >= 5, "six withdrawals expected offset 1; five must have conflicted")
         let values = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).map { Int($0.valueString!)! }
         // 12 allows two withdrawals of 5, whatever the interleaving of the six tasks.
         #expect(values == [12, -5, -5])

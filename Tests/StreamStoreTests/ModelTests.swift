@@ -343,9 +343,10 @@ private final class StoreModel {
         note("read \(partition) from \(offset) maxBytes \(maxBytes)")
         let topic = try topic()
         guard offset <= count, offset >= start else {
-            #expect(throws: StreamStoreError.self, "a read past the end or below the start is out of range; \(context)") {
+            let error = #expect(throws: StreamStoreError.self, "a read past the end or below the start is out of range; \(context)") {
                 try topic.read(partition: partition, from: Int64(offset), maxBytes: maxBytes)
             }
+            #expect(error?.code == .offsetOutOfRange, "\(String(describing: error)); \(context)")
             return
         }
         let batches = try topic.readBatches(partition: partition, from: Int64(offset), maxBytes: maxBytes)

@@ -152,7 +152,7 @@ import Testing
             })
         let before = try #require(producer.identity)
         let failed = try await producer.send(Record(value: "first"))
-        await #expect(throws: StreamStoreError.self) { try await failed.offset() }
+        await expectStoreError(.io(errno: EIO)) { _ = try await failed.offset() }
         let next = try await producer.send([Record(value: "second")])
         #expect(next == [RecordOffset(partition: 0, offset: 1)], "not refused as out of sequence")
         #expect(producer.identity != before, "a new identity after the failure")
@@ -209,7 +209,7 @@ import Testing
         var total = 0
         for partition in 0..<3 { total += try fixture.readAll(topic, partition: partition).count }
         #expect(total == 200)
-        await #expect(throws: StreamStoreError.self) { _ = try await producer.send(Record(value: "after close")) }
+        await expectStoreError(.storeClosed) { _ = try await producer.send(Record(value: "after close")) }
     }
 
     @Test func invalidOptionsAreInvalidConfig() throws {

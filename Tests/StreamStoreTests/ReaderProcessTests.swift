@@ -61,12 +61,12 @@ struct ReaderProcessTests {
         fixture.store = nil
 
         let readers = try (0..<3).map { _ in try ChildProcess("stream-crash-child", ["tail", fixture.path, "load", "\(count)"]) }
-        for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }) }
+        for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }, reader.failure("a reader never printed ready")) }
         let writer = try ChildProcess("stream-crash-child", ["fill", fixture.path, "load", "\(count)"])
-        #expect(await writer.waitForExit() == 0)
+        #expect(await writer.waitForExit() == 0 && !writer.wasKilled(), writer.failure("the writer failed"))
         #expect(writer.output == ["filled"])
         for reader in readers {
-            #expect(await reader.waitForExit() == 0)
+            #expect(await reader.waitForExit() == 0 && !reader.wasKilled(), reader.failure("a reader failed"))
             #expect(reader.output.last == "end \(count)")
         }
 
@@ -95,13 +95,21 @@ struct ReaderProcessTests {
             fixture.store = nil
 
             let readers = try (0..<2).map { _ in try ChildProcess("stream-crash-child", ["tail", fixture.path, "crash", "0"]) }
-            for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }) }
+            for reader in readers { #expect(await reader.waitFor { $0.contains("ready") }, reader.failure("a reader never printed ready")) }
             let writer = try ChildProcess("stream-crash-child", [fixture.path, flush, "4", "20"])
             // The kill lands at a random moment: once a reader has seen a random number of records.
             let threshold = random.upTo(3_000) + 1
-            #expect(await readers[0].waitFor { Self.parse($0).count >= threshold }, "seed \(seed)")
+            #expect(
+                await readers[0].waitFor { Self.parse($0).count >= threshold },
+                readers[0].failure("the reader saw fewer than \(threshold) records (seed \(seed), iteration \(iteration)); writer: \(writer.failure("writer"))"))
+            // The round did work: the writer acknowledged appends, and was still appending when killed.
+            // (A reader may see records before the writer has printed their acknowledgement.)
+            #expect(
+                await writer.waitFor { $0.contains { $0.hasPrefix("ack ") } },
+                writer.failure("the writer acknowledged nothing (seed \(seed), iteration \(iteration))"))
             writer.kill()
             await writer.waitForExit()
+            #expect(writer.wasKilled(), writer.failure("the writer ended before it was killed (seed \(seed), iteration \(iteration))"))
 
             // A writer restarts: recovery, then ten more records in each partition.
             let store = try fixture.open()
@@ -116,9 +124,10 @@ struct ReaderProcessTests {
                     let seen = Self.byPartition(Self.parse(lines))
                     return (0..<2).allSatisfy { (seen[$0]?.last?.offset ?? -1) + 1 == ends[$0] }
                 }
-                #expect(caughtUp, "a reader did not follow the restarted writer (seed \(seed), iteration \(iteration))")
+                #expect(caughtUp, reader.failure("a reader did not follow the restarted writer (seed \(seed), iteration \(iteration))"))
                 reader.kill()
                 await reader.waitForExit()
+                #expect(reader.wasKilled(), reader.failure("a reader ended before it was killed (seed \(seed), iteration \(iteration))"))
                 let seen = Self.byPartition(Self.parse(reader.output))
                 for partition in 0..<2 {
                     // Everything a reader saw is in the recovered log, byte-equal, once and in order.

@@ -81,7 +81,7 @@ import Testing
         #expect(earliest.map(\.offset) == Array(0..<10))
         let latest = try await collect(topic.replay(options: ReplayOptions(from: .offset(50), resetPolicy: .latest)))
         #expect(latest.isEmpty)
-        await #expect(throws: StreamStoreError.self) {
+        await expectStoreError(.offsetOutOfRange) {
             _ = try await collect(topic.replay(options: ReplayOptions(from: .offset(50), resetPolicy: .fail)))
         }
         do {
@@ -157,14 +157,41 @@ import Testing
 
     @Test func followUnderEveryAppendSeesOnlyDurableRecords() async throws {
         let fixture = try StoreFixture()
-        let topic = try fixture.topic(config: TopicConfig(flush: .everyAppend))
-        let reader = Task {
-            var got: [Int64] = []
-            for try await record in topic.replay(options: ReplayOptions(until: .offset(300), follow: true)) { got.append(record.offset) }
-            return got
-        }
+        let fileSystem = FaultyFileSystem()
+        let topic = try fixture.open(through: fileSystem).createTopic("events", config: TopicConfig(flush: .everyAppend))
         try await fixture.append(topic, count: 300, batchSize: 7)
-        #expect(try await reader.value == Array(0..<300))
+        // Each record the follower gets, with whether the fsync of the held append had returned.
+        let synced = Locked(true)
+        let (seen, delivery) = AsyncStream.makeStream(of: (offset: Int64, synced: Bool).self)
+        let reader = Task {
+            defer { delivery.finish() }
+            for try await record in topic.replay(options: ReplayOptions(until: .offset(310), follow: true)) {
+                delivery.yield((record.offset, synced.withLock { $0 }))
+            }
+        }
+        var received = seen.makeAsyncIterator()
+        var first: [Int64] = []
+        for _ in 0..<300 { first.append(await received.next()?.offset ?? -1) }
+        #expect(first == Array(0..<300))
+
+        // The next append is written, but its fsync is parked: not durable, so not to be seen.
+        let sync = fileSystem.hold(.fdatasync, pathContaining: ".log")
+        synced.withLock { $0 = false }
+        let append = Task { try await fixture.append(topic, count: 10, batchSize: 10, first: 300) }
+        await sync.waitUntilReached()
+        #expect(try topic.logEndOffset(partition: 0) == 300, "a written batch whose fsync has not returned is not visible")
+        #expect(try topic.read(partition: 0, from: 300).isEmpty)
+        // The follower gets every chance to run while the fsync is parked.
+        for _ in 0..<1_000 { await Task.yield() }
+        synced.withLock { $0 = true }
+        sync.release()
+        _ = try await append.value
+        var late: [(offset: Int64, synced: Bool)] = []
+        for _ in 0..<10 { late.append(await received.next() ?? (-1, false)) }
+        #expect(late.map(\.offset) == Array(300..<310))
+        let early = late.filter { !$0.synced }.map(\.offset)
+        #expect(early.isEmpty, "the follower got records before their fsync returned: \(early)")
+        try await reader.value
     }
 
     @Test func closingTheStoreEndsAFollowWithATypedError() async throws {

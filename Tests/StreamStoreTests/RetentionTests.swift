@@ -140,7 +140,7 @@ import Testing
         // With .fail the consumer reports the gap instead.
         let strict = try fixture.store!.consumer(group: "g", topic: "events", options: ConsumerOptions(resetPolicy: .fail))
         var strictIterator = strict.records.makeAsyncIterator()
-        await #expect(throws: StreamStoreError.self) { _ = try await strictIterator.next() }
+        await expectStoreError(.offsetOutOfRange) { _ = try await strictIterator.next() }
         strict.close()
     }
 
@@ -165,7 +165,7 @@ import Testing
         } catch {
             #expect(error.code == .invalidConfig)
         }
-        #expect(throws: StreamStoreError.self) { try fixture.store!.updateTopic("events") { $0.retentionBytes = 0 } }
+        expectStoreError(.invalidConfig) { _ = try fixture.store!.updateTopic("events") { $0.retentionBytes = 0 } }
     }
 
     @Test func backgroundRetentionRunsOnItsInterval() async throws {
@@ -199,7 +199,7 @@ import Testing
         } else {
             fileSystem.fail(.unlink, errno: EIO, pathContaining: ".index", after: 1)
         }
-        #expect(throws: StreamStoreError.self) { try fixture.store!.enforceRetention() }
+        expectStoreError(.io(errno: EIO)) { _ = try fixture.store!.enforceRetention() }
         fixture.crash(through: fileSystem)
         let store = try fixture.open()
         let start = try store.topic("events").logStartOffset(partition: 0)

@@ -14,7 +14,10 @@ import Testing
         let flat = RetryPolicy(initialBackoffMilliseconds: 50, backoffMultiplier: 1, jitterFraction: 0)
         #expect((1...3).map { flat.delayMilliseconds(afterAttempt: $0) } == [50, 50, 50])
         let huge = RetryPolicy(initialBackoffMilliseconds: 1, backoffMultiplier: 1e300, maxBackoffMilliseconds: .max, jitterFraction: 0)
-        #expect(huge.backoffMilliseconds(afterAttempt: 1_000) > 0, "a wait past Int64 is the cap, not an overflow")
+        #expect(huge.backoffMilliseconds(afterAttempt: 1_000) == .max, "a wait past Int64 is the cap, not an overflow")
+        #expect(huge.delayMilliseconds(afterAttempt: 2) == .max)
+        let capped = RetryPolicy(initialBackoffMilliseconds: 1, backoffMultiplier: 1e300, maxBackoffMilliseconds: 5_000, jitterFraction: 0)
+        #expect((1...4).map { capped.backoffMilliseconds(afterAttempt: $0) } == [1, 5_000, 5_000, 5_000], "an infinite product is the cap")
     }
 
     @Test func jitterShortensAWaitByAtMostItsFraction() {

@@ -37,8 +37,8 @@ import Testing
         let topic = try fixture.topic()
         try await fixture.append(topic, count: 10)
         #expect(try topic.read(partition: 0, from: 10).isEmpty)
-        #expect(throws: StreamStoreError.self) { try topic.read(partition: 0, from: 11) }
-        #expect(throws: StreamStoreError.self) { try topic.read(partition: 0, from: -1) }
+        expectStoreError(.offsetOutOfRange, mentioning: "Offset 11") { _ = try topic.read(partition: 0, from: 11) }
+        expectStoreError(.offsetOutOfRange, mentioning: "Offset -1") { _ = try topic.read(partition: 0, from: -1) }
         do {
             _ = try topic.read(partition: 3, from: 0)
             Issue.record("partition 3 of a 1-partition topic must fail")
@@ -172,7 +172,7 @@ import Testing
         let fixture = try StoreFixture()
         let store = try fixture.open()
         for name in ["", ".", "..", "a/b", "../x", "tab\tname", String(repeating: "x", count: 250), "__internal", "ü", "store.json", "store.lock", "clean-shutdown", "x.tmp"] {
-            #expect(throws: StreamStoreError.self, "\(name)") { _ = try store.createTopic(name) }
+            expectStoreError(.invalidTopicName) { _ = try store.createTopic(name) }
         }
         _ = try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 2))
         #expect(try store.createTopic("orders.v1_x-y", config: TopicConfig(partitionCount: 2)).partitionCount == 2)
@@ -227,7 +227,7 @@ import Testing
         let fixture = try StoreFixture()
         let topic = try fixture.topic()
         let now = fixture.clock.nowMilliseconds()
-        await #expect(throws: StreamStoreError.self) {
+        await expectStoreError(.timestampInFuture) {
             _ = try await topic.append([Record(value: "late", timestamp: now + 3_600_001)], partition: 0)
         }
         #expect(try topic.logEndOffset(partition: 0) == 0)

@@ -146,10 +146,16 @@ def broker_records(bootstrap, topic, partitions, expected_counts):
 
 
 def mirror_with_kills(tool, store, bootstrap, kills, name, rng):
-    """mirror --to, SIGKILLed `kills` times at random moments, then run to its end."""
+    """mirror --to, SIGKILLed `kills` times at random moments, then run to its end. A mirror that
+    exits on its own before its kill must have finished the copy (status 0); any other exit fails
+    the check with its stderr. The kills together must let the copy make progress (its group's
+    lag goes down): a mirror that failed, or did nothing, every time is a failure, not a pass."""
+    lag_before = total_lag(tool, store, "mirror-" + name)
+    finished = False
     for attempt in range(kills):
+        errors = tempfile.TemporaryFile(mode="w+")
         process = subprocess.Popen([tool, "mirror", "--to", bootstrap, "--store", store, "--name", name, "--batch-bytes", "64KiB"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.DEVNULL, stderr=errors, text=True)
         # Kills land anywhere from start-up to the middle of the copy (a debug build copies
         # some 10,000 records/s here): before the first produce, between a produce and its
         # acknowledgement, between an acknowledgement and the commit.
@@ -157,6 +163,14 @@ def mirror_with_kills(tool, store, bootstrap, kills, name, rng):
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait()
+        errors.seek(0)
+        check(process.returncode in (0, -signal.SIGKILL),
+              "mirror %s, kill %d: it exited %d before it was killed: %s" % (name, attempt, process.returncode, errors.read().strip()))
+        finished = finished or process.returncode == 0
+    if kills > 0 and not finished:
+        lag_after = total_lag(tool, store, "mirror-" + name)
+        check(lag_after is not None and (lag_before is None or lag_after < lag_before),
+              "mirror %s: %d SIGKILLed runs copied nothing (lag %s, then %s)" % (name, kills, lag_before, lag_after))
     result = run(tool, "mirror", "--to", bootstrap, "--store", store, "--name", name, "--batch-bytes", "64KiB")
     return result.stderr.strip().splitlines()[-1]
 

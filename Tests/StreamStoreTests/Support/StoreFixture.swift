@@ -7,7 +7,9 @@ import Testing
 @testable import StreamStoreInspect
 
 /// A temporary store folder with small verbs for storage tests: open, append, read everything,
-/// damage files, reopen. Every fixture verifies the store is consistent before it goes away.
+/// damage files, reopen. Going away it closes the store and removes the folder; it checks
+/// nothing then (a test that damaged files on purpose may leave them damaged): tests call
+/// ``expectConsistent(sourceLocation:)`` where consistency is what they promise.
 final class StoreFixture {
     let path: String
     var store: Store?
@@ -125,9 +127,13 @@ final class StoreFixture {
         (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
     }
 
-    /// Asserts every partition of every topic verifies clean.
+    /// Asserts every partition of every topic verifies clean. A fixture without an open store is
+    /// a failure: nothing could be checked.
     func expectConsistent(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard let store else { return }
+        guard let store else {
+            Issue.record("expectConsistent with no store open: nothing was checked", sourceLocation: sourceLocation)
+            return
+        }
         for name in store.topicNames {
             let topic = try store.topic(name)
             for partition in 0..<topic.partitionCount {
