@@ -6,7 +6,7 @@ same line) and is not an import or an extension, or when it is a `case` of a pub
 documented when the nearest line above it that is not an attribute (`@...`, or a modifier such
 as `nonisolated(nonsending)` on a line of its own) is a `///` line or ends a `/** */` block.
 
-    tools/undocumented-public.py [folder ...]     (default: the four library modules)
+    tools/undocumented-public.py [folder ...]     (default: the library modules)
     tools/undocumented-public.py --count           totals only
 
 A file whose top-level public declarations are all `@_spi(...)` is left out and counted
@@ -18,7 +18,7 @@ import os
 import re
 import sys
 
-DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore", "Sources/StreamStoreKafka"]
+DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore", "Sources/StreamStoreKafka", "Sources/StreamStoreMessaging"]
 DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\s+(?!(?:import|extension)\b)")
 # Lines that qualify the declaration below them: attributes, and modifiers on a line of their own.
 ATTRIBUTE = re.compile(r"^\s*(?:@[\w.]+|nonisolated(?:\([^)]*\))?\s*$)")

@@ -14,7 +14,7 @@ import Testing
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
         ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"], ["serve"],
         ["users"], ["users", "add"], ["users", "list"], ["users", "remove"],
-        ["outbox"], ["outbox", "relay"], ["outbox", "status"],
+        ["outbox"], ["outbox", "relay"], ["outbox", "status"], ["sagas"], ["sagas", "list"], ["sagas", "show"],
     ]
 
     static func name(_ command: [String]) -> String {
@@ -52,7 +52,7 @@ import Testing
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         let help = try await Self.help([], tool: tool)
-        for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "outbox", "demo", "bench"] {
+        for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "outbox", "sagas", "demo", "bench"] {
             #expect(help.contains("\n  \(command) "), "--help does not list \(command)")
         }
     }

@@ -24,6 +24,7 @@ extension StreamTool {
                 """,
             subcommands: [
                 BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProducer.self, BenchConsume.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self,
+                BenchRequestReply.self, BenchResponderProcess.self, BenchSagas.self,
             ])
     }
 }
