@@ -167,7 +167,7 @@ import Testing
     /// the topic's window, sees it once.
     @Test func aRestartRebuildsInstancesAndResendsWhatTheyWaitFor() async throws {
         let fixture = try MessagingFixture()
-        for topic in ["stock", "payments", "shipping"] { try fixture.topic(topic) }
+        for topic in ["stock", "payments", "shipping"] { try fixture.topic(topic, partitions: 2) }
         let definition = try Self.order()
         do {
             let first = try await SagaManager(store: fixture.store, definition: definition)

@@ -119,7 +119,8 @@ public final class Responder: Sendable {
         onEvent: (@Sendable (ResponderEvent) -> Void)? = nil,
         handler: @escaping @Sendable (StoredRecord) async throws -> Reply
     ) async throws(MessagingError) {
-        let key: (@Sendable (StoredRecord) -> String?)? = options.ordersByKey ? { $0.key.map { String(decoding: $0, as: UTF8.self) } } : nil
+        var key: (@Sendable (StoredRecord) -> String?)?
+        if options.ordersByKey { key = { record in record.keyString } }
         try await ConsumerLoop.run(consumer, maxConcurrent: options.maxConcurrentCommands, maxRecords: maxCommands, orderedBy: key) { record in
             await self.answer(record, onEvent: onEvent, handler: handler)
         }

@@ -1,3 +1,5 @@
+import StreamStore
+
 /// One task at a time per key, in the order they lined up: the inputs of one saga instance, or
 /// the commands of one key at a responder, never interleave, while different keys go on at once.
 final class KeyedSerializer: Sendable {

@@ -18,4 +18,4 @@ extension StreamTool {
     }
 }
 
-extension SagaStatus: @retroactive ExpressibleByArgument {}
+extension SagaStatus: ExpressibleByArgument {}
