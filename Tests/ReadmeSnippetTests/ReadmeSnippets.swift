@@ -3,9 +3,10 @@
 import Foundation
 import GRDB
 import StreamStore
+import StreamStoreMessaging
 import StreamStoreOutbox
 
-/// README.md, line 76.
+/// README.md, line 77.
 func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let store = try Store.open(at: "/var/lib/orders/events")          // takes an exclusive lock
@@ -29,7 +30,7 @@ func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, 
     try store.close()   // clean shutdown: the next open skips recovery
 }
 
-/// README.md, line 109.
+/// README.md, line 110.
 func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let producer = try store.producer(for: "orders")                  // idempotent: the store hands out its id
     let delivery = try await producer.send(Record(key: "customer-17", value: #"{"type":"order-placed"}"#))
@@ -39,7 +40,7 @@ func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await producer.close()                                        // sends what is queued first
 }
 
-/// README.md, line 164.
+/// README.md, line 165.
 func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var batch = RecordBatch()
     for event in events {
@@ -51,7 +52,7 @@ func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, 
     batch.removeAll()
 }
 
-/// README.md, line 177.
+/// README.md, line 178.
 func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var offset = try orders.logStartOffset(partition: 3)
     while true {
@@ -66,12 +67,12 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 215.
+/// README.md, line 216.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 242.
+/// README.md, line 243.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -87,7 +88,7 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 269.
+/// README.md, line 270.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -98,7 +99,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 312.
+/// README.md, line 313.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -117,7 +118,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 377.
+/// README.md, line 378.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -128,7 +129,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 397.
+/// README.md, line 398.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -146,7 +147,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 453.
+/// README.md, line 454.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -171,7 +172,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 487.
+/// README.md, line 488.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -179,7 +180,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 507.
+/// README.md, line 508.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -190,7 +191,7 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 532.
+/// README.md, line 533.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
@@ -199,7 +200,7 @@ func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 560.
+/// README.md, line 561.
 func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
@@ -214,7 +215,7 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 581.
+/// README.md, line 582.
 func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
@@ -224,7 +225,7 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
 }
 
-/// README.md, line 642.
+/// README.md, line 643.
 func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     // The order service: its own database, its tables and the outbox's in one migration.
@@ -266,4 +267,46 @@ func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String,
         if outcome.isDuplicate { print("already invoiced \(order.orderId)") }
         try await billing.commit(record)
     }
+}
+
+/// README.md, line 720.
+func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    let stockService = try Responder(store: store, group: "stock-service", commandTopic: "stock")
+    let answering = Task { try await stockService.run { command in Reply("reserved", eventType: "stock-reserved") } }
+
+    let requester = try Requester(store: store, options: Requester.Options(replyTopic: "checkout.replies"))
+    do throws(MessagingError) {
+        let reply = try await requester.request(Record(key: "sku-1", value: "2"), to: "stock", timeout: .seconds(5))
+        print(reply.valueString ?? "", reply.causationID ?? "")       // "reserved", the command's message id
+    } catch {
+        print(error.code)                                             // .timeout, .cancelled, .remoteFailure, …
+    }
+    answering.cancel()
+}
+
+/// README.md, line 751.
+func readmeSnippet19(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    let order = try SagaDefinition(name: "order", steps: [
+        SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: 5_000),
+        SagaStep(name: "charge-payment", topic: "payments", action: "charge-payment", compensation: "refund-payment", timeoutMilliseconds: 5_000),
+        SagaStep(name: "ship", topic: "shipping", action: "ship-order", timeoutMilliseconds: 10_000),
+    ])
+    // The participants answer their commands as responders; the payment service declines some.
+    struct Declined: Error {}
+    let payments = try Responder(store: store, group: "payment-service", commandTopic: "payments")
+    let charging = Task {
+        try await payments.run { command in
+            if command.eventType == "charge-payment", command.valueString?.contains("expired-card") == true { throw Declined() }
+            return Reply("ok")                                        // charge or refund, idempotently
+        }
+    }
+    let manager = try await SagaManager(store: store, definition: order)   // rebuilds its instances
+    let managing = Task { try await manager.run() }                        // consumes the replies
+    try await manager.start(id: "order-17", data: #"{"sku":"sku-1","count":2,"card":"expired-card"}"#)
+    // Once the stock service reserved and the payment service declined, the stock is released and
+    // manager.instance("order-17")?.status is .compensated.
+    managing.cancel()
+    charging.cancel()
 }

@@ -16,7 +16,7 @@ extension StreamTool.Sagas {
                 failed (a compensation kept failing).
 
                 --json prints {"sagas":[{"saga":...,"id":...,"state":...,"step":N|null, \
-                "stepName":...|null,"compensating":true|false,"attempt":N|null, \
+                "compensating":true|false,"attempt":N|null, \
                 "deadline":ms|null,"completedSteps":N,"compensatedSteps":[N], \
                 "failure":...|null,"started":ms,"updated":ms}]}.
                 """)
