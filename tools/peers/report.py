@@ -706,9 +706,26 @@ temporary folder (when it is on a disk, not tmpfs); they are removed at the end.
 the driver starts runs in its own session and is stopped on exit, error or interrupt, and the
 driver fails if any is left (this run started {report.get('processes', '?')} and checked that none was).
 """
-    with open(os.path.join(DOCS, "BENCHMARKS.md"), "w") as f:
+    path = os.path.join(DOCS, "BENCHMARKS.md")
+    text = text.rstrip("\n") + "\n\n" + kept_sections(path)
+    with open(path, "w") as f:
         f.write(text)
     readme_section(res, report, kreps, missed)
+
+
+HAND_WRITTEN_MARKER = "<!-- Hand-written sections below this line: tools/peers/report.py keeps them when it rewrites this file. -->"
+
+
+def kept_sections(path):
+    """The marker line and everything after it in the current file (measurements made by other
+    commands, such as `stream-tool bench processes`), so a regeneration does not drop them."""
+    try:
+        with open(path) as f:
+            current = f.read()
+    except FileNotFoundError:
+        current = ""
+    at = current.find(HAND_WRITTEN_MARKER)
+    return current[at:] if at >= 0 else HAND_WRITTEN_MARKER + "\n"
 
 
 def io_bound_mbps_text(res):

@@ -119,6 +119,8 @@ public enum Limits {
     /// Fewest and most PBKDF2 iterations of a stored SCRAM credential (Kafka's bounds): fewer
     /// makes a stolen users file cheap to attack, more makes each PLAIN login slow.
     public static let kafkaScramMinIterations = 4096
+    /// The most PBKDF2 iterations a credential may ask for; also the most a client accepts
+    /// from a broker, so a broker cannot make a login arbitrarily slow.
     public static let kafkaScramMaxIterations = 16384
 
     /// A Kafka users file holds a line of about 200 bytes per credential; 4 MiB is room for

@@ -33,6 +33,7 @@ actor KafkaClient {
     private let bootstrap: [Address]
     private let clientId: String
     private let timeouts: Timeouts
+    private let security: KafkaConnection.Security
     private let logger: Logger
     /// Where the next bootstrap attempt starts, so a dead first address is not always tried first.
     private var nextBootstrap = 0
@@ -41,11 +42,18 @@ actor KafkaClient {
     private var connections: [Int32: KafkaConnection] = [:]
     private var controllerId: Int32 = -1
 
-    init(bootstrap: [Address], clientId: String, timeouts: Timeouts = Timeouts(), logger: Logger) throws(KafkaClientError) {
+    init(
+        bootstrap: [Address], clientId: String, timeouts: Timeouts = Timeouts(), tls: KafkaClientTLSConfiguration? = nil,
+        sasl: KafkaClientSASLConfiguration? = nil, logger: Logger
+    ) throws(KafkaClientError) {
         guard !bootstrap.isEmpty else { throw KafkaClientError(.invalidConfiguration, "No bootstrap server was given.") }
+        if let sasl, sasl.mechanism.scram == nil, tls == nil {
+            throw KafkaClientError(.invalidConfiguration, "SASL PLAIN sends the password in the clear: use it with TLS, or use SCRAM-SHA-256 or SCRAM-SHA-512.")
+        }
         self.bootstrap = bootstrap
         self.clientId = clientId
         self.timeouts = timeouts
+        self.security = KafkaConnection.Security(tls: try tls?.makeContext(), serverName: tls?.serverName, sasl: sasl)
         self.logger = logger
     }
 
@@ -62,6 +70,8 @@ actor KafkaClient {
                 any = connection
                 return connection
             } catch {
+                // A refused certificate or login is the same at every address: say so now.
+                if [.tls, .authentication, .invalidConfiguration].contains(error.code) { throw error }
                 failures.append(error.message)
             }
         }
@@ -72,7 +82,8 @@ actor KafkaClient {
     private func connect(_ address: Address) async throws(KafkaClientError) -> KafkaConnection {
         try await KafkaConnection.connect(
             host: address.host, port: address.port, clientId: clientId,
-            connectTimeoutMilliseconds: timeouts.connectMilliseconds, requestTimeoutMilliseconds: timeouts.requestMilliseconds)
+            connectTimeoutMilliseconds: timeouts.connectMilliseconds, requestTimeoutMilliseconds: timeouts.requestMilliseconds,
+            security: security)
     }
 
     /// The connection to broker `node`, opened (again) when needed; the node's address comes

@@ -17,13 +17,22 @@ public struct KafkaClientError: Error, Sendable, Equatable, CustomStringConverti
         case targetMismatch
         /// A bad setting: an address that is not HOST:PORT, an empty bootstrap list...
         case invalidConfiguration
+        /// The TLS handshake failed: the broker's certificate is not trusted or does not name
+        /// the host, or the broker does not speak TLS.
+        case tls
+        /// The SASL login failed: a wrong user or password, a mechanism the broker does not
+        /// offer, or a broker whose SCRAM signature is wrong.
+        case authentication
     }
 
+    /// What went wrong.
     public let code: Code
     /// Kafka's error code, for ``Code/broker``.
     public let kafkaErrorCode: Int16?
+    /// What went wrong, for a person: what was asked of which broker, and its answer.
     public let message: String
 
+    /// An error with `code` and `message`; `kafkaErrorCode` for a broker's answer.
     public init(_ code: Code, _ message: String, kafkaErrorCode: Int16? = nil) {
         self.code = code
         self.message = message
@@ -41,7 +50,7 @@ public struct KafkaClientError: Error, Sendable, Equatable, CustomStringConverti
         switch code {
         case .connection: return true
         case .broker: return kafkaErrorCode.map(Self.retriableCodes.contains) ?? false
-        case .unsupportedVersion, .protocolViolation, .partitionCountMismatch, .targetMismatch, .invalidConfiguration: return false
+        case .unsupportedVersion, .protocolViolation, .partitionCountMismatch, .targetMismatch, .invalidConfiguration, .tls, .authentication: return false
         }
     }
 
@@ -92,5 +101,6 @@ public struct KafkaClientError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
+    /// The ``message``.
     public var description: String { message }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import StreamStoreFormat
 
 /// One TCP connection to one broker: requests are pipelined (each waits for the answer with its
@@ -36,22 +37,40 @@ final class KafkaConnection: Sendable {
         return key == .metadata ? max(1, versions.lowerBound)...versions.upperBound : versions
     }
 
-    /// Connects and agrees on versions. Fails with `.connection` when the broker cannot be
-    /// reached within `connectTimeoutMilliseconds`.
+    /// TLS and SASL for a connection; both nil: plaintext, no login.
+    struct Security: Sendable {
+        var tls: NIOSSLContext?
+        /// The name the broker's certificate must carry (and the SNI); nil: the host.
+        var serverName: String?
+        var sasl: KafkaClientSASLConfiguration?
+
+        static let none = Security()
+    }
+
+    /// Connects, agrees on versions and logs in when `security` asks for it. Fails with
+    /// `.connection` when the broker cannot be reached within `connectTimeoutMilliseconds`,
+    /// `.tls` when the TLS handshake fails, `.authentication` when the login does.
     static func connect(
-        host: String, port: Int, clientId: String, connectTimeoutMilliseconds: Int64, requestTimeoutMilliseconds: Int64
+        host: String, port: Int, clientId: String, connectTimeoutMilliseconds: Int64, requestTimeoutMilliseconds: Int64,
+        security: Security = .none
     ) async throws(KafkaClientError) -> KafkaConnection {
         let address = "\(host):\(port)"
         let pending = PendingRequests(address: address)
         let channel: any Channel
+        // SNI and the certificate's host check take a name; an IP address is checked against
+        // the certificate's IP entries from the peer's address instead.
+        let tlsName = security.serverName ?? (Self.isIPAddress(host) ? nil : host)
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.milliseconds(connectTimeoutMilliseconds))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls = security.tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: tlsName))
+                        }
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(KafkaResponseFrameDecoder(maxFrameBytes: Limits.kafkaMaxRequestBytes)))
+                            ByteToMessageHandler(KafkaFrameDecoder.responses(maxFrameBytes: Limits.kafkaMaxRequestBytes)))
                         try channel.pipeline.syncOperations.addHandler(KafkaResponseHandler(pending: pending))
                     }
                 }
@@ -79,9 +98,22 @@ final class KafkaConnection: Sendable {
             let version = min(ours.upperBound, api.maxVersion)
             if version >= max(ours.lowerBound, api.minVersion) { versions[key] = version }
         }
-        return KafkaConnection(
+        let connection = KafkaConnection(
             host: host, port: port, channel: channel, pending: pending, clientId: clientId,
             requestTimeout: .milliseconds(requestTimeoutMilliseconds), versions: versions)
+        if let sasl = security.sasl {
+            do {
+                try await connection.logIn(sasl, overTLS: security.tls != nil)
+            } catch {
+                connection.close()
+                throw error
+            }
+        }
+        return connection
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        host.contains(":") || (host.split(separator: ".").count == 4 && host.allSatisfy { $0 == "." || $0.isNumber })
     }
 
     var address: String { "\(host):\(port)" }

@@ -68,7 +68,7 @@ public final class KafkaMirror: Sendable {
         let client = try KafkaClient(
             bootstrap: addresses, clientId: "streamstore-mirror-\(configuration.name)",
             timeouts: KafkaClient.Timeouts(connectMilliseconds: configuration.connectTimeoutMilliseconds, requestMilliseconds: configuration.requestTimeoutMilliseconds),
-            logger: configuration.logger)
+            tls: configuration.tls, sasl: configuration.sasl, logger: configuration.logger)
         let stateFile = MirrorStateFile(storePath: store.path, direction: configuration.direction.rawValue, name: configuration.name)
         var failures = 0
         var producerFailures = 0

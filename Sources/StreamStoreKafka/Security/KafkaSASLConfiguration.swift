@@ -8,6 +8,7 @@ public struct KafkaSASLConfiguration: Sendable, Equatable {
     /// The mechanisms offered. PLAIN is offered only when the server also has TLS.
     public var mechanisms: [KafkaSASLMechanism]
 
+    /// SASL with the users of `usersFile`, offering `mechanisms`.
     public init(usersFile: String, mechanisms: [KafkaSASLMechanism] = KafkaSASLMechanism.allCases) {
         self.usersFile = usersFile
         self.mechanisms = mechanisms

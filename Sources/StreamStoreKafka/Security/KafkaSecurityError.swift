@@ -1,6 +1,7 @@
 /// Why the Kafka server's security setup (users file, TLS files) could not be used. Each has
 /// a stable ``code`` and a message that says what to do.
 public struct KafkaSecurityError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in a form code can switch on.
     public enum Code: Sendable, Equatable {
         /// The users file does not exist.
         case usersFileMissing
@@ -18,16 +19,20 @@ public struct KafkaSecurityError: Error, Sendable, Equatable, CustomStringConver
         case io(errno: Int32)
     }
 
+    /// What went wrong.
     public let code: Code
+    /// What went wrong and what to do about it.
     public let message: String
     /// The file involved, if any.
     public let path: String?
 
+    /// An error with `code`, `message` and the file involved.
     public init(_ code: Code, _ message: String, path: String? = nil) {
         self.code = code
         self.message = message
         self.path = path
     }
 
+    /// The path (when there is one) and the message.
     public var description: String { path.map { "\($0): \(message)" } ?? message }
 }

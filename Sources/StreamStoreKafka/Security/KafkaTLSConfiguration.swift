@@ -9,6 +9,7 @@ public struct KafkaTLSConfiguration: Sendable, Equatable {
     /// The certificate's private key in PEM (unencrypted).
     public var privateKeyFile: String
 
+    /// TLS with the certificate chain and key in these PEM files.
     public init(certificateChainFile: String, privateKeyFile: String) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile

@@ -102,7 +102,7 @@ public final class KafkaServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     let limit = authenticates ? KafkaFrameLimit(authenticatedBytes: maxFrameBytes) : nil
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes, limit: limit)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder.requests(maxFrameBytes: maxFrameBytes, limit: limit)))
                     return AcceptedConnection(
                         channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), frameLimit: limit)
                 }

@@ -32,12 +32,18 @@ extension StreamTool {
                 began; with --follow it keeps copying as the source grows until SIGINT or \
                 SIGTERM. Lost connections, leader changes and broker restarts are retried \
                 with backoff. Progress (records, MB/s, lag) is shown on stderr when it is a \
-                terminal, and a summary at the end. No TLS or SASL to the cluster yet.
+                terminal, and a summary at the end.
+
+                A cluster that requires TLS or a SASL login: --tls (with --tls-ca-file for a \
+                private CA) and --sasl-user USER with --sasl-mechanism; the password comes \
+                from --sasl-password-file or $STREAM_TOOL_SASL_PASSWORD, never from the \
+                command line. A refused certificate or login stops the mirror at once.
                 """)
 
         @ParentCommand var root: StreamTool
         @OptionGroup(title: "Store options") var storeOptions: StoreOptions
         @OptionGroup(title: "Metrics options") var metrics: MetricsOptions
+        @OptionGroup(title: "Cluster security options") var security: ClusterSecurityOptions
 
         @Option(name: .customLong("to"), help: ArgumentHelp("Copy the store's topics into the cluster with these bootstrap servers.", valueName: "HOST:PORT[,HOST:PORT...]"))
         var to: String?
@@ -78,7 +84,8 @@ extension StreamTool {
                 let configuration = KafkaMirrorConfiguration(
                     direction: direction, bootstrapServers: servers, topics: topics, name: name, follow: follow,
                     maxBatchBytes: Int(try Parsing.byteCount(batchBytes, for: "--batch-bytes")),
-                    maxConsecutiveFailures: maxFailures == 0 ? nil : maxFailures, logger: logger)
+                    maxConsecutiveFailures: maxFailures == 0 ? nil : maxFailures,
+                    tls: security.tlsConfiguration, sasl: try security.saslConfiguration(), logger: logger)
                 try await options.withStore(createIfMissing: direction == .fromCluster) { store in
                     let mirror: KafkaMirror
                     do {

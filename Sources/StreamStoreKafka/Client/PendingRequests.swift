@@ -1,54 +1,6 @@
 import NIOCore
 import StreamStoreFormat
 
-/// Splits a broker's byte stream into response frames: a 4-byte big-endian length, then that
-/// many bytes, the first 4 of them the correlation id. A length outside 4...`maxFrameBytes` is
-/// an error before anything is buffered for it, and the connection is dropped.
-struct KafkaResponseFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-    static let minimumFrameBytes = 4
-    let maxFrameBytes: Int
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return .needMoreData }
-        guard Int(length) >= Self.minimumFrameBytes, Int(length) <= maxFrameBytes else {
-            throw KafkaCodecError.frameTooLarge(length: Int64(length), limit: maxFrameBytes)
-        }
-        guard let frame = buffer.getSlice(at: buffer.readerIndex + 4, length: Int(length)) else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 4 + Int(length))
-        context.fireChannelRead(wrapInboundOut(frame))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        return .needMoreData
-    }
-}
-
-/// Hands each response frame to the request waiting for its correlation id, and fails every
-/// waiting request when the connection closes or breaks.
-final class KafkaResponseHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    private let pending: PendingRequests
-
-    init(pending: PendingRequests) { self.pending = pending }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending.deliver(unwrapInboundIn(data))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        pending.failAll(KafkaClientError(.connection, "The connection to \(pending.address) closed."))
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        pending.failAll(KafkaClientError(.connection, "The connection to \(pending.address) failed: \(error)."))
-        context.close(promise: nil)
-    }
-}
-
 /// The requests of one connection that wait for their answers, by correlation id.
 final class PendingRequests: Sendable {
     let address: String
