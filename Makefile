@@ -8,7 +8,7 @@ LAYERS := --explicit-target-dependency-import-check error
 STORE ?= ./stream-data
 export STREAM_STORE_DIR ?= $(STORE)
 
-.PHONY: install uninstall run test deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security deps-kafka-mirror kafka-mirror kafka-mirror-long build release demo sanitize crash-test docs clean help
+.PHONY: install uninstall run test fault-test deps-fault deps deps-kafka-check kafka-check deps-kafka-clients kafka-clients kafka-security deps-kafka-mirror kafka-mirror kafka-mirror-long build release demo sanitize crash-test docs clean help
 
 help:
 	@echo "make run         build (release) and run the demo against $(STORE)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-mirror  stream-tool mirror throughput to and from Tansu and stream-tool serve (release)"
 	@echo "make sanitize    the test suite under the thread and address sanitizers"
 	@echo "make crash-test  the crash tests with many more kills (~26 min)"
+	@echo "make fault-test  acknowledgements under faults: simulated, and a real ext4 (or tmpfs) filesystem filled up (root)"
 	@echo "make release     release build of stream-tool"
 	@echo "make install     install stream-tool and its bash/zsh/fish completions under PREFIX ($(PREFIX))"
 	@echo "make docs        API documentation (DocC) of the library modules into .build/docs"
@@ -85,7 +86,7 @@ demo: run
 # The tests, plus checks that keep other tools honest: our segments decoded by an independent
 # Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
 # workload run once at a tiny size so none rots. swift test runs last, so its summary is the last line.
-test: deps deps-kafka-check deps-kafka-clients deps-kafka-mirror
+test: deps deps-fault deps-kafka-check deps-kafka-clients deps-kafka-mirror
 	python3 tools/undocumented-public.py
 	tools/kafka-check.sh
 	$(MAKE) --no-print-directory kafka-clients
@@ -166,6 +167,22 @@ crash-test: deps
 	STREAMSTORE_OUTBOX_KILLS=$${OUTBOX_KILLS:-100} $(SWIFT) test --filter OutboxCrashTests
 	STREAMSTORE_MESSAGING_KILLS=$${MESSAGING_KILLS:-100} $(SWIFT) test --filter MessagingCrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
+
+# mkfs.ext4 for the real-filesystem fault tests (RealDiskFaultTests), installed only when
+# missing and only as root: they mount a loop device, so they skip (with the reason) otherwise,
+# and fall back to a size-limited tmpfs where a loop mount fails.
+deps-fault:
+	@if [ "$$(id -u)" = 0 ] && ! command -v mkfs.ext4 >/dev/null 2>&1 && ! [ -x /usr/sbin/mkfs.ext4 ]; then \
+		echo "installing: e2fsprogs"; apt-get update -qq && apt-get install -y -qq e2fsprogs; \
+	fi
+
+# Every acknowledgement path under faults (docs/DURABILITY.md): the simulated ones
+# (AcknowledgementTests, FaultInjectionTests, the outbox relay's) and, as root, a loop-mounted ext4
+# image filled up by the store and by a filler file at each moment that writes (RealDiskFaultTests
+# with STREAMSTORE_FAULT_TESTS=full: more partitions and flush policies than make test runs), and
+# produce --print-offsets on a full tmpfs (FullDiskTests).
+fault-test: deps deps-fault
+	STREAMSTORE_FAULT_TESTS=full $(SWIFT) test --filter 'RealDiskFaultTests|AcknowledgementTests|OutboxAcknowledgementTests|FaultInjectionTests|FullDiskTests'
 
 # API documentation: one DocC archive holding the five library modules (each module's catalog
 # is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved

@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "StreamStoreKafkaTests",
             dependencies: [
-                "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat",
+                "StreamStoreKafka", "StreamStore", "StreamStoreLog", "StreamStoreFormat", "StreamStoreTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -84,10 +84,22 @@ extension OutboxRelay {
         return topic
     }
 
-    /// Appends the target's records as one batch and waits until they are durable.
-    static func publish(_ target: PartitionTarget) async -> Result<Void, any Error> {
-        if let problem = target.problem { return .failure(problem) }
-        guard let topic = target.topic else { return .success(()) }
+    /// What publishing one target did: how many of its rows (a prefix, in row order) are
+    /// durable in the topic, and the error that stopped the rest.
+    struct Published: Sendable {
+        var durableRows: Int
+        var failure: (any Error)?
+    }
+
+    /// Appends the target's records as one batch (several when large records pass the batch
+    /// limit) and waits until they are durable. When a later batch fails, the rows of the
+    /// batches before it are durable all the same and are reported so, to be deleted.
+    static func publish(_ target: PartitionTarget) async -> Published {
+        if let problem = target.problem { return Published(durableRows: 0, failure: problem) }
+        guard let topic = target.topic else { return Published(durableRows: target.rowIDs.count, failure: nil) }
+        let waitsForDisk = topic.config.flush == .everyAppend
+        var appendedRows = 0
+        var durableRows = 0
         do {
             var batch = RecordBatch()
             for record in target.records {
@@ -97,15 +109,19 @@ extension OutboxRelay {
                     guard error.code == .batchTooLarge, batch.count > 0 else { throw error }
                     // Large records: the rows go out in several batches, still in order.
                     _ = try await topic.append(batch, partition: target.partition)
+                    appendedRows += batch.count
+                    if waitsForDisk { durableRows = appendedRows }
                     batch.removeAll()
                     try batch.append(record)
                 }
             }
             _ = try await topic.append(batch, partition: target.partition)
-            if topic.config.flush != .everyAppend { try await topic.flush() }
-            return .success(())
+            appendedRows += batch.count
+            if !waitsForDisk { try await topic.flush() }
+            return Published(durableRows: appendedRows, failure: nil)
         } catch {
-            return .failure(error)
+            if !waitsForDisk && appendedRows > 0, (try? await topic.flush()) != nil { durableRows = appendedRows }
+            return Published(durableRows: durableRows, failure: error)
         }
     }
 }

@@ -27,8 +27,9 @@ import StreamStore
 ///   every ``Options/pollMilliseconds``.
 /// - **Errors.** A failed pass is counted (``Statistics/errors``), kept in the database's relay
 ///   row for `stream-tool outbox status`, and retried after a backoff that doubles up to
-///   ``Options/maxBackoffMilliseconds``. A partition whose append failed keeps its rows; the
-///   other partitions go on.
+///   ``Options/maxBackoffMilliseconds``. A partition whose append failed keeps the rows that are
+///   not durable (all of them, or those after a batch that went when large rows needed several);
+///   the other partitions go on.
 ///
 /// Run one relay per outbox: two would both publish every row (the window drops the copies,
 /// but the order between them is lost).
@@ -154,27 +155,25 @@ public final class OutboxRelay: Sendable {
         }
         guard let last = rows.last else { return 0 }
         let groups = try partitionGroups(rows)
-        let outcomes: [Result<Void, any Error>]
+        let outcomes: [Published]
         if groups.count == 1 {
             // One partition (the common case): no child task, so no hop to another thread.
             outcomes = [await Self.publish(groups[0])]
         } else {
-            outcomes = await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+            outcomes = await withTaskGroup(of: (Int, Published).self) { group in
                 for (index, target) in groups.enumerated() {
                     group.addTask { (index, await Self.publish(target)) }
                 }
-                var outcomes = [Result<Void, any Error>](repeating: .success(()), count: groups.count)
+                var outcomes = [Published](repeating: Published(durableRows: 0, failure: nil), count: groups.count)
                 for await (index, outcome) in group { outcomes[index] = outcome }
                 return outcomes
             }
         }
-        let failures = outcomes.compactMap { outcome -> (any Error)? in
-            if case .failure(let error) = outcome { return error }
-            return nil
-        }
-        let publishedIDs = failures.isEmpty ? [] : zip(groups, outcomes).flatMap { target, outcome -> [Int64] in
-            if case .success = outcome { return target.rowIDs }
-            return []
+        let failures = outcomes.compactMap(\.failure)
+        // A row is deleted exactly when its record is durable: every row when all went, else
+        // each target's durable prefix (a target that failed part-way keeps the rest).
+        let publishedIDs = failures.isEmpty ? [] : zip(groups, outcomes).flatMap { target, outcome -> ArraySlice<Int64> in
+            target.rowIDs.prefix(outcome.durableRows)
         }
         let count = failures.isEmpty ? rows.count : publishedIDs.count
         let now = clock.nowMilliseconds()

@@ -16,8 +16,10 @@ import Testing
         let broker: KafkaBroker
         var correlation: Int32 = 0
 
-        init() throws {
-            store = try Store.open(at: path)
+        init(fileSystem: (any FileSystem)? = nil) throws {
+            var options = Store.Options()
+            if let fileSystem { options.fileSystem = fileSystem }
+            store = try Store.open(at: path, options: options)
             _ = try store.createTopic("orders", config: TopicConfig(partitionCount: 2))
             broker = try KafkaBroker(store: store, configuration: KafkaServerConfiguration(initialRebalanceDelayMilliseconds: 0))
         }

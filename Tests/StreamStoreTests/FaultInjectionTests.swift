@@ -13,27 +13,11 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct FaultInjectionTests {
     private let durable = TopicConfig(flush: .everyAppend)
 
-    /// Runs `body`, which must throw a `StreamStoreError`, and returns that error.
-    @discardableResult
-    private func expectError(
-        _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
-    ) async -> StreamStoreError? {
-        do {
-            try await body()
-            Issue.record("expected a StreamStoreError, but nothing was thrown", sourceLocation: sourceLocation)
-        } catch let error as StreamStoreError {
-            return error
-        } catch {
-            Issue.record("expected a StreamStoreError, got \(error)", sourceLocation: sourceLocation)
-        }
-        return nil
-    }
-
     @discardableResult
     private func expectIOError(
         _ code: Int32, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
     ) async -> StreamStoreError? {
-        let error = await expectError(body, sourceLocation: sourceLocation)
+        let error = await expectStoreError(body, sourceLocation: sourceLocation)
         #expect(error?.code == .io(errno: code), "\(String(describing: error))", sourceLocation: sourceLocation)
         return error
     }
@@ -180,7 +164,7 @@ import Testing
         #expect(fileSystem.callCount(.fdatasync) == syncs)
         #expect(try topic.logEndOffset(partition: 0) == 10, "readers never see the unacknowledged batch")
         #expect(values(try fixture.readAll(topic)) == expected(0..<10))
-        let closeError = await expectError { try fixture.store?.close() }
+        let closeError = await expectStoreError { try fixture.store?.close() }
         #expect(closeError?.code == .io(errno: EIO), "a clean close is refused, so the next open recovers")
     }
 
@@ -235,7 +219,7 @@ import Testing
         fileSystem.fail(.fdatasync, errno: EIO, pathContaining: ".log")
         await expectIOError(EIO) { try await fixture.append(topic, count: 1, first: 10) }
 
-        let flushError = await expectError { try await topic.flush() }
+        let flushError = await expectStoreError { try await topic.flush() }
         #expect(flushError?.code == .io(errno: EIO), "flush must not report the fenced partition durable")
         #expect(try topic.logEndOffset(partition: 0) == 10, "the batch whose fsync failed stays invisible")
         #expect(values(try fixture.readAll(topic)) == expected(0..<10))
@@ -270,54 +254,27 @@ import Testing
 
     // MARK: Checkpoints and renames
 
-    @Test func aFailedRenameWhileRollingSurfacesAnErrorAndReopeningRecovers() async throws {
+    /// The checkpoint a roll writes only shortens the next recovery: when its rename fails, the
+    /// roll goes on (a warning), appends continue, and a crash afterwards loses nothing.
+    @Test func aFailedCheckpointRenameWhileRollingDoesNotStopAppendsAndReopeningRecovers() async throws {
         let fixture = try StoreFixture()
         let fileSystem = FaultyFileSystem()
         let config = TopicConfig(segmentBytes: 4096, flush: .everyAppend)
         _ = try fixture.open(through: fileSystem).createTopic("events", config: config)
         fileSystem.fail(.rename, errno: EIO, pathContaining: "checkpoints")
         var acknowledged = 0
-        var failure: StreamStoreError?
-        while failure == nil && acknowledged < 1000 {
-            do {
-                try await fixture.append(try events(fixture), count: 1, first: acknowledged)
-                acknowledged += 1
-            } catch let error as StreamStoreError {
-                failure = error
-            }
+        while fileSystem.firedCount(.rename) == 0 && acknowledged < 1000 {
+            try await fixture.append(try events(fixture), count: 1, first: acknowledged)
+            acknowledged += 1
         }
-        let error = try #require(failure, "the roll's checkpoint rename never ran")
-        #expect(error.code == .io(errno: EIO))
-        #expect(error.message.contains("rename"), "\(error)")
-        #expect(try fixture.segmentFiles().count == 2, "the roll got as far as the new segment")
-        await expectIOError(EIO) { try await fixture.append(try events(fixture), count: 1, first: acknowledged) }
+        #expect(fileSystem.firedCount(.rename) == 1, "the roll's checkpoint rename ran")
+        try await fixture.append(try events(fixture), count: 50, batchSize: 1, first: acknowledged)
+        acknowledged += 50
         #expect(values(try fixture.readAll(try events(fixture))) == expected(0..<acknowledged))
-        await expectIOError(EIO) { try fixture.store?.close() }
 
         fixture.crash(through: fileSystem)
         #expect(!(try fixture.open(through: fileSystem).openedCleanly))
         #expect(values(try fixture.readAll(try events(fixture))) == expected(0..<acknowledged))
-        try fixture.expectConsistent()
-        try await fixture.append(try events(fixture), count: 100, batchSize: 1, first: acknowledged)
-        try fixture.store?.close()
-        #expect(try fixture.open(through: fileSystem).openedCleanly)
-        #expect(values(try fixture.readAll(try events(fixture))) == expected(0..<(acknowledged + 100)))
-        try fixture.expectConsistent()
-    }
-
-    @Test func aFailedRenameDuringRecoveryFailsTheOpenAndTheNextOpenRecovers() async throws {
-        let fixture = try StoreFixture()
-        let fileSystem = FaultyFileSystem()
-        let config = TopicConfig(segmentBytes: 4096, indexIntervalBytes: 256, flush: .everyAppend)
-        _ = try fixture.open(through: fileSystem).createTopic("events", config: config)
-        try await fixture.append(try events(fixture), count: 200, batchSize: 4)
-        fixture.crash(through: fileSystem)
-        fileSystem.fail(.rename, errno: EIO, pathContaining: ".index")
-        await expectIOError(EIO) { _ = try fixture.open(through: fileSystem) }
-        #expect(fileSystem.waitUntilClosed(), "a failed open leaves nothing open")
-
-        #expect(!(try fixture.open(through: fileSystem).openedCleanly))
-        #expect(values(try fixture.readAll(try events(fixture))) == expected(0..<200))
         try fixture.expectConsistent()
     }
 
@@ -326,7 +283,8 @@ import Testing
     /// An active index maps only its entries and grows on the append that needs room:
     /// fallocate, then mmap, 64 KiB (8192 offset entries) at first, then doubling. With one
     /// entry per batch, the second batch of a segment grows it first, the 8194th again. The
-    /// batch is in the log before its entry fails, so it is not acknowledged but may survive.
+    /// entry is made before the batch is written, so the batch is refused with nothing in the
+    /// log, and the next append goes on.
     @Test(arguments: [FaultyFileSystem.Operation.fallocate, .mmap], [1, Limits.initialIndexBytes / OffsetIndex.entryBytes + 1])
     func aFailureWhileAnIndexGrowsFailsTheAppendAndTheStoreReopensConsistently(operation: FaultyFileSystem.Operation, batchesBefore: Int) async throws {
         let code = operation == .fallocate ? ENOSPC : ENOMEM
@@ -340,16 +298,17 @@ import Testing
         fileSystem.fail(operation, errno: code, pathContaining: ".index")
         await expectIOError(code) { try await fixture.append(try events(fixture), count: 1, first: batchesBefore) }
         #expect(fileSystem.firedCount(operation) == 1)
-        await expectIOError(code) { try await fixture.append(try events(fixture), count: 1, first: batchesBefore) }
         #expect(try events(fixture).logEndOffset(partition: 0) == Int64(batchesBefore))
         let tail = max(0, batchesBefore - 3)
         let records = try events(fixture).read(partition: 0, from: Int64(tail), maxBytes: 1 << 20)
         #expect(values(records) == expected(tail..<batchesBefore), "reads still work")
+        try await fixture.append(try events(fixture), count: 1, first: batchesBefore)
+        try fixture.expectConsistent()
 
         fixture.crash(through: fileSystem)
         try fixture.open(through: fileSystem)
         let end = Int(try events(fixture).logEndOffset(partition: 0))
-        #expect(end == batchesBefore || end == batchesBefore + 1)
+        #expect(end == batchesBefore + 1)
         #expect(values(try events(fixture).read(partition: 0, from: Int64(tail), maxBytes: 1 << 20)) == expected(tail..<end))
         try fixture.expectConsistent()
         try await fixture.append(try events(fixture), count: 10, batchSize: 1, first: end)

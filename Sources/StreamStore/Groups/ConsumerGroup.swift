@@ -52,7 +52,8 @@ public final class ConsumerGroup: Sendable {
         let (name, path, logger) = (name, path, store.options.logger)
         let log = try GroupOffsetLog(
             path: path, lockPath: FileNames.join(folder, name + FileNames.groupLockSuffix), folder: folder, fileSystem: store.options.fileSystem,
-            onTruncate: { logger.warning("Group \(name): cut \($0) bytes of a torn commit off \(path); the commit before it stands.") })
+            onTruncate: { logger.warning("Group \(name): cut \($0) bytes of a torn commit off \(path); the commit before it stands.") },
+            onCompactionFailure: { logger.warning("Group \(name): could not compact \(path) (the commit stands; tried again later): \($0)") })
         state.log = log
         return log
     }

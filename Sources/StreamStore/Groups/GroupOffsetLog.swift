@@ -65,15 +65,26 @@ final class GroupOffsetLog {
     private(set) var state: [Key: Committed] = [:]
     /// Told how many bytes of a torn commit a commit cut off the tail, for the log.
     private let onTruncate: (Int64) -> Void
+    /// Told when a compaction after a commit failed (the commit stands), for the log.
+    private let onCompactionFailure: (StreamStoreError) -> Void
+    /// After a failed compaction, the size the log must pass before the next attempt.
+    private var nextCompactionAttemptBytes: Int64 = 0
+    /// How much a log grows after a failed compaction before the next attempt, so a full disk
+    /// does not cost a failed snapshot write per commit.
+    static let compactionRetryBytes: Int64 = 64 << 10
 
     /// Opens the log at `path` (which need not exist yet: the first commit creates it) with its
     /// lock file at `lockPath`, and reads it.
-    init(path: String, lockPath: String, folder: String, fileSystem: FileSystem, onTruncate: @escaping (Int64) -> Void = { _ in }) throws(StreamStoreError) {
+    init(
+        path: String, lockPath: String, folder: String, fileSystem: FileSystem, onTruncate: @escaping (Int64) -> Void = { _ in },
+        onCompactionFailure: @escaping (StreamStoreError) -> Void = { _ in }
+    ) throws(StreamStoreError) {
         self.path = path
         self.lockPath = lockPath
         self.folder = folder
         self.fileSystem = fileSystem
         self.onTruncate = onTruncate
+        self.onCompactionFailure = onCompactionFailure
         lock = try FileLock.open(lockPath, create: true, fileSystem: fileSystem)
         _ = try read()
     }
@@ -90,18 +101,37 @@ final class GroupOffsetLog {
 
     /// Appends one commit frame after the others' (creating the file on first use); `sync` makes
     /// it durable before returning.
+    ///
+    /// A commit that throws never counts: a frame whose write or fsync failed is cut off again,
+    /// so no later read takes it for committed. A commit that returned stands: a compaction
+    /// that fails after it (a full disk) is reported to `onCompactionFailure` and tried again
+    /// once the log has grown by another ``compactionRetryBytes``.
     func commit(_ entries: [(Key, Int64)], nowMilliseconds: Int64, sync: Bool) throws(StreamStoreError) {
         guard !entries.isEmpty else { return }
         try withExclusiveLock { () throws(StreamStoreError) in
             try catchUp(exclusive: true)
             let file = try fileForWriting()
             let frame = Self.frame(kind: 1, entries: entries, nowMilliseconds: nowMilliseconds)
-            try file.write(frame, at: appliedBytes)
-            if sync { try file.syncData() }
+            do throws(StreamStoreError) {
+                try file.write(frame, at: appliedBytes)
+                if sync { try file.syncData() }
+            } catch {
+                // Left in the file, a whole frame (written, but its fsync failed) would be read
+                // back as committed by the next catch-up, here or in another process.
+                try? file.truncate(to: appliedBytes)
+                throw error
+            }
             appliedBytes += Int64(frame.count)
             for (key, offset) in entries { state[key] = Committed(offset: offset, committedMilliseconds: nowMilliseconds) }
-            if appliedBytes > Self.compactionThresholdBytes && appliedBytes > 4 * Int64(Self.snapshotBytesEstimate(state)) {
-                try compactLocked(nowMilliseconds: nowMilliseconds)
+            if appliedBytes > max(Self.compactionThresholdBytes, nextCompactionAttemptBytes)
+                && appliedBytes > 4 * Int64(Self.snapshotBytesEstimate(state))
+            {
+                do throws(StreamStoreError) {
+                    try compactLocked(nowMilliseconds: nowMilliseconds)
+                } catch {
+                    nextCompactionAttemptBytes = appliedBytes + Self.compactionRetryBytes
+                    onCompactionFailure(error)
+                }
             }
         }
     }
@@ -199,6 +229,18 @@ final class GroupOffsetLog {
     /// their next catch-up and read it from the start.
     private func compactLocked(nowMilliseconds: Int64) throws(StreamStoreError) {
         let temporary = path + FileNames.temporarySuffix
+        let directory = Directory(fileSystem: fileSystem)
+        do throws(StreamStoreError) {
+            try writeSnapshot(to: temporary, nowMilliseconds: nowMilliseconds)
+        } catch {
+            // A half-written snapshot only takes space (on a full disk, the space it failed for).
+            try? directory.remove(temporary)
+            throw error
+        }
+    }
+
+    /// Writes the snapshot into `temporary` and renames it over the log (``compactLocked(nowMilliseconds:)``).
+    private func writeSnapshot(to temporary: String, nowMilliseconds: Int64) throws(StreamStoreError) {
         let fresh = try File.open(temporary, create: true, fileSystem: fileSystem)
         try fresh.truncate(to: 0)
         try Self.writeHeader(fresh)

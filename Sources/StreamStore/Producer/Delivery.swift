@@ -1,23 +1,6 @@
 import StreamStoreFormat
 import StreamStoreLog
 
-/// Where a record a ``Producer`` sent now lies.
-public struct RecordOffset: Sendable, Equatable, Hashable, CustomStringConvertible {
-    /// The partition the record went to.
-    public var partition: Int
-    /// Its offset in that partition.
-    public var offset: Int64
-
-    /// A record's place; producers make these, tests may too.
-    public init(partition: Int, offset: Int64) {
-        self.partition = partition
-        self.offset = offset
-    }
-
-    /// `partition:offset`, as Kafka tools print it.
-    public var description: String { "\(partition):\(offset)" }
-}
-
 /// A record handed to `Producer.send(_:)`: await ``offset()`` to learn where it was appended
 /// (once it is as durable as the topic's flush policy promises), or that it was not.
 public struct Delivery: Sendable {

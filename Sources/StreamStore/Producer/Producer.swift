@@ -94,16 +94,28 @@ public final class Producer: Sendable {
         }
     }
 
-    /// Sends `records` and waits until each is appended: their places, in the order given. The
-    /// first failure is thrown once every record's append is over (records of other batches may
-    /// have been appended).
+    /// Sends `records` and waits until each is appended: their places, in the order given.
+    ///
+    /// When a batch fails for good, or a record cannot be queued (too large; the records after
+    /// it are not sent), the first failure is thrown once the appends of the records queued
+    /// are over, with ``/StreamStoreFormat/StreamStoreError/writtenRecords`` set when some were
+    /// appended: each record's place, nil for those not written.
     public func send(_ records: [Record]) async throws(StreamStoreError) -> [RecordOffset] {
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(records.count)
-        for record in records { deliveries.append(try await send(record)) }
-        var offsets: [RecordOffset] = []
-        offsets.reserveCapacity(records.count)
         var firstError: StreamStoreError?
+        for record in records {
+            do throws(StreamStoreError) {
+                deliveries.append(try await send(record))
+            } catch {
+                // The records queued before it are sent all the same: wait for them, so the
+                // error says which landed.
+                firstError = error
+                break
+            }
+        }
+        var places: [RecordOffset?] = []
+        places.reserveCapacity(records.count)
         // Records of one batch share its outcome: one wait per batch, not per record.
         var receipts: [ObjectIdentifier: AppendReceipt?] = [:]
         for delivery in deliveries {
@@ -116,12 +128,21 @@ public final class Producer: Sendable {
                     firstError = firstError ?? error
                 }
             }
-            guard let known = receipts[batch], let receipt = known else { continue }
+            guard let known = receipts[batch], let receipt = known else {
+                places.append(nil)
+                continue
+            }
             let place = receipt.offset(ofRecordAt: delivery.index)
-            offsets.append(RecordOffset(partition: place.partition, offset: place.offset))
+            places.append(RecordOffset(partition: place.partition, offset: place.offset))
         }
-        if let firstError { throw firstError }
-        return offsets
+        if var firstError {
+            // Every record's fate is known: the ones written are acknowledged with the error.
+            if places.contains(where: { $0 != nil }) {
+                firstError.writtenRecords = places + [RecordOffset?](repeating: nil, count: records.count - places.count)
+            }
+            throw firstError
+        }
+        return places.compactMap { $0 }
     }
 
     /// Sends every queued record now, whatever the linger time, and waits until their appends

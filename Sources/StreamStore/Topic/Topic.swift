@@ -96,9 +96,12 @@ public final class Topic: Sendable {
     /// Appends records, each to the partition its key selects (Kafka's default partitioner), and
     /// records without a key to one partition chosen round-robin per call. One batch per
     /// partition, appended to the partitions at the same time (under `.everyAppend` their fsyncs
-    /// overlap instead of following one another); the receipts come in partition order. When
-    /// an append fails, the others still run to their end, and the error of the lowest
-    /// partition that failed is thrown.
+    /// overlap instead of following one another); the receipts come in partition order.
+    ///
+    /// When an append fails, the others still run to their end, and the error of the lowest
+    /// partition that failed is thrown with ``/StreamStoreFormat/StreamStoreError/writtenRecords``
+    /// set when other partitions' batches were written: where each record given lies, nil for
+    /// those not written. Those are acknowledged as any append is; resend only the others.
     ///
     /// For a steady stream of records, a ``Producer`` batches across calls and is idempotent.
     public func append(_ records: [Record]) async throws(StreamStoreError) -> [AppendReceipt] {
@@ -108,9 +111,13 @@ public final class Topic: Sendable {
             defer { next = (next + 1) % partitions.count }
             return next
         }
+        // Each record's partition and position in its batch, to say where it went after a failure.
+        var placement: [(partition: Int, index: Int)] = []
+        placement.reserveCapacity(records.count)
         for record in records {
             let index = record.key.map { partition(forKey: $0) } ?? keyless
             try batches[index, default: RecordBatch(clock: clock)].append(record)
+            placement.append((index, (batches[index]?.count ?? 1) - 1))
         }
         if batches.count == 1, let (index, batch) = batches.first { return [try await append(batch, partition: index)] }
         let results = await withTaskGroup(of: (Int, Result<AppendReceipt, StreamStoreError>).self) { group in
@@ -127,9 +134,25 @@ public final class Topic: Sendable {
             for await result in group { results.append(result) }
             return results
         }
-        var receipts: [AppendReceipt] = []
-        for (_, result) in results.sorted(by: { $0.0 < $1.0 }) { receipts.append(try result.get()) }
-        return receipts
+        var receipts: [Int: AppendReceipt] = [:]
+        var firstFailure: (partition: Int, error: StreamStoreError)?
+        for (index, result) in results {
+            switch result {
+            case .success(let receipt): receipts[index] = receipt
+            case .failure(let error) where firstFailure.map({ index < $0.partition }) ?? true: firstFailure = (index, error)
+            case .failure: break
+            }
+        }
+        guard var failure = firstFailure?.error else { return receipts.sorted { $0.key < $1.key }.map(\.value) }
+        if !receipts.isEmpty {
+            failure.writtenRecords = placement.map { place in
+                receipts[place.partition].map { receipt in
+                    let (partition, offset) = receipt.offset(ofRecordAt: place.index)
+                    return RecordOffset(partition: partition, offset: offset)
+                }
+            }
+        }
+        throw failure
     }
 
     // MARK: Reading

@@ -156,6 +156,13 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
     public var partition: Int?
     /// The offset involved, when there is one.
     public var offset: Int64?
+    /// Set by a call that was given several records and failed part-way
+    /// (`Topic.append(_:)` of records bound for several partitions, `Producer.send(_:)` of
+    /// an array): for each record given, in the order given, where it lies now when it was
+    /// written (as durable as its topic's flush policy promises, like any acknowledged record),
+    /// nil when it was not. Nil when the call wrote none of them. A caller that resends what
+    /// failed resends exactly the records whose entry is nil, and none twice.
+    public var writtenRecords: [RecordOffset?]?
 
     /// An error with a code, a message that is a full sentence, and whatever context applies.
     public init(
@@ -170,14 +177,18 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         self.offset = offset
     }
 
-    /// The message, followed by its context in brackets: topic, partition, offset, path. A topic
-    /// or path the message already names is not repeated, so a long name shows once.
+    /// The message, followed by its context in brackets: topic, partition, offset, path, and how
+    /// many records were written after a partial failure. A topic or path the message already
+    /// names is not repeated, so a long name shows once.
     public var description: String {
         var context: [String] = []
         if let topic, !message.mentions(quoted(topic)) { context.append("topic \(quoted(topic))") }
         if let partition { context.append("partition \(partition)") }
         if let offset { context.append("offset \(offset)") }
         if let path, !message.mentions(quoted(path)) { context.append(quoted(path)) }
+        if let writtenRecords {
+            context.append("\(writtenRecords.count { $0 != nil }) of the \(writtenRecords.count) records were written")
+        }
         return context.isEmpty ? message : "\(message) [\(context.joined(separator: ", "))]"
     }
 

@@ -59,7 +59,9 @@ extension KafkaBroker {
                     try await entry.wait()
                 } catch {
                     logger.error("A produced batch could not be made durable: \(error)")
+                    // Written but not durable: not acknowledged, whatever the write said.
                     answer.topics[entry.topic].partitions[entry.partition].errorCode = KafkaErrorCode(error).rawValue
+                    answer.topics[entry.topic].partitions[entry.partition].errorMessage = error.message
                     answer.topics[entry.topic].partitions[entry.partition].baseOffset = -1
                 }
             }

@@ -164,12 +164,19 @@ package struct Directory {
 
     /// Replaces `path` with `bytes` atomically: write a temporary file, fsync it, rename it over
     /// the old one, fsync the folder. A crash leaves the old file or the new one, never a mix.
+    /// A failure before the rename removes the temporary file again: on a full disk it holds
+    /// only the space the write failed for.
     package func writeAtomically(_ bytes: [UInt8], to path: String, folder: String) throws(StreamStoreError) {
         let temporary = path + FileNames.temporarySuffix
-        let file = try File.open(temporary, create: true, fileSystem: fileSystem)
-        try file.truncate(to: 0)
-        try file.write(bytes, at: 0)
-        try file.sync()
+        do throws(StreamStoreError) {
+            let file = try File.open(temporary, create: true, fileSystem: fileSystem)
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        } catch {
+            try? remove(temporary)
+            throw error
+        }
         try rename(temporary, to: path)
         try sync(folder)
     }

@@ -79,15 +79,23 @@ package final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// fsyncs a segment that was just sealed, then advances the recovery point past it.
+    /// fsyncs a segment that was just sealed, then advances the recovery point past it. A failed
+    /// fsync fences the partition; a checkpoint that cannot be written (a full disk) does not:
+    /// it only shortens the next recovery, and the next checkpoint carries the same point.
     func syncSealedSegment(_ log: File, recoveryPoint: Int64) {
         queue.async {
             guard let partition = self.partition else { return }
             do throws(StreamStoreError) {
                 try partition.context.syncLog(log)
-                try partition.advanceRecoveryPoint(to: recoveryPoint)
             } catch {
                 partition.markFailed(error.with(topic: partition.topic, partition: partition.id))
+                return
+            }
+            do throws(StreamStoreError) {
+                try partition.advanceRecoveryPoint(to: recoveryPoint)
+            } catch {
+                partition.context.logger.warning(
+                    "Could not write the checkpoint after fsyncing a sealed segment (the next open after a crash scans more of the log instead): \(error.with(topic: partition.topic, partition: partition.id))")
             }
         }
     }

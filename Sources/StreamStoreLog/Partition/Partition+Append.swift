@@ -171,24 +171,33 @@ extension Partition {
         header.baseOffset = nextOffset
         header.store(to: headerScratch)
         let position = activeSizeBytes
-        do {
-            try activeFiles.log.write(header: UnsafeRawBufferPointer(start: headerScratch, count: BatchHeader.size), body: body, at: position)
-        } catch {
-            // Nothing was acknowledged; drop whatever part of the batch reached the file, so the
-            // next append (after space is freed, for ENOSPC) starts on a clean boundary.
-            try? activeFiles.log.truncate(to: position)
-            throw error.with(topic: topic, partition: id)
+        // The batch's index entries go first: an index that must grow preallocates its next
+        // part, which fails on a full disk. Failing there, before the log holds the batch,
+        // refuses the batch with nothing written and the partition still appending; failing
+        // after would leave a batch in the log that its append reported as not written.
+        let cadenceBefore = cadence
+        let indexEntriesBefore = (offset: activeFiles.offsetIndex.file.entryCount, time: activeFiles.timeIndex.file.entryCount)
+        let takeBackIndexEntries = { [self] in
+            cadence = cadenceBefore
+            activeFiles.offsetIndex.file.truncate(toEntryCount: indexEntriesBefore.offset)
+            activeFiles.timeIndex.file.truncate(toEntryCount: indexEntriesBefore.time)
         }
         do {
             let entries = cadence.entriesBeforeBatch()
             if entries.offsetEntry { _ = try activeFiles.offsetIndex.append(offset: header.baseOffset, position: position) }
             if let timestamp = entries.timeEntry { _ = try activeFiles.timeIndex.append(timestamp: timestamp, offset: header.baseOffset) }
         } catch {
-            // The log holds the batch but an index could not grow: refuse further appends rather
-            // than leave an index that disagrees with the log; reopening rebuilds it.
-            let fenced = error.with(topic: topic, partition: id)
-            failure = fenced
-            throw fenced
+            takeBackIndexEntries()
+            throw error.with(topic: topic, partition: id)
+        }
+        do {
+            try activeFiles.log.write(header: UnsafeRawBufferPointer(start: headerScratch, count: BatchHeader.size), body: body, at: position)
+        } catch {
+            // Nothing was acknowledged; drop whatever part of the batch reached the file, so the
+            // next append (after space is freed, for ENOSPC) starts on a clean boundary.
+            try? activeFiles.log.truncate(to: position)
+            takeBackIndexEntries()
+            throw error.with(topic: topic, partition: id)
         }
         cadence.recordBatch(byteCount: Int(batchBytes), maxTimestamp: header.maxTimestamp)
         activeSizeBytes = position + batchBytes
@@ -239,24 +248,45 @@ extension Partition {
 
     /// Seals the active segment (durable, indexes trimmed, final time entry) and starts a new one
     /// at the log end (lock held).
+    ///
+    /// The sealed segment's final time entry and the new segment's files come first, while the
+    /// active segment is otherwise untouched: a roll that fails there for space (an index that
+    /// cannot grow, no inode or folder block left) throws with nothing changed, so the batch
+    /// that asked for it is refused and appends go on once space is freed. Past that point
+    /// a failure fences the partition, except the checkpoint and the producer snapshot, which
+    /// only speed up the next open: a stale one makes it scan more.
     func roll(now: Int64) throws(StreamStoreError) {
         guard let sealing = segments.last else {
             throw StreamStoreError(.missingActiveSegment, "The partition has no active segment to roll.", topic: topic, partition: id)
         }
+        // The sealed segment's final time entry may need its index to grow (preallocate): like
+        // the new segment's files, taken back when that fails.
+        let timeEntriesBefore = activeFiles.timeIndex.file.entryCount
+        let fresh: (segment: Segment, files: SegmentFiles)
         do {
             if cadence.maxTimestamp > Int64.min {
                 _ = try activeFiles.timeIndex.append(timestamp: cadence.maxTimestamp, offset: nextOffset)
             }
+            fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
+        } catch {
+            activeFiles.timeIndex.file.truncate(toEntryCount: timeEntriesBefore)
+            SegmentCreator.removeLeftovers(baseOffset: nextOffset, context: context)
+            let failed = error.with(topic: topic, partition: id)
+            // A full disk changes nothing; any other failure (a folder fsync that failed, say)
+            // still fences, as a failed fsync anywhere does.
+            if error.code != .io(errno: ENOSPC) && error.code != .io(errno: EDQUOT) { failure = failed }
+            throw failed
+        }
+        do {
             try activeFiles.offsetIndex.file.trim()
             try activeFiles.timeIndex.file.trim()
             let sealedLog = activeFiles.log
-            let fresh = try SegmentCreator.create(baseOffset: nextOffset, context: context)
             if context.config.flush == .everyAppend {
                 // Appends waiting on group commit may have written to the sealed segment without
                 // an fsync yet; the flusher only syncs the active segment, so sync it here.
                 try context.syncLog(sealedLog)
                 recoveryPoint = nextOffset
-                try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
+                writeCheckpointIfPossible(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: nextOffset))
             } else {
                 // Flushing a whole segment can take seconds; it happens off the append path, and
                 // the recovery point moves only once it is done (Kafka flushes on roll the same way).
@@ -266,7 +296,11 @@ extension Partition {
             // Its correlation filter is made off the append path, from the sealed bytes.
             context.correlationFilters.schedule(sealing)
             // Opening after a crash then scans only the new segment's headers for producer state.
-            try writeProducerSnapshot()
+            do throws(StreamStoreError) {
+                try writeProducerSnapshot()
+            } catch {
+                context.logger.warning("Could not write the producer state snapshot at a roll (the next open scans more batch headers instead): \(error)")
+            }
             segments.append(fresh.segment)
             segmentListVersion &+= 1
             activeFiles = fresh.files
@@ -281,6 +315,16 @@ extension Partition {
             let fenced = error.with(topic: topic, partition: id)
             failure = fenced
             throw fenced
+        }
+    }
+
+    /// Writes a checkpoint whose only job is to shorten the next open's recovery: a failure (a
+    /// full disk) is logged, not thrown, and the next checkpoint carries the same news.
+    func writeCheckpointIfPossible(_ checkpoint: Checkpoint) {
+        do throws(StreamStoreError) {
+            try writeCheckpoint(checkpoint)
+        } catch {
+            context.logger.warning("Could not write the checkpoint (the next open after a crash scans more of the log instead): \(error)")
         }
     }
 }
@@ -301,5 +345,13 @@ enum SegmentCreator {
         try directory.sync(context.folder)
         segment.activate(files)
         return (segment, files)
+    }
+
+    /// Removes what a failed ``create(baseOffset:context:)`` left, best effort: the segment it
+    /// was making is empty, and nothing may trip over its files later.
+    static func removeLeftovers(baseOffset: Int64, context: PartitionContext) {
+        let segment = Segment(baseOffset: baseOffset, folder: context.folder, environment: context.segmentEnvironment)
+        let directory = Directory(fileSystem: context.fileSystem)
+        for path in [segment.offsetIndexPath, segment.timeIndexPath, segment.logPath] { try? directory.remove(path) }
     }
 }

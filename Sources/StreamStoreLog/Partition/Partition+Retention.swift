@@ -10,6 +10,8 @@ extension Partition {
     ///
     /// Order on disk, for crashes: the new log start offset is checkpointed first, then files are
     /// unlinked; a partition opened after a crash in between deletes segments below its log start.
+    /// A checkpoint that cannot be written fails the run with nothing deleted and the partition
+    /// still appending.
     package func enforceRetention(nowMilliseconds now: Int64, dryRun: Bool) throws(StreamStoreError) -> PartitionRetention {
         let (report, doomed) = try lock.withLock { () throws(StreamStoreError) -> (PartitionRetention, [Segment]) in
             guard !isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", topic: topic, partition: id) }
@@ -63,19 +65,21 @@ extension Partition {
                 return (report, [])
             }
             if rollsActive { try roll(now: now) }
+            // The checkpoint goes first: when it cannot be written (a full disk, which is when
+            // retention is run by hand), nothing has changed, and the run can simply be repeated.
+            let newLogStart = segments[deleteCount].baseOffset
+            let newRecoveryPoint = max(recoveryPoint, newLogStart)
+            do throws(StreamStoreError) {
+                try writeCheckpoint(Checkpoint(logStartOffset: newLogStart, recoveryPoint: newRecoveryPoint))
+            } catch {
+                throw error.with(topic: topic, partition: id)
+            }
             let doomed = Array(segments[..<deleteCount])
             segments.removeFirst(deleteCount)
-            logStartOffset = segments[0].baseOffset
-            recoveryPoint = max(recoveryPoint, logStartOffset)
+            logStartOffset = newLogStart
+            recoveryPoint = newRecoveryPoint
             report.logStartOffset = logStartOffset
             lagGauges.refresh(logStart: logStartOffset, logEnd: visible.offset)
-            do throws(StreamStoreError) {
-                try writeCheckpoint(Checkpoint(logStartOffset: logStartOffset, recoveryPoint: recoveryPoint))
-            } catch {
-                let fenced = error.with(topic: topic, partition: id)
-                failure = fenced
-                throw fenced
-            }
             // Tailing readers below the new start move per their reset policy; reader processes
             // learn the new start and segment list with the same publish.
             segmentListVersion &+= 1
