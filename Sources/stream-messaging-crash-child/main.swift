@@ -154,10 +154,9 @@ func runSagas(store path: String, run: String?, count: Int) async {
             }
             if run == nil, instances.allSatisfy(\.status.isFinal) {
                 say("drained \(instances.count)")
-                manager.close()
-                replies.cancel()
-                for worker in workers { worker.cancel() }
-                try store.close()
+                // Exits without closing: the responders and the manager would fail on a closed
+                // store before the exit. Every outcome is durable already; the next open recovers.
+                withExtendedLifetime((store, manager, replies, workers)) {}
                 exit(0)
             }
             try await Task.sleep(for: .milliseconds(5))
