@@ -189,6 +189,27 @@ import Testing
         #expect(retry.isDuplicate && retry.duplicates.first?.originalOffset == 1)
     }
 
+    @Test func aRedriveThatFailsMidwaySaysWhereTheDeadLettersItRedroveLanded() async throws {
+        let fixture = try StoreFixture()
+        _ = try await deadLettered(fixture, partitions: 1, perPartition: 4, poison: ["0-1", "0-2", "0-3"])
+        try fixture.store?.close()
+        let fileSystem = FaultyFileSystem()
+        let store = try fixture.open(through: fileSystem)
+        // The first redrive's append goes through; every later write to the origin's log fails.
+        fileSystem.fail(.write, errno: ENOSPC, pathContaining: "orders/0/", after: 1, times: .always)
+        let error = await #expect(throws: StreamStoreError.self) { try await store.redriveDeadLetters(topic: "orders") }
+        fileSystem.clearFaults()
+        #expect(error?.code == .io(errno: ENOSPC), "\(String(describing: error))")
+        #expect(error?.writtenRecords == [RecordOffset(partition: 0, offset: 4)], "\(String(describing: error))")
+        #expect(error?.message.contains("1 dead letter(s) were redriven into orders") == true, "\(String(describing: error))")
+        let landed = try #require(try store.topic("orders").read(partition: 0, from: 4).first)
+        #expect(landed.redriveCount == 1 && landed.value.map { Array($0) } == Array("order-1".utf8))
+        #expect(try store.topic("orders").logEndOffset(partition: 0) == 5, "nothing after the failure was written")
+        // The next run continues after what the failed one redrove.
+        let next = try await store.redriveDeadLetters(topic: "orders")
+        #expect(next.redriven.map(\.outcome) == [.appended(offset: 5), .appended(offset: 6)])
+    }
+
     @Test func aRedriveNeedsTheGroupToItselfAndAnExistingTopic() async throws {
         let fixture = try StoreFixture()
         _ = try await deadLettered(fixture, partitions: 1, perPartition: 2, poison: ["0-0"])

@@ -65,11 +65,36 @@ extension Store {
                 .groupActive, "Group \(quoted(groupName)) is already reading \(quoted(name)) (another redrive, or a consumer, in this process or another); wait for it to finish.",
                 topic: name)
         }
-        try await run.read(dlq, group: group)
+        do throws(StreamStoreError) {
+            try await run.read(dlq, group: group)
+        } catch {
+            // What was redriven before the failure is in the origin topic: say exactly where, so
+            // the caller's acknowledgement does not depend on a report it never receives.
+            throw Self.redriveFailure(error, report: run.report, origin: topicName)
+        }
         if !run.report.redriven.isEmpty {
             options.logger.info("Redrove \(run.report.redriven.count) dead letter(s) from \(name) into \(topicName) as group \(groupName).")
         }
         return run.report
+    }
+}
+
+extension Store {
+    /// `error` with the places of the dead letters redriven before it (`writtenRecords`, in the
+    /// order they were redriven) and a sentence saying how many; unchanged when none was.
+    static func redriveFailure(_ error: StreamStoreError, report: RedriveReport, origin: String) -> StreamStoreError {
+        let places: [RecordOffset?] = report.redriven.map { letter in
+            switch letter.outcome {
+            case .appended(let offset): return RecordOffset(partition: letter.partition, offset: offset)
+            case .duplicate(let partition, let offset): return RecordOffset(partition: partition, offset: offset)
+            case .wouldAppend: return nil
+            }
+        }
+        guard places.contains(where: { $0 != nil }) else { return error }
+        var failure = error
+        failure.message += " Before the failure, \(places.count) dead letter(s) were redriven into \(quoted(origin)); the next run starts after the last one committed."
+        failure.writtenRecords = places
+        return failure
     }
 }
 
