@@ -23,7 +23,7 @@ help:
 	@echo "make fault-test  acknowledgements under faults: simulated, and a real ext4 (or tmpfs) filesystem filled up (root)"
 	@echo "make release     release build of stream-tool"
 	@echo "make install     install stream-tool and its bash/zsh/fish completions under PREFIX ($(PREFIX))"
-	@echo "make docs        API documentation (DocC) of StreamStore, StreamStoreLog, StreamStoreFormat into .build/docs"
+	@echo "make docs        API documentation (DocC) of the library modules into .build/docs"
 	@echo "make bench       the benchmark suite (Benchmarks/, full size: many minutes; first build ~5 min)"
 	@echo "make bench-smoke every benchmark at tiny sizes, a few iterations (checks they run)"
 	@echo "make fuzz        the libFuzzer targets, FUZZ_SECONDS (60) each (Fuzz/README.md)"
@@ -169,13 +169,15 @@ sanitize: deps
 # policy and twice that for consumers, dead letters and retention; each round re-reads the whole
 # log, so time grows with the square) and from outside with stream-tool verify and replay
 # (tools/crash-loop.py: 100 kills per phase and flush policy, 900 in all), and the outbox's
-# (OutboxCrashTests: 100 kills of an order service with its relay, 100 of an inbox consumer).
-# CRASH_ITERATIONS, OUTBOX_KILLS and LOOP_ITERATIONS change the counts. About 28 minutes on a
+# (OutboxCrashTests: 100 kills of an order service with its relay, 100 of an inbox consumer), and
+# request-reply's and sagas' (MessagingCrashTests: 100 kills of a responder, 100 of a process manager).
+# CRASH_ITERATIONS, OUTBOX_KILLS, MESSAGING_KILLS and LOOP_ITERATIONS change the counts. About 28 minutes on a
 # 2-core machine (4 + 2 + 22).
 crash-test: deps
 	STREAMSTORE_CRASH_ITERATIONS=$${CRASH_ITERATIONS:-40} $(SWIFT) test --filter CrashTests
 	STREAMSTORE_READER_KILLS=$${READER_KILLS:-100} $(SWIFT) test --filter ReaderProcessTests
 	STREAMSTORE_OUTBOX_KILLS=$${OUTBOX_KILLS:-100} $(SWIFT) test --filter OutboxCrashTests
+	STREAMSTORE_MESSAGING_KILLS=$${MESSAGING_KILLS:-100} $(SWIFT) test --filter MessagingCrashTests
 	python3 tools/crash-loop.py --release --iterations $${LOOP_ITERATIONS:-100}
 
 # mkfs.ext4 for the real-filesystem fault tests (RealDiskFaultTests), installed only when
@@ -194,14 +196,14 @@ deps-fault:
 fault-test: deps deps-fault
 	STREAMSTORE_FAULT_TESTS=full $(SWIFT) test --filter 'RealDiskFaultTests|AcknowledgementTests|OutboxAcknowledgementTests|FaultInjectionTests|FullDiskTests'
 
-# API documentation: one DocC archive holding the four library modules (each module's catalog
+# API documentation: one DocC archive holding the five library modules (each module's catalog
 # is Sources/<module>/<module>.docc), so links between them resolve; a warning (an unresolved
 # symbol link, say) fails the build. Serve it with `python3 -m http.server -d .build/docs` and
 # open /documentation/streamstore.
 DOCS_DIR ?= .build/docs
 docs: deps
 	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
-		--target StreamStoreFormat --target StreamStoreLog --target StreamStore --target StreamStoreKafka \
+		--target StreamStoreFormat --target StreamStoreLog --target StreamStore --target StreamStoreKafka --target StreamStoreMessaging \
 		--enable-experimental-combined-documentation --output-path $(DOCS_DIR) --warnings-as-errors
 
 # Benchmarks: a nested package (Benchmarks/Package.swift) using package-benchmark; sizes come

@@ -15,6 +15,8 @@ let package = Package(
         // The transactional outbox and inbox on SQLite (docs/OUTBOX.md); only applications that
         // use it resolve GRDB's build.
         .library(name: "StreamStoreOutbox", targets: ["StreamStoreOutbox"]),
+        // Request-reply and sagas over the log (docs/MESSAGING.md).
+        .library(name: "StreamStoreMessaging", targets: ["StreamStoreMessaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,6 +91,16 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Request-reply (a requester and responders with deadlines) and sagas (a process manager
+        // whose state is the events of a saga topic) on the store's public API (docs/MESSAGING.md).
+        .target(
+            name: "StreamStoreMessaging",
+            dependencies: [
+                "StreamStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         // Doors into the format and log layers for the libFuzzer targets in Fuzz/ (a package of
         // its own, so it needs public entry points); nothing else depends on it. It re-exports
         // the CLI's text formats, so they need no library product of their own.
@@ -106,7 +118,7 @@ let package = Package(
             name: "stream-tool",
             dependencies: [
                 "StreamStore", "StreamStoreInspect", "StreamStoreLog", "StreamStoreFormat",
-                "StreamToolSupport", "StreamStoreKafka", "StreamStoreOutbox",
+                "StreamToolSupport", "StreamStoreKafka", "StreamStoreOutbox", "StreamStoreMessaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +139,12 @@ let package = Package(
                 "StreamStoreOutbox", "StreamStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        // A child process for the messaging crash tests: a responder answering commands, or a
+        // saga process manager with its participants; killed with SIGKILL.
+        .executableTarget(
+            name: "stream-messaging-crash-child",
+            dependencies: ["StreamStoreMessaging", "StreamStore"]
         ),
         // What the test targets share: events a test waits on, the poll of last resort, tags, and
         // the real file system for test file systems that watch a few calls.
@@ -169,11 +187,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Request-reply and sagas: concurrency, deadlines, a model of the saga state machine, and
+        // crash tests with a child killed with SIGKILL.
+        .testTarget(
+            name: "StreamStoreMessagingTests",
+            dependencies: [
+                "StreamStoreMessaging", "StreamStore", "StreamStoreTestSupport", "stream-messaging-crash-child",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         // README.md's Swift examples, compiled (ReadmeSnippetFileTests keeps the file current).
         .testTarget(
             name: "ReadmeSnippetTests",
             dependencies: [
-                "StreamStore", "StreamStoreOutbox",
+                "StreamStore", "StreamStoreOutbox", "StreamStoreMessaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 
-DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore", "Sources/StreamStoreKafka", "Sources/StreamStoreOutbox"]
+DEFAULT_FOLDERS = ["Sources/StreamStoreFormat", "Sources/StreamStoreLog", "Sources/StreamStore", "Sources/StreamStoreKafka", "Sources/StreamStoreOutbox", "Sources/StreamStoreMessaging"]
 DECLARATION = re.compile(r"^\s*(?:@[\w.]+(?:\([^)]*\))?\s+)*(?:public|open)\s+(?!(?:import|extension)\b)")
 # Lines that qualify the declaration below them: attributes, and modifiers on a line of their own.
 ATTRIBUTE = re.compile(r"^\s*(?:@[\w.]+|nonisolated(?:\([^)]*\))?\s*$)")

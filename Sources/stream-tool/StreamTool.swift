@@ -33,7 +33,7 @@ struct StreamTool: AsyncParsableCommand {
         version: Store.version,
         subcommands: [
             Create.self, Alter.self, Topics.self, Produce.self, Replay.self, Groups.self, DeadLetters.self, Describe.self, Retention.self, Dump.self,
-            Verify.self, Trace.self, Schema.self, OutboxCommand.self, Demo.self, Bench.self, Serve.self, Users.self, Mirror.self,
+            Verify.self, Trace.self, Schema.self, OutboxCommand.self, Sagas.self, Demo.self, Bench.self, Serve.self, Users.self, Mirror.self,
         ])
 
     /// Accepted before the subcommand name (`stream-tool --store DIR topics`); the subcommands

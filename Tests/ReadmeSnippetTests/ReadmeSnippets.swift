@@ -3,6 +3,7 @@
 import Foundation
 import GRDB
 import StreamStore
+import StreamStoreMessaging
 import StreamStoreOutbox
 
 /// README.md, line 77.
@@ -66,12 +67,12 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 216.
+/// README.md, line 223.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 243.
+/// README.md, line 250.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -87,7 +88,7 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 270.
+/// README.md, line 277.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -98,7 +99,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 313.
+/// README.md, line 320.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -117,7 +118,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 378.
+/// README.md, line 385.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -128,7 +129,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 398.
+/// README.md, line 405.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -146,7 +147,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 454.
+/// README.md, line 461.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -171,7 +172,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 488.
+/// README.md, line 495.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -179,7 +180,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 508.
+/// README.md, line 515.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -190,36 +191,8 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 538.
+/// README.md, line 540.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
-    // Version 1 wrote {"orderID":"o-1","amount":"1250"}: cents as a string. Version 2 renamed the
-    // field and made it a number: a breaking change, so a new version and an upcaster.
-    struct OrderPlaced: VersionedEvent {
-        static let eventType = "order-placed"
-        static let schemaVersion = 2
-        var orderID: String
-        var totalCents: Int
-        var coupon: String?          // added later and optional: no new version
-    }
-
-    var events = EventDecoder([OrderPlaced.self])
-    events.addUpcaster(for: OrderPlaced.self, from: 1) { json in
-        json["totalCents"] = json["amount"]?.stringValue.flatMap { Int64($0) }.map { JSONValue.integer($0) }
-        json["amount"] = nil
-    }
-
-    _ = try await orders.append(OrderPlaced(orderID: "o-2", totalCents: 990), key: "o-2")
-    for try await decoded in orders.replay().events(events) {     // a consumer's records work the same
-        if let placed = decoded.event as? OrderPlaced {            // version 1 events arrive upcast
-            print(decoded.record.offset, placed.orderID, placed.totalCents)
-        }
-    }
-    let record = try orders.read(partition: 0, from: 0).first
-    if let record, let placed = try events.decode(OrderPlaced.self, from: record) { print(placed.totalCents) }
-}
-
-/// README.md, line 600.
-func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
     let first = try await payments.append([record], partition: 0)
@@ -227,8 +200,8 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 628.
-func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 568.
+func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
         let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
@@ -242,8 +215,8 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 649.
-func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 589.
+func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
         let pending = record.groups.filter { !$0.processed }.map(\.group)
@@ -252,8 +225,8 @@ func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String,
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
 }
 
-/// README.md, line 710.
-func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 650.
+func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     // The order service: its own database, its tables and the outbox's in one migration.
     let db = try DatabaseQueue(path: "/var/lib/shop/orders.sqlite")
@@ -294,4 +267,46 @@ func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String,
         if outcome.isDuplicate { print("already invoiced \(order.orderId)") }
         try await billing.commit(record)
     }
+}
+
+/// README.md, line 727.
+func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    let stockService = try Responder(store: store, group: "stock-service", commandTopic: "stock")
+    let answering = Task { try await stockService.run { command in Reply("reserved", eventType: "stock-reserved") } }
+
+    let requester = try Requester(store: store, options: Requester.Options(replyTopic: "checkout.replies"))
+    do throws(MessagingError) {
+        let reply = try await requester.request(Record(key: "sku-1", value: "2"), to: "stock", timeout: .seconds(5))
+        print(reply.valueString ?? "", reply.causationID ?? "")       // "reserved", the command's message id
+    } catch {
+        print(error.code)                                             // .timeout, .cancelled, .remoteFailure, …
+    }
+    answering.cancel()
+}
+
+/// README.md, line 758.
+func readmeSnippet19(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+
+    let order = try SagaDefinition(name: "order", steps: [
+        SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: 5_000),
+        SagaStep(name: "charge-payment", topic: "payments", action: "charge-payment", compensation: "refund-payment", timeoutMilliseconds: 5_000),
+        SagaStep(name: "ship", topic: "shipping", action: "ship-order", timeoutMilliseconds: 10_000),
+    ])
+    // The participants answer their commands as responders; the payment service declines some.
+    struct Declined: Error {}
+    let payments = try Responder(store: store, group: "payment-service", commandTopic: "payments")
+    let charging = Task {
+        try await payments.run { command in
+            if command.eventType == "charge-payment", command.valueString?.contains("expired-card") == true { throw Declined() }
+            return Reply("ok")                                        // charge or refund, idempotently
+        }
+    }
+    let manager = try await SagaManager(store: store, definition: order)   // rebuilds its instances
+    let managing = Task { try await manager.run() }                        // consumes the replies
+    try await manager.start(id: "order-17", data: #"{"sku":"sku-1","count":2,"card":"expired-card"}"#)
+    // Once the stock service reserved and the payment service declined, the stock is released and
+    // manager.instance("order-17")?.status is .compensated.
+    managing.cancel()
+    charging.cancel()
 }

@@ -15,6 +15,7 @@ import Testing
         ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["describe"], ["retention"], ["dump"], ["verify"], ["trace"], ["demo"], ["serve"],
         ["users"], ["users", "add"], ["users", "list"], ["users", "remove"],
         ["outbox"], ["outbox", "relay"], ["outbox", "status"], ["mirror"], ["schema"], ["schema", "check"], ["schema", "show"],
+        ["sagas"], ["sagas", "list"], ["sagas", "show"],
     ]
 
     static func name(_ command: [String]) -> String {
@@ -52,7 +53,7 @@ import Testing
         let tool = try ToolRunner()
         defer { tool.removeFolder() }
         let help = try await Self.help([], tool: tool)
-        for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "schema", "outbox", "demo", "bench"] {
+        for command in ["create", "alter", "topics", "produce", "replay", "groups", "dlq", "describe", "retention", "dump", "verify", "trace", "schema", "outbox", "sagas", "demo", "bench"] {
             #expect(help.contains("\n  \(command) "), "--help does not list \(command)")
         }
     }

@@ -96,6 +96,10 @@ import Testing
         #expect(first.stdout.contains("Consumer group billing: 2 consumers handled 1,500 events"))
         #expect(first.stdout.contains("LAG TIME"))
         #expect(first.stdout.contains("STEP") && first.stdout.contains("EVENTS/S"))
+        // Every fifth order's payment is declined: its stock is released.
+        #expect(first.stdout.contains("Sagas: 200 orders"))
+        #expect(first.stdout.contains("160 completed, 40 compensated (payment declined, stock released), 0 failed"))
+        #expect(first.stdout.contains("stock reserved 200, released 40; payments charged 160, declined 40; shipped 160"))
 
         let second = try await tool.succeed(["demo", "--records", "2000"])
         #expect(second.stdout.contains("Replayed partition 0: 1,000 records"))

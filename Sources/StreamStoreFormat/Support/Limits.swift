@@ -168,6 +168,21 @@ public enum Limits {
     /// only when another member, cleaning up, removed the file in the moment it was made).
     package static let groupJoinAttempts = 16
 
+    // MARK: Request-reply and sagas (StreamStoreMessaging)
+
+    /// Replies a requester keeps for requests nobody waits for yet (made before a restart, or
+    /// whose caller has not asked yet): a reply is a few hundred bytes, so this bounds the
+    /// buffer to tens of MiB; past it the oldest are dropped (and counted).
+    public static let maxBufferedReplies = 100_000
+
+    /// Commands a responder handles at the same time: each holds a task and its reply until
+    /// the reply is durable, and replies appended together share one fsync.
+    public static let maxConcurrentCommands = 10_000
+
+    /// Steps of one saga definition: a saga is a business process of a handful of steps, and its
+    /// history (every state change an event) grows with them.
+    public static let maxSagaSteps = 64
+
     // MARK: Read caps
     //
     // Files the store reads whole into memory, and how large each may be. A larger file is not

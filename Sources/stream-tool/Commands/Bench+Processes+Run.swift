@@ -217,9 +217,16 @@ final class ReaderChild: @unchecked Sendable {
     private var lines: [String] = []
     private var ended = false
 
-    init(storePath: String, topic: String, mode: String, count: Int) throws {
+    convenience init(storePath: String, topic: String, mode: String, count: Int) throws {
+        try self.init(arguments: ["bench", "reader-process", "--store", storePath, "--topic", topic, "--mode", mode, "--count", "\(count)"])
+    }
+
+    /// This program run again with `arguments` (a hidden `bench` subcommand), reading
+    /// `standardInput` when given.
+    init(arguments: [String], standardInput: Pipe? = nil) throws {
         process.executableURL = URL(fileURLWithPath: try Self.executablePath())
-        process.arguments = ["bench", "reader-process", "--store", storePath, "--topic", topic, "--mode", mode, "--count", "\(count)"]
+        process.arguments = arguments
+        if let standardInput { process.standardInput = standardInput }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

@@ -26,6 +26,7 @@ extension StreamTool {
                 """,
             subcommands: [
                 BenchAppend.self, BenchReplay.self, BenchEndToEnd.self, BenchProducer.self, BenchConsume.self, BenchProcesses.self, BenchReaderProcess.self, BenchOutbox.self, BenchEvents.self,
+                BenchRequestReply.self, BenchResponderProcess.self, BenchSagas.self,
             ])
     }
 }

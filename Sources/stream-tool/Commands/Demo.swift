@@ -19,7 +19,10 @@ extension StreamTool {
                 snapshot, so a second run folds only the new events) and prints the top 5 \
                 customers; lets consumer group billing (two competing consumers) handle three \
                 quarters of its backlog of payments, committing as it goes, and shows its lag; \
-                and ends with the throughput of each step. Running it again appends more and \
+                runs --saga-orders orders through the order saga (reserve stock, charge payment, \
+                ship: topics stock, payments and shipping, answered by responders in this \
+                process; every fifth payment is declined and its stock released, the saga's \
+                events in order.sagas); and ends with the throughput of each step. Running it again appends more and \
                 continues from the snapshot and the group's committed offsets.
                 """)
 
@@ -33,8 +36,12 @@ extension StreamTool {
         @Option(parsing: .unconditional, help: ArgumentHelp("How many events to append.", valueName: "N"))
         var records: Int = 200_000
 
+        @Option(name: .customLong("saga-orders"), help: ArgumentHelp("How many orders to run through the order saga.", valueName: "N"))
+        var sagaOrders: Int = 200
+
         func validate() throws {
             guard records >= 0 else { throw ValidationError("--records must not be negative.") }
+            guard sagaOrders >= 0 else { throw ValidationError("--saga-orders must not be negative.") }
         }
 
         func run() async throws {
@@ -57,6 +64,9 @@ extension StreamTool {
                     steps.append(try await Self.rebuildRevenue(store: store, topic: topic))
                     print("")
                     steps.append(try await Self.runBilling(store: store, topic: topic))
+                    print("")
+                    let sagas = try await Self.runSagas(store: store, orders: sagaOrders)
+                    steps.append(sagas.step)
                     let infos = try (0..<topic.partitionCount).map { (index) throws(StreamStoreError) in try topic.info(partition: index) }
                     let stored = infos.reduce(Int64(0)) { $0 + $1.logBytes }
                     let uncompressed = infos.reduce(Int64(0)) { $0 + $1.uncompressedBytes }
@@ -74,6 +84,11 @@ extension StreamTool {
                     print("  \(tool) replay \(topic.name) --group \(Self.billingGroup) --format value --limit 3")
                     print("  \(tool) retention --dry-run")
                     print("  \(tool) trace \(DemoEventGenerator.correlationID(partition: 0, orderNumber: 1))")
+                    print("  \(tool) sagas list --state compensated")
+                    if let id = sagas.compensated {
+                        print("  \(tool) sagas show \(id)")
+                        print("  \(tool) trace \(id)")
+                    }
                     if let segment = Self.firstSegment(store: options.path, topic: topic.name, partition: 0) {
                         print("  \(tool) dump \(segment) --verify-index | head")
                     }

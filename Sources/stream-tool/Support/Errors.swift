@@ -1,5 +1,6 @@
 import ArgumentParser
 import StreamStore
+import StreamStoreMessaging
 
 /// A runtime failure of the tool itself (bad input, a missing file), as opposed to one the
 /// store reports. The message is a full sentence that says what to do.
@@ -30,6 +31,9 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         throw ExitCode.failure
     } catch let error as ToolError {
         reportError(error.message)
+        throw ExitCode.failure
+    } catch let error as MessagingError {
+        reportError(error.underlying?.description ?? error.message)
         throw ExitCode.failure
     } catch {
         reportError(String(describing: error))
