@@ -6,7 +6,7 @@ import StreamStore
 import StreamStoreMessaging
 import StreamStoreOutbox
 
-/// README.md, line 77.
+/// README.md, line 78.
 func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let store = try Store.open(at: "/var/lib/orders/events")          // takes an exclusive lock
@@ -30,7 +30,7 @@ func readmeSnippet1(store: Store, orders: Topic, accounts: Topic, path: String, 
     try store.close()   // clean shutdown: the next open skips recovery
 }
 
-/// README.md, line 110.
+/// README.md, line 111.
 func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let producer = try store.producer(for: "orders")                  // idempotent: the store hands out its id
     let delivery = try await producer.send(Record(key: "customer-17", value: #"{"type":"order-placed"}"#))
@@ -40,7 +40,7 @@ func readmeSnippet2(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await producer.close()                                        // sends what is queued first
 }
 
-/// README.md, line 165.
+/// README.md, line 166.
 func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var batch = RecordBatch()
     for event in events {
@@ -52,7 +52,7 @@ func readmeSnippet3(store: Store, orders: Topic, accounts: Topic, path: String, 
     batch.removeAll()
 }
 
-/// README.md, line 178.
+/// README.md, line 179.
 func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var offset = try orders.logStartOffset(partition: 3)
     while true {
@@ -60,19 +60,19 @@ func readmeSnippet4(store: Store, orders: Topic, accounts: Topic, path: String, 
         guard let last = batches.last else { break }
         for batch in batches {
             try batch.forEachRecord(from: offset) { record in
-                // record.key / record.value are UnsafeRawBufferPointer views, valid in this closure
+                // record.key / record.value point into the read buffer: valid in this closure only
             }
         }
         offset = last.nextOffset
     }
 }
 
-/// README.md, line 223.
+/// README.md, line 224.
 func readmeSnippet5(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let orders = try store.createTopic("orders", config: TopicConfig(partitionCount: 8, compression: .zstd(level: 3)))
 }
 
-/// README.md, line 250.
+/// README.md, line 251.
 func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // Everything from yesterday on, then stop at the log end.
     for try await record in orders.replay(options: ReplayOptions(from: .timestamp(yesterday))) {
@@ -82,13 +82,20 @@ func readmeSnippet6(store: Store, orders: Topic, accounts: Topic, path: String, 
     // Live tail of partition 3 from now on, until the task is cancelled.
     for try await record in orders.replay(partition: 3, options: ReplayOptions(from: .end, follow: true)) { print(record.offset) }
 
-    // Fastest: batch by batch, no object per record. Records outside the range are skipped.
+    // Fastest: a view of each record, read in place, nothing allocated or retained per record.
+    var firstWithHeaders: StoredRecord?
+    try await orders.replay(options: ReplayOptions(from: .offset(1_000), until: .offset(2_000))).forEachRecord { record in
+        total += record.value?.count ?? 0
+        if firstWithHeaders == nil && record.headerCount > 0 { firstWithHeaders = StoredRecord(copying: record) }  // copy to keep
+    }
+
+    // Batch by batch: the same views, with the batches' own fields. Records outside the range are skipped.
     for try await batch in orders.replayBatches(options: ReplayOptions(from: .offset(1_000), until: .offset(2_000))) {
         try batch.forEachRecord { record in total += record.value?.count ?? 0 }
     }
 }
 
-/// README.md, line 277.
+/// README.md, line 294.
 func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // The service that owns the store:
     let store = try Store.open(at: path)                                     // the one writer
@@ -99,7 +106,7 @@ func readmeSnippet7(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 320.
+/// README.md, line 337.
 func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders",
                                      options: ConsumerOptions(commitPolicy: .automatic(everyRecords: 1_000, everyMilliseconds: 1_000)))
@@ -118,7 +125,7 @@ func readmeSnippet8(store: Store, orders: Topic, accounts: Topic, path: String, 
     try await group.reset(topic: "orders", to: .timestamp(beforeTheBug))   // replay after a bug fix
 }
 
-/// README.md, line 385.
+/// README.md, line 402.
 func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     // In each of several worker processes, beside the service that appends to "orders":
     let store = try Store.open(at: path, options: Store.Options(mode: .readOnly))
@@ -129,7 +136,7 @@ func readmeSnippet9(store: Store, orders: Topic, accounts: Topic, path: String, 
     }
 }
 
-/// README.md, line 405.
+/// README.md, line 422.
 func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let billing = try store.consumer(group: "billing", topic: "orders")
     let report = try await billing.process(retry: RetryPolicy(maxAttempts: 5, initialBackoffMilliseconds: 200)) { record in
@@ -147,7 +154,7 @@ func readmeSnippet10(store: Store, orders: Topic, accounts: Topic, path: String,
     let redriven = try await store.redriveDeadLetters(topic: "orders") { $0.error.contains("timeout") }
 }
 
-/// README.md, line 461.
+/// README.md, line 478.
 func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     struct Order: Codable { var customer: String; var amountCents: Int }
 
@@ -172,7 +179,7 @@ func readmeSnippet11(store: Store, orders: Topic, accounts: Topic, path: String,
     print(result.report.replayedRecords)     // 3 now; next time only the records appended since
 }
 
-/// README.md, line 495.
+/// README.md, line 512.
 func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     for partition in try store.enforceRetention(topic: "orders", dryRun: true) {
         print(partition.partition, partition.logStartOffset, partition.deleted.count, partition.kept.first?.reason ?? "")
@@ -180,7 +187,7 @@ func readmeSnippet12(store: Store, orders: Topic, accounts: Topic, path: String,
     try store.updateTopic("orders") { $0.retentionMilliseconds = 30 * 86_400_000; $0.retentionBytes = 50 << 30 }
 }
 
-/// README.md, line 515.
+/// README.md, line 532.
 func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     var placed = Record(key: "o-1", value: #"{"orderId":"o-1"}"#)
     placed.setHeader(.messageID, "m-1")
@@ -191,8 +198,36 @@ func readmeSnippet13(store: Store, orders: Topic, accounts: Topic, path: String,
     print(paid.correlationID!, paid.causationID!)   // checkout-42 m-1
 }
 
-/// README.md, line 540.
+/// README.md, line 562.
 func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+    // Version 1 wrote {"orderID":"o-1","amount":"1250"}: cents as a string. Version 2 renamed the
+    // field and made it a number: a breaking change, so a new version and an upcaster.
+    struct OrderPlaced: VersionedEvent {
+        static let eventType = "order-placed"
+        static let schemaVersion = 2
+        var orderID: String
+        var totalCents: Int
+        var coupon: String?          // added later and optional: no new version
+    }
+
+    var events = EventDecoder([OrderPlaced.self])
+    events.addUpcaster(for: OrderPlaced.self, from: 1) { json in
+        json["totalCents"] = json["amount"]?.stringValue.flatMap { Int64($0) }.map { JSONValue.integer($0) }
+        json["amount"] = nil
+    }
+
+    _ = try await orders.append(OrderPlaced(orderID: "o-2", totalCents: 990), key: "o-2")
+    for try await decoded in orders.replay().events(events) {     // a consumer's records work the same
+        if let placed = decoded.event as? OrderPlaced {            // version 1 events arrive upcast
+            print(decoded.record.offset, placed.orderID, placed.totalCents)
+        }
+    }
+    let record = try orders.read(partition: 0, from: 0).first
+    if let record, let placed = try events.decode(OrderPlaced.self, from: record) { print(placed.totalCents) }
+}
+
+/// README.md, line 624.
+func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let payments = try store.createTopic("payments", config: TopicConfig(dedupeWindowMilliseconds: 10 * 60_000))
     let record = Record(value: "charge 40 EUR", headers: [RecordHeader(.messageID, "pay-7f3a")])
     let first = try await payments.append([record], partition: 0)
@@ -200,8 +235,8 @@ func readmeSnippet14(store: Store, orders: Topic, accounts: Topic, path: String,
     print(first.baseOffset, retry.isDuplicate, retry.offset(ofRecordAt: 0))   // 0 true (partition: 0, offset: 0)
 }
 
-/// README.md, line 568.
-func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 652.
+func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     while true {
         let end = try accounts.logEndOffset(partition: 0)
         let balance = try accounts.read(partition: 0, from: 0, maxBytes: 1 << 20).reduce(0) { $0 + Int($1.valueString!)! }
@@ -215,8 +250,8 @@ func readmeSnippet15(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 589.
-func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 673.
+func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
     let report = try store.trace(correlationID: "order-4711")          // or topics: ["orders", "payments"]
     for record in report.records {                                       // by timestamp, then topic, partition, offset
         let pending = record.groups.filter { !$0.processed }.map(\.group)
@@ -225,8 +260,8 @@ func readmeSnippet16(store: Store, orders: Topic, accounts: Topic, path: String,
     print(report.statistics.segmentsScanned, report.statistics.segmentsSkippedByFilter, report.statistics.elapsed)
 }
 
-/// README.md, line 650.
-func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 734.
+func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     // The order service: its own database, its tables and the outbox's in one migration.
     let db = try DatabaseQueue(path: "/var/lib/shop/orders.sqlite")
@@ -269,8 +304,8 @@ func readmeSnippet17(store: Store, orders: Topic, accounts: Topic, path: String,
     }
 }
 
-/// README.md, line 727.
-func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 811.
+func readmeSnippet19(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let stockService = try Responder(store: store, group: "stock-service", commandTopic: "stock")
     let answering = Task { try await stockService.run { command in Reply("reserved", eventType: "stock-reserved") } }
@@ -285,8 +320,8 @@ func readmeSnippet18(store: Store, orders: Topic, accounts: Topic, path: String,
     answering.cancel()
 }
 
-/// README.md, line 758.
-func readmeSnippet19(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
+/// README.md, line 842.
+func readmeSnippet20(store: Store, orders: Topic, accounts: Topic, path: String, events: [Event], yesterday: Int64, beforeTheBug: Int64, total: inout Int) async throws {
 
     let order = try SagaDefinition(name: "order", steps: [
         SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: 5_000),

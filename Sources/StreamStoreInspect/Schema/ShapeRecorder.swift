@@ -26,7 +26,7 @@ final class ShapeRecorder {
     private static let contentTypeKey = HeaderName.contentType.rawValue
 
     /// Takes one record of a partition's scan.
-    func observe(_ view: RecordView, partition: Int) {
+    func observe(_ view: borrowing RecordView, partition: Int) {
         records += 1
         guard case .some(.some(let eventType)) = view.headerValue(forKey: Self.eventTypeKey) else {
             untypedRecords += 1
