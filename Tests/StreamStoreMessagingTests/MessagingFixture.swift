@@ -9,12 +9,13 @@ final class MessagingFixture: @unchecked Sendable {
     var storePath: String { folder + "/store" }
     var store: Store
 
-    init() throws {
+    /// A store in a new folder; `clock` stamps its records (the system clock unless given).
+    init(clock: any StoreClock = SystemClock()) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("streamstore-messaging-tests", isDirectory: true)
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         folder = base.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        store = try Store.open(at: folder + "/store")
+        store = try Store.open(at: folder + "/store", options: Store.Options(clock: clock))
     }
 
     deinit {

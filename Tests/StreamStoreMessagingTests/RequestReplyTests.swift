@@ -172,34 +172,41 @@ import Testing
 
     /// A reply appended after its deadline (the handler took too long) does not reach anyone:
     /// the caller timed out, and the requester drops and counts the late reply.
+    ///
+    /// The store, the requester and the responder read one manual clock: the command is taken
+    /// before its deadline however long the responder waits for a thread (its clock stands
+    /// still), and the reply is stamped after it because the test moves the clock on.
     @Test func aLateReplyIsDroppedAndCounted() async throws {
-        let fixture = try MessagingFixture()
+        let clock = ManualClock(SystemClock().nowMilliseconds())
+        let fixture = try MessagingFixture(clock: clock)
         try fixture.topic("commands")
-        let requester = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies"))
+        let requester = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies", clock: clock))
         let timedOut = TestEvent()
         let handling = TestEvent()
-        let responder = try Responder(store: fixture.store, group: "slow", commandTopic: "commands")
+        let responder = try Responder(store: fixture.store, group: "slow", commandTopic: "commands", options: Responder.Options(clock: clock))
         let running = Task {
             try await responder.run { command in
                 handling.signal()
                 await timedOut.wait()
-                // The reply must land after the deadline, which is in whole milliseconds.
-                try await waitUntil { SystemClock().nowMilliseconds() > command.deadlineMilliseconds ?? 0 }
                 return Reply("finally")
             }
         }
         defer { running.cancel() }
+        let timeoutMilliseconds: Int64 = 200
         do throws(MessagingError) {
-            // Long enough for the responder to take the command before its deadline, on a busy machine.
-            _ = try await requester.request(Record(value: "x"), to: "commands", timeout: .seconds(3))
+            _ = try await requester.request(Record(value: "x"), to: "commands", timeout: .milliseconds(timeoutMilliseconds))
             Issue.record("a reply came although the handler waits for the timeout")
         } catch {
             #expect(error.code == .timeout)
         }
-        #expect(handling.isSignalled, "the handler never started: the test would show nothing")
+        #expect(requester.statistics.timeouts == 1)
+        #expect(await handling.wait(seconds: 60), "the handler never started: the test would show nothing")
+        clock.advance(milliseconds: timeoutMilliseconds + 1)
         timedOut.signal()
         try await waitUntil { requester.statistics.lateReplies == 1 }
         #expect(requester.statistics.replies == 0)
+        try await waitUntil { responder.statistics.replied == 1 }
+        #expect(responder.statistics.expired == 0)
         await requester.close()
     }
 

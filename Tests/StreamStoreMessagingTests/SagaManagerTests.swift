@@ -9,7 +9,12 @@ import Testing
 /// order saga completes, a declined payment releases its stock, a silent participant times out,
 /// and a manager made again after a "crash" carries on from the saga topic.
 @Suite(.timeLimit(.minutes(5))) struct SagaManagerTests {
-    static func order(timeoutMilliseconds: Int64 = 30_000) throws -> SagaDefinition {
+    /// A timeout a test does not mean to fire: longer than the suite's time limit, because in a
+    /// full parallel run on two cores a task can wait tens of seconds for a thread, and a step
+    /// that timed out only because the machine was busy would compensate and retry.
+    static let neverMilliseconds: Int64 = 600_000
+
+    static func order(timeoutMilliseconds: Int64 = neverMilliseconds) throws -> SagaDefinition {
         try SagaDefinition(name: "order", steps: [
             SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: timeoutMilliseconds),
             SagaStep(name: "charge-payment", topic: "payments", action: "charge-payment", compensation: "refund-payment", timeoutMilliseconds: timeoutMilliseconds),
@@ -23,10 +28,10 @@ import Testing
         let effects = Locked<[String: [String]]>([:])
         let tasks = Locked<[Task<Void, any Error>]>([])
 
-        init(_ fixture: MessagingFixture, topics: [String] = ["stock", "payments", "shipping"]) throws {
+        init(_ fixture: MessagingFixture, topics: [String] = ["stock", "payments", "shipping"], clock: any StoreClock = SystemClock()) throws {
             for topic in ["stock", "payments", "shipping"] { try fixture.topic(topic, partitions: 2) }
             for topic in topics {
-                let responder = try Responder(store: fixture.store, group: topic + "-service", commandTopic: topic)
+                let responder = try Responder(store: fixture.store, group: topic + "-service", commandTopic: topic, options: Responder.Options(clock: clock))
                 let task = Task { [effects] in
                     try await responder.run { command in
                         if command.eventType == "charge-payment", command.valueString?.contains("decline") == true {
@@ -114,8 +119,8 @@ import Testing
         let participants = try Participants(fixture, topics: ["stock", "payments"])
         defer { participants.stop() }
         let definition = try SagaDefinition(name: "order", steps: [
-            SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: 30_000),
-            SagaStep(name: "charge-payment", topic: "payments", action: "charge-payment", compensation: "refund-payment", timeoutMilliseconds: 30_000),
+            SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: Self.neverMilliseconds),
+            SagaStep(name: "charge-payment", topic: "payments", action: "charge-payment", compensation: "refund-payment", timeoutMilliseconds: Self.neverMilliseconds),
             SagaStep(name: "ship", topic: "shipping", action: "ship-order", compensation: "cancel-shipment", timeoutMilliseconds: 300),
         ])
         let manager = try await SagaManager(store: fixture.store, definition: definition)
@@ -133,16 +138,22 @@ import Testing
 
     /// Deadlines are events: a manager made again after its deadline passed (the old one
     /// "crashed" before it) fires the timeout and compensates.
+    ///
+    /// The managers read a manual clock, so the deadline passes when the test says, not when a
+    /// busy machine happens to be slow: with the system clock, a first manager that did not get
+    /// a thread before its deadline fired the timeout itself and the test saw something else.
     @Test func aTimeoutPersistedBeforeACrashFiresAfterTheRestart() async throws {
         let fixture = try MessagingFixture()
-        let participants = try Participants(fixture, topics: ["stock", "payments"])
+        let clock = ManualClock(SystemClock().nowMilliseconds())
+        let participants = try Participants(fixture, topics: ["stock", "payments"], clock: clock)
         defer { participants.stop() }
         let definition = try SagaDefinition(name: "order", steps: [
-            SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: 30_000),
-            SagaStep(name: "ship", topic: "shipping", action: "ship-order", timeoutMilliseconds: 400),
+            SagaStep(name: "reserve-stock", topic: "stock", action: "reserve-stock", compensation: "release-stock", timeoutMilliseconds: Self.neverMilliseconds),
+            SagaStep(name: "ship", topic: "shipping", action: "ship-order", timeoutMilliseconds: Self.neverMilliseconds),
         ])
+        let options = SagaManager.Options(clock: clock)
         do {
-            let first = try await SagaManager(store: fixture.store, definition: definition)
+            let first = try await SagaManager(store: fixture.store, definition: definition, options: options)
             let replies = Task { try await first.run() }
             try await first.start(id: "order-1", data: "a")
             try await waitUntil { first.instance("order-1")?.awaiting?.step == 1 }
@@ -150,9 +161,11 @@ import Testing
             replies.cancel()
             _ = await replies.result
         }
-        let deadline = try #require(try await SagaCatalog.instances(in: fixture.store).first?.instance.deadlineMilliseconds)
-        try await waitUntil { SystemClock().nowMilliseconds() > deadline }
-        let second = try await SagaManager(store: fixture.store, definition: definition)
+        let waiting = try #require(try await SagaCatalog.instances(in: fixture.store).first?.instance)
+        #expect(waiting.awaiting == SagaStepRef(step: 1, isCompensation: false, attempt: 1), "the first manager must stop before the deadline")
+        let deadline = try #require(waiting.deadlineMilliseconds)
+        clock.advance(milliseconds: deadline - clock.nowMilliseconds() + 1)
+        let second = try await SagaManager(store: fixture.store, definition: definition, options: options)
         #expect(second.statistics.rebuiltInstances == 1)
         let replies = Task { try await second.run() }
         defer { replies.cancel() }
@@ -160,6 +173,7 @@ import Testing
         #expect(second.instance("order-1")?.status == .compensated)
         #expect(second.instance("order-1")?.compensatedSteps == [0])
         #expect(participants.applied("release-stock") == ["order-1"])
+        #expect(participants.applied("ship-order").isEmpty)
     }
 
     /// A restart rebuilds every instance from the saga topic (with a snapshot the next time), and

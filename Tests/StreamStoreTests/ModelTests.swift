@@ -38,7 +38,7 @@ import Testing
 
 /// One run: a store with a two-partition `.everyAppend` topic of small segments, and what it
 /// must hold.
-private final class StoreModel {
+final class StoreModel {
     /// A record as it must read back.
     struct Expected {
         var key: [UInt8]?
@@ -78,7 +78,7 @@ private final class StoreModel {
     var conflictsSeen = 0
     var stepNumber = 0
     var recent: [String] = []
-    private let pool: [UInt8]
+    let pool: [UInt8]
 
     var counts: [Int] { partitions.map(\.count) }
 
@@ -557,42 +557,6 @@ private final class StoreModel {
 
     private static func describe(_ record: Expected, offset: Int) -> String {
         "(offset \(offset), time \(record.timestamp), key \(record.key?.count ?? -1) B, value \(record.value?.count ?? -1) B, \(record.headers.count) headers)"
-    }
-
-    // MARK: Random data
-
-    /// A batch of 1 to 6 records (sometimes up to 31), with null and non-null keys and values
-    /// (mostly short, some larger than a segment), headers, and either append time or create
-    /// times up to a minute either side of now. Append-time records get `Int64.min` until
-    /// their receipt says when they were stamped.
-    private func randomBatch() throws -> (RecordBatch, [Expected]) {
-        var batch = RecordBatch()
-        var records: [Expected] = []
-        let createTime = random.oneIn(3)
-        let now = fixture.clock.nowMilliseconds()
-        for _ in 0..<(1 + random.upTo(random.oneIn(6) ? 30 : 5)) {
-            let key = random.oneIn(4) ? nil : bytes(upTo: 16)
-            let size = random.oneIn(100) ? 5000 : random.oneIn(20) ? 1500 : 60
-            let value = random.oneIn(10) ? nil : bytes(upTo: size)
-            let headers = (0..<random.upTo(random.oneIn(4) ? 3 : 0)).map { _ in
-                RecordHeader(key: ["trace", "type", "ключ", ""][random.upTo(3)], value: random.oneIn(4) ? nil : bytes(upTo: 20))
-            }
-            let timestamp = createTime ? now + Int64(random.upTo(120_000)) - 60_000 : nil
-            try batch.append(key: key, value: value, headers: headers, timestamp: timestamp)
-            records.append(Expected(key: key, value: value, headers: headers, timestamp: timestamp ?? Int64.min))
-        }
-        return (batch, records)
-    }
-
-    private func bytes(upTo maxCount: Int) -> [UInt8] {
-        let count = random.upTo(maxCount)
-        var result: [UInt8] = []
-        result.reserveCapacity(count)
-        while result.count < count {
-            let start = random.upTo(pool.count - 1)
-            result += pool[start..<min(pool.count, start + count - result.count)]
-        }
-        return result
     }
 
     private func note(_ operation: String) {
