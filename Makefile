@@ -92,9 +92,9 @@ demo: run
 # on the cluster longer than the store's after kills (docs/SCALING.md, "Known problem").
 TEST_STEPS := undocumented-public kafka-check kafka-clients kafka-security crash-loop bench-smoke swift-test
 test: deps deps-fault deps-kafka-check deps-kafka-clients deps-kafka-mirror
-	@failed=""; \
+	@failed=""; began=$$(date +%s); \
 	for step in $(TEST_STEPS); do \
-		echo "== make test: $$step"; \
+		echo "== make test: $$step"; step_began=$$(date +%s); \
 		case $$step in \
 			undocumented-public) python3 tools/undocumented-public.py ;; \
 			kafka-check) tools/kafka-check.sh ;; \
@@ -106,7 +106,9 @@ test: deps deps-fault deps-kafka-check deps-kafka-clients deps-kafka-mirror
 			swift-test) $(SWIFT) test $(LAYERS) ;; \
 			*) echo "unknown step $$step"; false ;; \
 		esac || failed="$$failed $$step"; \
+		echo "== make test: $$step took $$(( $$(date +%s) - step_began )) s"; \
 	done; \
+	echo "== make test: the steps took $$(( $$(date +%s) - began )) s"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed (every other step passed)"; exit 1; fi; \
 	echo "make test: all $(words $(TEST_STEPS)) steps passed ($(TEST_STEPS))"
 
