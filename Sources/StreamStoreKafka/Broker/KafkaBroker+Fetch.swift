@@ -9,7 +9,7 @@ extension KafkaBroker {
     /// sleeps until an append to one of the partitions wakes it, never polling. The answer is
     /// the whole response frame, the stored batches read straight into it.
     func fetch(_ request: FetchRequest, header: RequestHeader) async -> ByteBuffer {
-        let waitMilliseconds = min(Int64(max(request.maxWaitMilliseconds, 0)), Limits.kafkaMaxFetchWaitMilliseconds)
+        let waitMilliseconds = min(Int64(max(request.maxWaitMilliseconds, 0)), maxFetchWaitMilliseconds)
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(waitMilliseconds))
         while true {
             var (frame, bytes, hasError, watched) = collect(request, header: header)

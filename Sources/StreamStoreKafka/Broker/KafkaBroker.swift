@@ -25,11 +25,17 @@ final class KafkaBroker: Sendable {
     let groups: KafkaGroupCoordinator
     /// Where clients are told to connect, once the server is bound.
     let advertised = Locked<(host: String, port: Int32)>(("127.0.0.1", 9092))
+    /// The longest a fetch waits for data, whatever its `max_wait_ms` asks. Kafka's own cap;
+    /// tests raise it so that only a wake-up, never a timeout, can answer a waiting fetch.
+    let maxFetchWaitMilliseconds: Int64
     var logger: Logger { configuration.logger }
 
-    init(store: Store, configuration: KafkaServerConfiguration) throws(StreamStoreError) {
+    init(
+        store: Store, configuration: KafkaServerConfiguration, maxFetchWaitMilliseconds: Int64 = Limits.kafkaMaxFetchWaitMilliseconds
+    ) throws(StreamStoreError) {
         self.store = store
         self.configuration = configuration
+        self.maxFetchWaitMilliseconds = maxFetchWaitMilliseconds
         self.groups = KafkaGroupCoordinator(configuration: configuration)
     }
 
