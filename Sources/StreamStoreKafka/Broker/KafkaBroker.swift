@@ -25,8 +25,9 @@ final class KafkaBroker: Sendable {
     let groups: KafkaGroupCoordinator
     /// Where clients are told to connect, once the server is bound.
     let advertised = Locked<(host: String, port: Int32)>(("127.0.0.1", 9092))
-    /// The longest a fetch waits for data, whatever its `max_wait_ms` asks. Kafka's own cap;
-    /// tests raise it so that only a wake-up, never a timeout, can answer a waiting fetch.
+    /// The longest a fetch waits for data, whatever its `max_wait_ms` asks (30 s by default,
+    /// `Limits.kafkaMaxFetchWaitMilliseconds`); tests raise it so that only a wake-up, never a
+    /// timeout, can answer a waiting fetch.
     let maxFetchWaitMilliseconds: Int64
     var logger: Logger { configuration.logger }
 
