@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -52,6 +53,46 @@ import Testing
         // Offsets before every hint and between them still read right.
         #expect(try partition.readBatches(from: 0, maxBytes: 1).first?.header.baseOffset == 0)
         #expect(try partition.readBatches(from: 250, maxBytes: 1).first?.header.baseOffset == 250)
+    }
+
+    /// Which batches a read returns depends on the log, the index and the budget, not on where
+    /// earlier reads left hints: a hinted walk starts later than the index's floor entry, and
+    /// once the first read of the file decided how much was taken (found by ModelTests under
+    /// load: `read` gave 2 records where `readBatches` from the same offset gave 7).
+    @Test func aReadTakesTheSameBatchesWhateverWasReadBefore() async throws {
+        let fixture = try StoreFixture()
+        let topic = try fixture.topic(config: TopicConfig(segmentBytes: 64 << 10, indexIntervalBytes: 256, flush: .never))
+        // Batches of 1 to 5 records: boundaries that the index's entries do not line up with.
+        var appended = 0
+        for size in (0..<120).map({ 1 + $0 * 7 % 5 }) {
+            _ = try await fixture.append(topic, count: size, batchSize: size, first: appended)
+            appended += size
+        }
+        let partition = try topic.partition(0)
+        let budgets = [1, 150, 300, 450, 700, 1_000, 2_000, 5_000]
+        func answer(_ offset: Int64, _ budget: Int) throws -> [Range<Int64>] {
+            try partition.readBatches(from: offset, maxBytes: budget).map { $0.baseOffset..<$0.nextOffset }
+        }
+        var expected: [Int64: [Int: [Range<Int64>]]] = [:]
+        for offset in 0..<Int64(appended) {
+            for budget in budgets {
+                partition.readHints.withLock { $0.removeAll() }
+                expected[offset, default: [:]][budget] = try answer(offset, budget)
+            }
+        }
+        // Readers that leave hints everywhere, then every read again, hints and all.
+        var random = SplitMix64(seed: 7)
+        for offset in 0..<Int64(appended) {
+            for budget in budgets {
+                for _ in 0..<2 {
+                    _ = try answer(Int64(random.upTo(appended - 1)), budgets[random.upTo(budgets.count - 1)])
+                }
+                let again = try answer(offset, budget)
+                #expect(again == expected[offset]?[budget], "from \(offset) within \(budget) bytes")
+                let records = try topic.read(partition: 0, from: offset, maxBytes: budget)
+                #expect(records.map(\.offset) == Array(offset..<(again.last?.upperBound ?? offset)), "records from \(offset) within \(budget) bytes")
+            }
+        }
     }
 
     @Test func theBestHintIsTheLastBoundaryAtOrBeforeTheOffsetPastTheIndexFloor() {

@@ -65,14 +65,21 @@ extension Partition {
     /// Picks the batches of `segment` that hold the read's next offsets, up to `end` (the
     /// segment's end as readers see it).
     ///
-    /// The first read of the file ends at the last batch boundary the offset index knows within
-    /// the budget, and once a batch is taken the walk reads no more of the file: a read takes the
-    /// whole batches of one `pread` (at least one batch), never reading a batch it would leave
-    /// for the next read (measured with 1 KiB records, whose batches are about 1 MiB: a quarter
-    /// of a 4 MiB read was read twice).
+    /// Which batches a read takes depends only on the log, the offset index and the budget,
+    /// never on where the walk started (the index's floor entry, or where an earlier read
+    /// ended): the first batch of the segment the read wants, at `W`, and then the whole
+    /// batches that end at or before the last batch boundary the index knows within the budget
+    /// of `W` (or at `W` plus the budget, when the index knows none past `W`). So one read twice
+    /// gives one answer, whoever read in between. The walk reads no byte past that point: a read
+    /// never reads a batch it would leave for the next read (measured with 1 KiB records, whose
+    /// batches are about 1 MiB: a quarter of a 4 MiB read was read twice), and its first read
+    /// of the file already ends on a boundary within the budget.
     private func pick(from segment: Segment, end: Int64, into picked: inout PickedBatches, buffers: ReadBuffers?) throws(StreamStoreError) {
         let chunkBytes = picked.readBytes(buffers: buffers)
         let budgetBytes = max(chunkBytes - picked.indexIntervalBytes, 0)
+        let offsetIndex = try segment.openFiles().offsetIndex
+        // Where this segment's batches end at most, set at the first one taken.
+        var takeEnd: Int64?
         let stop = try walk(segment, to: end, from: picked.nextOffset, chunkBytes: chunkBytes, alignedBudget: budgetBytes, buffers: buffers) {
             (reader, batch) throws(StreamStoreError) -> Bool in
             // A whole, checksummed batch this reader cannot decode (a codec it does not read)
@@ -82,9 +89,16 @@ extension Partition {
                 try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
                 return false
             }
+            let limit = takeEnd ?? Self.takeEnd(from: batch.position, budgetBytes: budgetBytes, index: offsetIndex)
+            takeEnd = limit
+            // Past the limit: left for the next read (the first batch of a read always goes).
+            guard picked.batches.isEmpty || batch.endPosition <= limit else {
+                picked.isDone = true
+                return false
+            }
             picked.take(reader.storedBatch(batch), segment: segment, position: batch.position)
-            reader.chunkBytes = picked.readBytes(buffers: buffers)
-            reader.mayRead = false
+            reader.readLimit = limit
+            reader.chunkBytes = Int(clamping: max(limit - reader.position, 0))
             return !picked.isDone
         }
         if case .stopped = stop {
@@ -92,6 +106,15 @@ extension Partition {
             picked.isDone = true
         }
         if let error = stop.flatMap({ corruption(at: $0, segment: segment) }) { try picked.endBeforeBadBatch(error) }
+    }
+
+    /// The position a read's batches in one segment end at most, when the first of them starts
+    /// at `position`: the last batch boundary the offset index knows within `budgetBytes` of
+    /// it, or `position + budgetBytes` when it knows none past `position`.
+    private static func takeEnd(from position: Int64, budgetBytes: Int, index: OffsetIndex) -> Int64 {
+        let reach = budgetBytes >= Int.max - Int(position) ? Int64.max : position + Int64(budgetBytes)
+        if let boundary = index.batchStart(atOrBelow: reach), boundary > position { return boundary }
+        return reach
     }
 
     /// Calls `visit` with each batch of `segment` up to `end` that holds offsets from `offset`

@@ -98,6 +98,10 @@ package struct LogReader {
     /// of reading more of the file. A read whose budget the batches it took have spent sets it,
     /// so it never reads a batch it would then leave for the next read.
     package var mayRead = true
+    /// No fetch reads past this file position: a batch that would end past it ends the walk
+    /// (``stop`` is `.stopped`) without being read. A read that has decided where its batches
+    /// end sets it, so it never reads a batch it would then leave for the next read.
+    package var readLimit = Int64.max
     private let policy: CorruptionPolicy
     private let requiresReadableCodec: Bool
     let buffers: ReadBuffers?
@@ -159,11 +163,12 @@ package struct LogReader {
             case .valid(let header):
                 if let batch = accept(header) { return batch }
             case .incomplete(let available):
-                guard mayRead else {
+                let needed = neededBytes(available: available)
+                guard mayRead, position + Int64(needed) <= readLimit else {
                     stopHere()
                     return nil
                 }
-                try fetch(neededBytes: neededBytes(available: available))
+                try fetch(neededBytes: needed)
             case .corrupt(let reason):
                 if let batch = try frameDamaged(reason: reason) { return batch }
             }
@@ -295,7 +300,7 @@ package struct LogReader {
             stop = .torn(position: position, neededBytes: neededBytes, availableBytes: present)
             return
         }
-        try refill(count: Int(min(Int64(max(chunkBytes, neededBytes)), endPosition - position)))
+        try refill(count: Int(min(Int64(max(chunkBytes, neededBytes)), min(endPosition, readLimit) - position)))
     }
 
     /// Reads `count` bytes from the cursor's position into the start of a buffer. Never past
