@@ -180,9 +180,11 @@ import Testing
         try await waitUntil { (try? topic.logStartOffset(partition: 0)) == 40 }
     }
 
-    /// Each crash point of a deletion: the checkpoint cannot be written (nothing changes), or
-    /// the files cannot all be unlinked (the next open finishes the job).
-    @Test(arguments: ["checkpoint", "unlink"])
+    /// Each crash point of a deletion: the checkpoint cannot be written (nothing changes), the
+    /// files cannot all be unlinked (the next open finishes the job), or the disk is full (the
+    /// segments go anyway, the checkpoint after them cannot be written either, and the next
+    /// open takes its log start from the first segment left).
+    @Test(arguments: ["checkpoint", "unlink", "full disk"])
     func aDeletionInterruptedAtAnyPointLeavesAConsistentPartition(point: String) async throws {
         let fixture = try StoreFixture()
         let fileSystem = FaultyFileSystem()
@@ -194,12 +196,21 @@ import Testing
         }
         fixture.clock.advance(milliseconds: 10 * 3_600_000)
         let expectedStart = try fixture.store!.enforceRetention(dryRun: true)[0].logStartOffset
-        if point == "checkpoint" {
-            fileSystem.fail(.rename, errno: EIO, pathContaining: "checkpoints", times: .always)
-        } else {
-            fileSystem.fail(.unlink, errno: EIO, pathContaining: ".index", after: 1)
+        switch point {
+        case "checkpoint": fileSystem.fail(.rename, errno: EIO, pathContaining: "checkpoints", times: .always)
+        case "unlink": fileSystem.fail(.unlink, errno: EIO, pathContaining: ".index", after: 1)
+        default: fileSystem.fail(.write, errno: ENOSPC, pathContaining: "checkpoints", times: .always)
         }
-        expectStoreError(.io(errno: EIO)) { _ = try fixture.store!.enforceRetention() }
+        if point == "full disk" {
+            #expect(try fixture.store!.enforceRetention()[0].logStartOffset == expectedStart)
+            // Deleted with the checkpoint still at the old log start: the crash below lands
+            // between the deletion and a checkpoint that could never be written.
+            let checkpoint = FileManager.default.contents(atPath: "\(fixture.path)/events/0/\(FileNames.checkpoints)").flatMap { Checkpoint.decode(Array($0)) }
+            #expect(checkpoint?.logStartOffset == 0)
+            #expect(try segmentFiles(fixture).first == String(format: "%020d.log", expectedStart))
+        } else {
+            expectStoreError(.io(errno: EIO)) { _ = try fixture.store!.enforceRetention() }
+        }
         fixture.crash(through: fileSystem)
         let store = try fixture.open()
         let start = try store.topic("events").logStartOffset(partition: 0)

@@ -209,6 +209,10 @@ public struct StreamStoreError: Error, Sendable, CustomStringConvertible, Equata
         return context.isEmpty ? message : "\(message) [\(context.joined(separator: ", "))]"
     }
 
+    /// Whether the filesystem is out of space (`ENOSPC`) or the user out of quota (`EDQUOT`):
+    /// a failure that changes nothing once the write that met it was undone.
+    package var isOutOfSpace: Bool { code == .io(errno: ENOSPC) || code == .io(errno: EDQUOT) }
+
     /// An I/O failure of `operation` on `path`, from the errno the call left.
     package static func io(_ operation: String, path: String, errno code: Int32) -> StreamStoreError {
         let reason = String(cString: strerror(code))

@@ -274,7 +274,7 @@ extension Partition {
             let failed = error.with(topic: topic, partition: id)
             // A full disk changes nothing; any other failure (a folder fsync that failed, say)
             // still fences, as a failed fsync anywhere does.
-            if error.code != .io(errno: ENOSPC) && error.code != .io(errno: EDQUOT) { failure = failed }
+            if !error.isOutOfSpace { failure = failed }
             throw failed
         }
         do {

@@ -11,9 +11,14 @@ extension Partition {
     /// Order on disk, for crashes: the new log start offset is checkpointed first, then files are
     /// unlinked; a partition opened after a crash in between deletes segments below its log start.
     /// A checkpoint that cannot be written fails the run with nothing deleted and the partition
-    /// still appending.
+    /// still appending, except on a full disk (`ENOSPC`, `EDQUOT`), which is when retention is
+    /// run by hand and the one time it must not fail: then the segments go first, which frees
+    /// the room, and the checkpoint follows. That order is safe too: a segment's `.log` goes
+    /// first, a partition opens with its log start at its first segment when the checkpoint is
+    /// behind it, and leftover index files of a segment without a log are removed; so a crash
+    /// in between leaves a shorter prefix deleted, never a hole.
     package func enforceRetention(nowMilliseconds now: Int64, dryRun: Bool) throws(StreamStoreError) -> PartitionRetention {
-        let (report, doomed) = try lock.withLock { () throws(StreamStoreError) -> (PartitionRetention, [Segment]) in
+        let (report, doomed, pendingCheckpoint) = try lock.withLock { () throws(StreamStoreError) -> (PartitionRetention, [Segment], Checkpoint?) in
             guard !isClosed else { throw StreamStoreError(.storeClosed, "The store is closed.", topic: topic, partition: id) }
             let config = context.config
             let cutoff = config.retentionMilliseconds.map { now - $0 }
@@ -62,15 +67,20 @@ extension Partition {
             }
             guard !dryRun, deleteCount > 0 else {
                 if deleteCount > 0 { report.logStartOffset = rollsActive ? nextOffset : judged[deleteCount].baseOffset }
-                return (report, [])
+                return (report, [], nil)
             }
             if rollsActive { try roll(now: now) }
             // The checkpoint goes first: when it cannot be written (a full disk, which is when
             // retention is run by hand), nothing has changed, and the run can simply be repeated.
             let newLogStart = segments[deleteCount].baseOffset
             let newRecoveryPoint = max(recoveryPoint, newLogStart)
+            let checkpoint = Checkpoint(logStartOffset: newLogStart, recoveryPoint: newRecoveryPoint)
+            var pendingCheckpoint: Checkpoint?
             do throws(StreamStoreError) {
-                try writeCheckpoint(Checkpoint(logStartOffset: newLogStart, recoveryPoint: newRecoveryPoint))
+                try writeCheckpoint(checkpoint)
+            } catch let error where error.isOutOfSpace {
+                context.logger.warning("The disk is full: deleting \(deleteCount) segment(s) before checkpointing the new log start \(newLogStart).")
+                pendingCheckpoint = checkpoint
             } catch {
                 throw error.with(topic: topic, partition: id)
             }
@@ -84,13 +94,15 @@ extension Partition {
             // learn the new start and segment list with the same publish.
             segmentListVersion &+= 1
             publish(visible)
-            return (report, doomed)
+            return (report, doomed, pendingCheckpoint)
         }
         for segment in doomed { try segment.delete() }
         if !doomed.isEmpty {
             try Directory(fileSystem: context.fileSystem).sync(context.folder)
             context.logger.info("Retention deleted \(doomed.count) segment(s); the log now starts at offset \(report.logStartOffset).")
         }
+        // Only shortens the next recovery: the log start is already where the files say.
+        if let pendingCheckpoint { writeCheckpointIfPossible(pendingCheckpoint) }
         return report
     }
 
