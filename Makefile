@@ -41,6 +41,7 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	pkg-config --exists libzstd 2>/dev/null || missing="$$missing libzstd-dev"; \
 	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev"; \
+	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -84,13 +85,15 @@ run: release
 demo: run
 
 # The tests, plus checks that keep other tools honest: our segments decoded by an independent
-# Kafka implementation, a short crash loop checked with stream-tool, and every benchmark
-# workload run once at a tiny size so none rots; swift test also replays every fuzz target's
-# committed corpus once (FuzzCorpusTests, KafkaFuzzCorpusTests). Every step runs even after one
-# failed; the last line says which failed, and the exit status is 1 if any did.
+# Kafka implementation, real Kafka clients against stream-tool serve, and a short crash loop
+# checked with stream-tool; swift test also replays every fuzz target's committed corpus once
+# (FuzzCorpusTests, KafkaFuzzCorpusTests). Every step runs even after one failed; the last line
+# says which failed, and the exit status is 1 if any did.
+# bench-smoke is not a step: package-benchmark builds the library and the suite in release mode
+# (about 7 minutes of a fresh clone's 2-core CI run, whose budget is 15), so it is its own target.
 # kafka-mirror is not a step yet: one run under load (seed 1796474167) still found a partition
 # on the cluster longer than the store's after kills (docs/SCALING.md, "Known problem").
-TEST_STEPS := undocumented-public kafka-check kafka-clients kafka-security crash-loop bench-smoke swift-test
+TEST_STEPS := undocumented-public kafka-check kafka-clients kafka-security crash-loop swift-test
 test: deps deps-fault deps-kafka-check deps-kafka-clients deps-kafka-mirror
 	@failed=""; began=$$(date +%s); \
 	for step in $(TEST_STEPS); do \

@@ -29,10 +29,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Only StreamStoreKafka (the Kafka-protocol server) uses it.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
-        // Only StreamStoreKafka: TLS for the Kafka server, and SHA-2/HMAC for SASL SCRAM
-        // (swift-nio-ssl already brings swift-crypto along).
+        // Only StreamStoreKafka: TLS for the Kafka server. (SASL SCRAM's SHA-2, HMAC and PBKDF2
+        // come from the system's libcrypto, CLibCrypto: swift-crypto would compile a second copy
+        // of BoringSSL, about a third of a fresh debug build.)
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
         // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CStreamStoreShims"),
         // libzstd through pkg-config; `make run` and `make test` install libzstd-dev when missing.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // libcrypto from the system (Debian: libssl-dev), for SASL SCRAM in StreamStoreKafka.
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The layers, each seeing only those below it (docs/ARCHITECTURE.md): the batch format,
         // one partition's log on disk, the store an application opens, and inspection for the CLI.
         .target(
@@ -75,8 +77,7 @@ let package = Package(
                 "StreamStore", "StreamStoreLog", "StreamStoreFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), "CLibCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

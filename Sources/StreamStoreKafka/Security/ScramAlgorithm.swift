@@ -1,7 +1,7 @@
-import Crypto
+import CLibCrypto
 
 /// The hash behind a SCRAM mechanism, and the functions RFC 5802 (section 2.2) builds from
-/// it: H, HMAC and Hi (PBKDF2 with HMAC, one output block).
+/// it: H, HMAC and Hi (PBKDF2 with HMAC, one output block), from the system's libcrypto.
 enum ScramAlgorithm: String, Sendable, CaseIterable {
     case sha256 = "SCRAM-SHA-256"
     case sha512 = "SCRAM-SHA-512"
@@ -9,8 +9,8 @@ enum ScramAlgorithm: String, Sendable, CaseIterable {
     /// The bytes of a hash, of a key, and of a proof.
     var outputBytes: Int {
         switch self {
-        case .sha256: return SHA256.byteCount
-        case .sha512: return SHA512.byteCount
+        case .sha256: return 32
+        case .sha512: return 64
         }
     }
 
@@ -21,48 +21,69 @@ enum ScramAlgorithm: String, Sendable, CaseIterable {
         }
     }
 
+    /// libcrypto's description of the hash (static: nothing to free).
+    private var digest: OpaquePointer {
+        switch self {
+        case .sha256: return EVP_sha256()
+        case .sha512: return EVP_sha512()
+        }
+    }
+
     /// H(data).
     func hash(_ data: [UInt8]) -> [UInt8] {
-        switch self {
-        case .sha256: return Array(SHA256.hash(data: data))
-        case .sha512: return Array(SHA512.hash(data: data))
+        output { out in
+            Self.withBytes(data) { bytes, count in
+                var written: UInt32 = 0
+                return EVP_Digest(bytes, count, out, &written, digest, nil) == 1 && Int(written) == outputBytes
+            }
         }
     }
 
     /// HMAC(key, data).
     func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-        let symmetric = SymmetricKey(data: key)
-        switch self {
-        case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: symmetric))
-        case .sha512: return Array(HMAC<SHA512>.authenticationCode(for: data, using: symmetric))
+        output { out in
+            Self.withBytes(key) { keyBytes, keyCount in
+                Self.withBytes(data) { bytes, count in
+                    var written: UInt32 = 0
+                    return HMAC(digest, keyBytes, Int32(keyCount), bytes.map { $0.assumingMemoryBound(to: UInt8.self) }, count, out, &written) != nil
+                        && Int(written) == outputBytes
+                }
+            }
         }
     }
 
     /// Hi(password, salt, i): U1 = HMAC(password, salt + INT(1)), Ui = HMAC(password, Ui-1),
-    /// and the result is U1 XOR U2 XOR ... XOR Ui. The keyed HMAC is set up once and copied for
-    /// each round, and the rounds allocate nothing: a PLAIN login runs this at every login.
+    /// and the result is U1 XOR U2 XOR ... XOR Ui: PBKDF2 (RFC 8018) with HMAC as its PRF and
+    /// one block of output, which libcrypto computes in one call (a PLAIN login runs this at
+    /// every login).
     func saltedPassword(_ password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        switch self {
-        case .sha256: return Self.hi(HMAC<SHA256>.self, password: password, salt: salt, iterations: iterations)
-        case .sha512: return Self.hi(HMAC<SHA512>.self, password: password, salt: salt, iterations: iterations)
+        output { out in
+            Self.withBytes(password) { passwordBytes, passwordCount in
+                Self.withBytes(salt) { saltBytes, saltCount in
+                    PKCS5_PBKDF2_HMAC(
+                        passwordBytes?.assumingMemoryBound(to: CChar.self), Int32(passwordCount),
+                        saltBytes?.assumingMemoryBound(to: UInt8.self), Int32(saltCount),
+                        Int32(clamping: max(iterations, 1)), digest, Int32(outputBytes), out) == 1
+                }
+            }
         }
     }
 
-    private static func hi<H: HashFunction>(_: HMAC<H>.Type, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
-        let keyed = HMAC<H>(key: SymmetricKey(data: password))
-        var first = keyed
-        first.update(data: salt + [0, 0, 0, 1])
-        var previous = first.finalize()
-        var result = Array(previous)
-        for _ in 1..<max(iterations, 1) {
-            var round = keyed
-            previous.withUnsafeBytes { round.update(data: $0) }
-            previous = round.finalize()
-            previous.withUnsafeBytes { bytes in
-                for index in result.indices { result[index] ^= bytes[index] }
-            }
-        }
+    /// `outputBytes` filled by `body`, which returns whether libcrypto succeeded. It fails only
+    /// when it cannot allocate, which, as for any allocation failure, ends the process.
+    private func output(_ body: (UnsafeMutablePointer<UInt8>) -> Bool) -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: outputBytes)
+        let succeeded = result.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        precondition(succeeded, "libcrypto failed to compute \(rawValue)")
         return result
+    }
+
+    /// The bytes of `data`, and their count. Never a null pointer: an empty array may have no
+    /// storage, and libcrypto reads a null key as "no key given" (an empty password is a key of
+    /// zero bytes), so empty input points at a byte it never reads.
+    private static func withBytes<Result>(_ data: [UInt8], _ body: (UnsafeRawPointer?, Int) -> Result) -> Result {
+        guard !data.isEmpty else { return [UInt8(0)].withUnsafeBytes { body($0.baseAddress, 0) } }
+        return data.withUnsafeBytes { body($0.baseAddress, $0.count) }
     }
 
     /// True when both hold the same bytes, taking the same time wherever they differ, so a
