@@ -149,7 +149,7 @@ let package = Package(
         ),
         // What the test targets share: events a test waits on, the poll of last resort, tags, and
         // the real file system for test file systems that watch a few calls.
-        .target(name: "StreamStoreTestSupport", dependencies: ["StreamStoreLog"], path: "Tests/StreamStoreTestSupport"),
+        .target(name: "StreamStoreTestSupport", dependencies: ["StreamStoreLog", "StreamStoreFormat"], path: "Tests/StreamStoreTestSupport"),
         .testTarget(
             name: "StreamStoreTests",
             dependencies: [

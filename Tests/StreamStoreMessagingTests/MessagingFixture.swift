@@ -53,14 +53,3 @@ final class MessagingFixture: @unchecked Sendable {
     }
 }
 
-/// A clock a test sets, for deadlines without waiting.
-final class ManualClock: StoreClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var now: Int64
-
-    init(_ start: Int64 = 1_800_000_000_000) { now = start }
-
-    func nowMilliseconds() -> Int64 { lock.withLock { now } }
-
-    func advance(milliseconds: Int64) { lock.withLock { now += milliseconds } }
-}

@@ -9,6 +9,11 @@ import Testing
 /// cancellation end waits with typed errors, late and duplicate replies are dropped, and a
 /// restarted requester collects what its predecessor asked for.
 @Suite(.timeLimit(.minutes(5))) struct RequestReplyTests {
+    /// The timeout of a request that must be answered: a bound for a stuck test, never meant to
+    /// fire, so it is most of the suite's limit (a 30 s one fired when the whole suite started
+    /// at once on a fresh 2-core machine and the responder waited that long for a thread).
+    static let answered: Duration = .seconds(240)
+
     /// A responder answering `topic`'s commands with "echo VALUE" until the returned task is
     /// cancelled.
     func echo(_ fixture: MessagingFixture, topic: String = "commands", group: String = "echo", concurrency: Int = 64) throws -> Task<Void, any Error> {
@@ -23,7 +28,7 @@ import Testing
         let responder = try echo(fixture)
         defer { responder.cancel() }
         let command = Record(value: "ping", headers: [RecordHeader(.messageID, "cmd-1"), RecordHeader(.correlationID, "flow-1")])
-        let reply = try await requester.request(command, to: "commands", timeout: .seconds(30))
+        let reply = try await requester.request(command, to: "commands", timeout: Self.answered)
         #expect(reply.valueString == "echo ping")
         #expect(reply.correlationID == "flow-1")
         #expect(reply.causationID == "cmd-1")
@@ -60,7 +65,7 @@ import Testing
                     try await withThrowingTaskGroup(of: Bool.self) { inner in
                         for number in stride(from: task, to: count, by: 100) {
                             inner.addTask {
-                                let reply = try await requester.request(Record(value: "n\(number)"), to: "commands", timeout: .seconds(120))
+                                let reply = try await requester.request(Record(value: "n\(number)"), to: "commands", timeout: Self.answered)
                                 return reply.valueString == "echo n\(number)"
                             }
                         }
@@ -125,7 +130,7 @@ import Testing
         defer { running.cancel() }
         let requester = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies"))
         do throws(MessagingError) {
-            _ = try await requester.request(Record(value: "sku-1"), to: "commands", timeout: .seconds(30))
+            _ = try await requester.request(Record(value: "sku-1"), to: "commands", timeout: Self.answered)
             Issue.record("a failed command got a reply")
         } catch {
             #expect(error.code == .remoteFailure)
@@ -177,7 +182,7 @@ import Testing
     /// before its deadline however long the responder waits for a thread (its clock stands
     /// still), and the reply is stamped after it because the test moves the clock on.
     @Test func aLateReplyIsDroppedAndCounted() async throws {
-        let clock = ManualClock(SystemClock().nowMilliseconds())
+        let clock = ManualClock(start: SystemClock().nowMilliseconds())
         let fixture = try MessagingFixture(clock: clock)
         try fixture.topic("commands")
         let requester = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies", clock: clock))
@@ -216,13 +221,13 @@ import Testing
         let fixture = try MessagingFixture()
         try fixture.topic("commands")
         let before = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies"))
-        let sent = try await before.send(Record(value: "remember me"), to: "commands", timeout: .seconds(60))
+        let sent = try await before.send(Record(value: "remember me"), to: "commands", timeout: Self.answered)
         await before.close()
         let responder = try echo(fixture)
         defer { responder.cancel() }
         try await waitUntil { (try? fixture.records("client.replies").count) == 1 }
         let after = try Requester(store: fixture.store, options: Requester.Options(replyTopic: "client.replies"))
-        let reply = try await after.reply(to: sent.correlationID, timeout: .seconds(30))
+        let reply = try await after.reply(to: sent.correlationID, timeout: Self.answered)
         #expect(reply.valueString == "echo remember me")
         #expect(reply.causationID == sent.messageID)
         await after.close()

@@ -144,7 +144,7 @@ import Testing
     /// a thread before its deadline fired the timeout itself and the test saw something else.
     @Test func aTimeoutPersistedBeforeACrashFiresAfterTheRestart() async throws {
         let fixture = try MessagingFixture()
-        let clock = ManualClock(SystemClock().nowMilliseconds())
+        let clock = ManualClock(start: SystemClock().nowMilliseconds())
         let participants = try Participants(fixture, topics: ["stock", "payments"], clock: clock)
         defer { participants.stop() }
         let definition = try SagaDefinition(name: "order", steps: [

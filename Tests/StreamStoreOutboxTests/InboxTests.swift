@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StreamStore
 import StreamStoreOutbox
+import StreamStoreTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct InboxTests {
@@ -23,7 +24,7 @@ import Testing
 
     @Test func aMessageIsHandledOnceAndItsRedeliveryIsSkippedAndReported() async throws {
         let fixture = try billingFixture()
-        let clock = TestClock(1_800_000_000_000)
+        let clock = ManualClock(start: 1_800_000_000_000)
         let inbox = try Inbox(consumer: "billing", clock: clock)
         let first = try await inbox.handle(record("m-1"), in: fixture.database) { db in
             try db.execute(sql: "INSERT INTO invoices VALUES ('o-1', 1250)")
@@ -69,7 +70,7 @@ import Testing
 
     @Test func idsOlderThanTheWindowExpire() async throws {
         let fixture = try billingFixture()
-        let clock = TestClock(1_800_000_000_000)
+        let clock = ManualClock(start: 1_800_000_000_000)
         let inbox = try Inbox(consumer: "billing", expiryMilliseconds: 60_000, clock: clock)
         _ = try await inbox.handle(record("old"), in: fixture.database) { _ in }
         clock.advance(milliseconds: 30_000)

@@ -72,14 +72,3 @@ final class OutboxFixture: @unchecked Sendable {
     }
 }
 
-/// A clock the test moves.
-final class TestClock: StoreClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var now: Int64
-
-    init(_ start: Int64) { now = start }
-
-    func nowMilliseconds() -> Int64 { lock.withLock { now } }
-
-    func advance(milliseconds: Int64) { lock.withLock { now += milliseconds } }
-}

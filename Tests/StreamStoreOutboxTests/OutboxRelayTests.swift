@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func aNewTopicIsCreatedWithADedupeWindowAndStatusShowsTheBacklog() async throws {
-        let clock = TestClock(1_800_000_000_000)
+        let clock = ManualClock(start: 1_800_000_000_000)
         let fixture = try OutboxFixture()
         try await fixture.database.write { db in
             try db.execute(sql: "INSERT INTO streamstore_outbox (topic, value, created_at_ms) VALUES ('fresh', 'a', ?), ('fresh', 'b', ?), ('other', 'c', ?)",

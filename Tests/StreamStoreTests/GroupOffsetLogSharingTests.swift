@@ -114,7 +114,7 @@ struct GroupOffsetLogSharingTests {
         }.start()
         // The commit waits for the lock; once /proc/locks shows it waiting, finish the frame.
         let inode = try #require(FileIdentity(path: lockPath)).inode
-        try await waitUntil(seconds: 20) { Self.someoneWaitsForLock(inode: inode) }
+        try await waitUntil(seconds: 120) { Self.someoneWaitsForLock(inode: inode) }
         handle.seek(toFileOffset: end + 10)
         handle.write(Data(frame.dropFirst(10)))
         try handle.close()

@@ -83,6 +83,37 @@ struct RealDiskFaultTests {
         try await run.carryOn(afterFreeing: disk)
     }
 
+    /// A crash while the disk is full, and the store opened again before any space is freed
+    /// (an operator's first move: look at it, and run retention). The open recovers every
+    /// acknowledged record without room to write anything, reads work, retention frees space,
+    /// and appends carry on in the same process.
+    @Test func openAfterACrashOnAFullDisk() async throws {
+        let disk = try await ScratchDisk.mount(megabytes: 8)
+        defer { disk.unmount() }
+        let run = try DiskRun(disk: disk)
+        // The topic goes out of scope before the crash: a live reference would keep the files
+        // of the crashed store open, and their blocks taken, which a dead process does not.
+        do {
+            let topic = try run.store().createTopic(
+                "events", config: TopicConfig(partitionCount: 2, segmentBytes: 64 << 10, maxIndexBytes: 16 << 10, retentionBytes: 128 << 10))
+            try await run.append(topic, batches: 40, recordsPerBatch: 50)
+            try disk.fill(leavingBytes: 256 << 10)
+            let failure = try await run.appendUntilFull(topic, recordsPerBatch: 50)
+            #expect(failure.isOutOfSpace, "\(failure)")
+        }
+        try disk.fill()
+        let reopened = try run.reopen(afterClose: false)
+        #expect(!reopened.openedCleanly)
+        let events = try reopened.topic("events")
+        try await run.expectOnlyAcknowledged(events)
+        let report = try reopened.enforceRetention(topic: "events")
+        #expect(report.contains { !$0.deleted.isEmpty }, "retention freed space")
+        run.forgetBelowLogStart(events)
+        try await run.append(events, batches: 2, recordsPerBatch: 50)
+        try await run.expectOnlyAcknowledged(events)
+        try await run.carryOn(afterFreeing: disk)
+    }
+
     /// Group commits on a full disk: the commit whose frame finds no block fails, and neither
     /// this process nor a new one reads it back; the commit before it stands.
     @Test func groupCommit() async throws {

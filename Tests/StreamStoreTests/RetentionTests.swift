@@ -223,6 +223,29 @@ import Testing
         try fixture.expectConsistent()
     }
 
+    /// One partition whose run fails does not keep retention from the others (it is what frees
+    /// a full disk): they delete, and the failure thrown afterwards says so.
+    @Test func aPartitionThatFailsDoesNotStopTheOthers() async throws {
+        let fixture = try StoreFixture()
+        let fileSystem = FaultyFileSystem()
+        try fixture.open(through: fileSystem)
+        let topic = try fixture.store!.createTopic(
+            "events", config: TopicConfig(partitionCount: 3, segmentBytes: 4096, flush: .never, retentionMilliseconds: Self.day))
+        for partition in 0..<3 { try await fill(fixture, topic, batches: 20, stepMilliseconds: 3_600_000, partition: partition) }
+        fixture.clock.advance(milliseconds: 10 * 3_600_000)
+        let planned = try fixture.store!.enforceRetention(dryRun: true)
+        #expect(planned.allSatisfy { !$0.deleted.isEmpty })
+        fileSystem.fail(.rename, errno: EIO, pathContaining: "events/1/checkpoints", times: .always)
+        let failure = expectStoreError(.io(errno: EIO), mentioning: "2 of 3 ran") { _ = try fixture.store!.enforceRetention() }
+        #expect(failure?.partition == 1)
+        for partition in [0, 2] {
+            #expect(try topic.logStartOffset(partition: partition) == planned[partition].logStartOffset)
+        }
+        #expect(try topic.logStartOffset(partition: 1) == 0, "the failed partition deleted nothing")
+        fileSystem.clearFaults()
+        #expect(try fixture.store!.enforceRetention()[1].logStartOffset == planned[1].logStartOffset)
+    }
+
     /// Readers replay from the start again and again while appends and retention move the log
     /// start under them: they never crash, never see a torn record, and always read densely.
     @Test func readersRacingDeletionAreNotDisturbed() async throws {

@@ -73,7 +73,7 @@ enum ScramAlgorithm: String, Sendable, CaseIterable {
     /// when it cannot allocate, which, as for any allocation failure, ends the process.
     private func output(_ body: (UnsafeMutablePointer<UInt8>) -> Bool) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: outputBytes)
-        let succeeded = result.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        let succeeded = result.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map(body) ?? false }
         precondition(succeeded, "libcrypto failed to compute \(rawValue)")
         return result
     }

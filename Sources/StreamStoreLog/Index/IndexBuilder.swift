@@ -61,8 +61,21 @@ package enum IndexBuilder {
             }
         }
         let directory = Directory(fileSystem: segment.environment.fileSystem)
-        try directory.writeAtomically(offsetBytes, to: segment.offsetIndexPath, folder: segment.folder)
-        try directory.writeAtomically(timeBytes, to: segment.timeIndexPath, folder: segment.folder)
+        try replace(segment.offsetIndexPath, with: offsetBytes, folder: segment.folder, directory: directory)
+        try replace(segment.timeIndexPath, with: timeBytes, folder: segment.folder, directory: directory)
+    }
+
+    /// Replaces an index file atomically. On a full disk the old file goes first, and its
+    /// blocks (an active segment's index is preallocated) make room for the new one: an index
+    /// is derived from its log, and a missing one is rebuilt at the next open, so a crash in
+    /// between loses nothing (a store recovering after a crash on a full disk must still open).
+    private static func replace(_ path: String, with bytes: [UInt8], folder: String, directory: Directory) throws(StreamStoreError) {
+        do throws(StreamStoreError) {
+            try directory.writeAtomically(bytes, to: path, folder: folder)
+        } catch let error where error.isOutOfSpace {
+            try directory.remove(path)
+            try directory.writeAtomically(bytes, to: path, folder: folder)
+        }
     }
 
     /// Scans a sealed segment's log and rewrites its indexes.

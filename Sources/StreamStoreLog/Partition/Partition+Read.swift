@@ -89,7 +89,7 @@ extension Partition {
                 try picked.endBeforeBadBatch(corruption(reason, segment: segment, position: batch.position))
                 return false
             }
-            let limit = takeEnd ?? Self.takeEnd(from: batch.position, budgetBytes: budgetBytes, index: offsetIndex)
+            let limit = takeEnd ?? Self.takeEnd(from: batch.position, budgetBytes: budgetBytes, segmentEnd: end, index: offsetIndex)
             takeEnd = limit
             // Past the limit: left for the next read (the first batch of a read always goes).
             guard picked.batches.isEmpty || batch.endPosition <= limit else {
@@ -109,10 +109,12 @@ extension Partition {
     }
 
     /// The position a read's batches in one segment end at most, when the first of them starts
-    /// at `position`: the last batch boundary the offset index knows within `budgetBytes` of
-    /// it, or `position + budgetBytes` when it knows none past `position`.
-    private static func takeEnd(from position: Int64, budgetBytes: Int, index: OffsetIndex) -> Int64 {
+    /// at `position`: the segment's end when the budget reaches it, else the last batch
+    /// boundary the offset index knows within `budgetBytes` of `position`, or `position +
+    /// budgetBytes` when it knows none past `position`.
+    private static func takeEnd(from position: Int64, budgetBytes: Int, segmentEnd: Int64, index: OffsetIndex) -> Int64 {
         let reach = budgetBytes >= Int.max - Int(position) ? Int64.max : position + Int64(budgetBytes)
+        if reach >= segmentEnd { return segmentEnd }
         if let boundary = index.batchStart(atOrBelow: reach), boundary > position { return boundary }
         return reach
     }

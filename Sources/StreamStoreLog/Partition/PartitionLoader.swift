@@ -204,8 +204,16 @@ package enum PartitionLoader {
         try directory.sync(context.folder)
         let files = try active.openIndexes(log: log)
         active.activate(files)
-        let written = Checkpoint(logStartOffset: min(logStart, scan.nextOffset), recoveryPoint: active.baseOffset)
-        try directory.writeAtomically(written.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+        let recovered = Checkpoint(logStartOffset: min(logStart, scan.nextOffset), recoveryPoint: active.baseOffset)
+        var written: Checkpoint? = recovered
+        do throws(StreamStoreError) {
+            try directory.writeAtomically(recovered.encoded(), to: FileNames.join(context.folder, FileNames.checkpoints), folder: context.folder)
+        } catch let error where error.isOutOfSpace {
+            // Only shortens the next recovery; a store opened on a full disk is how space is
+            // freed (retention), so it opens, and the next checkpoint is written with room.
+            context.logger.warning("Could not write the checkpoint after recovery (the next open after a crash scans more of the log instead): \(error)")
+            written = nil
+        }
         report.logEndOffset = scan.nextOffset
         if report.truncatedBytes > 0 {
             context.metrics.recordRecoveryTruncation(bytes: report.truncatedBytes)

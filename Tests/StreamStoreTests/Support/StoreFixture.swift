@@ -1,4 +1,5 @@
 import Foundation
+import StreamStoreTestSupport
 import Testing
 
 @testable import StreamStore
@@ -143,18 +144,6 @@ final class StoreFixture {
             }
         }
     }
-}
-
-/// A clock the test moves by hand.
-final class ManualClock: StoreClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var now: Int64
-
-    init(start: Int64) { now = start }
-
-    func nowMilliseconds() -> Int64 { lock.withLock { now } }
-
-    func advance(milliseconds: Int64) { lock.withLock { now += milliseconds } }
 }
 
 func values(_ records: [StoredRecord]) -> [String] {
