@@ -108,6 +108,37 @@ import Testing
         #expect(try reopened.group("billing").committedOffsets(topic: "events") == [0: 6])
     }
 
+    /// `Consumer.process` whose commit fails after records were dead-lettered: the error says
+    /// where each dead letter of the call landed (the report it returns is lost to the throw),
+    /// the one whose commit failed included.
+    @Test func aProcessRunThatFailsAfterDeadLettersSaysWhereTheyAre() async throws {
+        let fixture = try StoreFixture()
+        let fileSystem = FaultyFileSystem()
+        let store = try fixture.open(through: fileSystem)
+        let topic = try store.createTopic("events", config: TopicConfig(flush: .everyAppend))
+        try await fixture.append(topic, count: 6, batchSize: 1)
+        let consumer = try store.consumer(group: "billing", topic: "events")
+        // Offsets 1 and 3 keep failing; the commit after the second dead letter fails.
+        let failing: Set<Int64> = [1, 3]
+        var handled = 0
+        let error = await expectStoreError {
+            _ = try await consumer.process(retry: RetryPolicy(maxAttempts: 1), maxRecords: 6) { record in
+                handled += 1
+                if record.offset == 2 { fileSystem.fail(.fdatasync, errno: EIO, pathContaining: ".offsets", after: 1) }
+                if failing.contains(record.offset) { throw GivenUp() }
+            }
+        }
+        #expect(error?.code == .io(errno: EIO), "\(String(describing: error))")
+        let letters = try fixture.readAll(try store.deadLetterTopic(for: "events"))
+        #expect(letters.count == 2)
+        #expect(error?.writtenRecords == letters.map { RecordOffset(partition: 0, offset: $0.offset) })
+        #expect(try consumer.group.committedOffsets(topic: "events") == [0: 3], "the second dead letter's commit failed")
+        #expect(handled == 4)
+        consumer.close()
+    }
+
+    private struct GivenUp: NonRetriableError {}
+
     /// The compaction that follows a commit once the offsets log passes 1 MiB failed the
     /// commit when it could not write its snapshot, though the commit was already durable; its
     /// half-written snapshot stayed behind, holding the space it failed for.

@@ -40,8 +40,11 @@ extension Consumer {
     /// throws stops processing the same way.
     ///
     /// Errors of the handler never escape; errors of the store (reading, appending the dead
-    /// letter, committing) are thrown, with nothing committed for the record at hand. An invalid
-    /// `retry` is `.invalidConfig`.
+    /// letter, committing) are thrown, with nothing committed for the record at hand. Such an
+    /// error lists in `writtenRecords` where each dead letter this call appended landed (its
+    /// partition and offset in ``Store/deadLetterTopic(for:)``), the last one included when
+    /// only its commit failed, so the report the throw takes away is not needed to find them.
+    /// An invalid `retry` is `.invalidConfig`.
     ///
     /// - Parameters:
     ///   - retry: How often and how patiently to retry.
@@ -63,26 +66,36 @@ extension Consumer {
             throw StreamStoreError(.invalidArgument, "maxRecords must not be negative, not \(maxRecords).")
         }
         var report = ProcessingReport()
-        var iterator = records.makeAsyncIterator()
-        while maxRecords.map({ report.handledRecords < $0 }) ?? true {
-            guard let record = try await iterator.next() else { break }
-            let outcome = await attempt(record, retry: retry, sleep: sleep, onFailure: onFailure, handler: handler)
-            switch outcome {
-            case .succeeded(let retries):
-                report.retriedAttempts += retries
-                guard try await commitUnlessClosed(record) else { return report }
-                report.processedRecords += 1
-            case .failed(let error, let attempts):
-                report.retriedAttempts += attempts - 1
-                let receipt = try await deadLetter(record, error: error, attempts: attempts)
-                guard try await commitUnlessClosed(record) else { return report }
-                report.deadLetters.append(receipt)
-            case .stopped(let retries):
-                report.retriedAttempts += retries
-                return report
+        // Every dead letter appended, also one whose commit then failed.
+        var appended: [RecordOffset] = []
+        do throws(StreamStoreError) {
+            var iterator = records.makeAsyncIterator()
+            while maxRecords.map({ report.handledRecords < $0 }) ?? true {
+                guard let record = try await iterator.next() else { break }
+                let outcome = await attempt(record, retry: retry, sleep: sleep, onFailure: onFailure, handler: handler)
+                switch outcome {
+                case .succeeded(let retries):
+                    report.retriedAttempts += retries
+                    guard try await commitUnlessClosed(record) else { return report }
+                    report.processedRecords += 1
+                case .failed(let error, let attempts):
+                    report.retriedAttempts += attempts - 1
+                    let receipt = try await deadLetter(record, error: error, attempts: attempts)
+                    appended.append(RecordOffset(partition: receipt.deadLetterPartition, offset: receipt.deadLetterOffset))
+                    guard try await commitUnlessClosed(record) else { return report }
+                    report.deadLetters.append(receipt)
+                case .stopped(let retries):
+                    report.retriedAttempts += retries
+                    return report
+                }
             }
+            return report
+        } catch {
+            guard !appended.isEmpty, error.writtenRecords == nil else { throw error }
+            var failure = error
+            failure.writtenRecords = appended
+            throw failure
         }
-        return report
     }
 
     /// How the runs of the handler on one record ended.
