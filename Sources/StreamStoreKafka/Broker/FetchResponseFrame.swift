@@ -8,12 +8,14 @@ import StreamStoreLog
 /// response, with the batches checked where they land (``Partition/readStoredBatches(from:maxBytes:into:)``).
 /// The same bytes as ``FetchResponse`` encodes (the broker tests and the fuzz target decode it).
 struct FetchResponseFrame {
-    private(set) var buffer = ByteBuffer()
+    private(set) var buffer: ByteBuffer
     private let version: Int16
     private(set) var firstErrorCode: Int16 = 0
 
-    /// The length prefix (set by ``finish()``), the response header and the fields before the topics.
-    init(header: RequestHeader, topicCount: Int) {
+    /// The length prefix (set by ``finish()``), the response header and the fields before the
+    /// topics, written into `buffer` (an empty one).
+    init(header: RequestHeader, topicCount: Int, buffer empty: ByteBuffer = ByteBuffer()) {
+        buffer = empty
         version = header.apiVersion
         buffer.writeInteger(Int32(0))
         ResponseHeader(correlationId: header.correlationId)

@@ -14,24 +14,28 @@ extension KafkaBroker {
         while true {
             var (frame, bytes, hasError, watched) = collect(request, header: header)
             let remaining = ContinuousClock.now.duration(to: deadline)
-            if bytes >= Int(request.minBytes) || hasError || remaining <= .zero || watched.isEmpty { return Self.finish(&frame) }
+            if bytes >= Int(request.minBytes) || hasError || remaining <= .zero || watched.isEmpty { return finish(&frame) }
+            responseBuffers.recycle(frame.buffer)
             await waitForAppend(to: watched, timeout: remaining)
             if ContinuousClock.now >= deadline {
                 var last = collect(request, header: header).frame
-                return Self.finish(&last)
+                return finish(&last)
             }
         }
     }
 
-    private static func finish(_ frame: inout FetchResponseFrame) -> ByteBuffer {
+    /// The response to send; a copy of it goes back to ``responseBuffers`` for a later fetch.
+    private func finish(_ frame: inout FetchResponseFrame) -> ByteBuffer {
         KafkaServerMetrics.shared.answered(apiKey: ApiKey.fetch.rawValue, errorCode: frame.firstErrorCode)
-        return frame.finish()
+        let response = frame.finish()
+        responseBuffers.recycle(response)
+        return response
     }
 
     /// One pass over the wanted partitions within the byte limits: the response frame, its
     /// record bytes, whether a partition answered with an error, and the partitions to wait on.
     private func collect(_ request: FetchRequest, header: RequestHeader) -> (frame: FetchResponseFrame, bytes: Int, hasError: Bool, watched: [(Partition, Int64)]) {
-        var frame = FetchResponseFrame(header: header, topicCount: request.topics.count)
+        var frame = FetchResponseFrame(header: header, topicCount: request.topics.count, buffer: responseBuffers.take())
         var totalBytes = 0
         var hasError = false
         var watched: [(Partition, Int64)] = []

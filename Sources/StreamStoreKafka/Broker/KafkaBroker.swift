@@ -29,6 +29,8 @@ final class KafkaBroker: Sendable {
     /// `Limits.kafkaMaxFetchWaitMilliseconds`); tests raise it so that only a wake-up, never a
     /// timeout, can answer a waiting fetch.
     let maxFetchWaitMilliseconds: Int64
+    /// Fetch responses' memory, reused (see ``ResponseBuffers``).
+    let responseBuffers = ResponseBuffers()
     var logger: Logger { configuration.logger }
 
     init(
