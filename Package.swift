@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         // Only StreamStoreKafka: TLS for the Kafka server. (SASL SCRAM's SHA-2, HMAC and PBKDF2
         // come from the system's libcrypto, CLibCrypto: swift-crypto would compile a second copy
-        // of BoringSSL, about a third of a fresh debug build.)
+        // of BoringSSL, 366 of the 772 C files of a fresh debug build.)
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Only StreamStoreOutbox (the transactional outbox and inbox on SQLite) uses it; it links
         // the system's libsqlite3 (libsqlite3-dev, which `make` installs when missing).

@@ -94,10 +94,6 @@ package struct LogReader {
     package var chunkBytes: Int {
         didSet { chunkBytes = max(chunkBytes, BatchHeader.size) }
     }
-    /// False: the walk ends (``stop`` is `.stopped`) where the bytes already read end, instead
-    /// of reading more of the file. A read whose budget the batches it took have spent sets it,
-    /// so it never reads a batch it would then leave for the next read.
-    package var mayRead = true
     /// No fetch reads past this file position: a batch that would end past it ends the walk
     /// (``stop`` is `.stopped`) without being read. A read that has decided where its batches
     /// end sets it, so it never reads a batch it would then leave for the next read.
@@ -164,7 +160,7 @@ package struct LogReader {
                 if let batch = accept(header) { return batch }
             case .incomplete(let available):
                 let needed = neededBytes(available: available)
-                guard mayRead, position + Int64(needed) <= readLimit else {
+                guard position + Int64(needed) <= readLimit else {
                     stopHere()
                     return nil
                 }
