@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import StreamStore
@@ -134,5 +135,31 @@ import Testing
         #expect(KafkaClientError.broker(6, "produce").isRetriable)
         #expect(!KafkaClientError.broker(10, "produce").isRetriable)
         #expect(KafkaMirror.isProducerStateError(.broker(45, "produce")))
+        // A duplicate answer ends the session (it is not an acknowledgement), to be retried
+        // after a fresh look at the log end; it is no reason for a new producer id.
+        #expect(KafkaClientError.broker(46, "produce").isRetriable)
+        #expect(!KafkaMirror.isProducerStateError(.broker(46, "produce")))
+    }
+
+    /// Where the batches of a fetch answer end, which a resuming mirror trusts over ListOffsets
+    /// (Tansu 0.6 reports the last batch's base offset + 1): the last batch's last offset + 1,
+    /// also when the answer cuts that batch short after its header.
+    @Test func theBatchesOfAFetchTellWhereTheLogEnds() throws {
+        func encoded(base: Int64, count: Int) throws -> [UInt8] {
+            var batch = RecordBatch()
+            for index in 0..<count { try batch.append(Record(value: "record \(base + Int64(index))")) }
+            return batch.encoded(baseOffset: base, appendTimeMilliseconds: 0, partitionLeaderEpoch: -1)
+        }
+        let first = try encoded(base: 20, count: 10)
+        let last = try encoded(base: 30, count: 5)
+        func end(_ bytes: [UInt8]) -> Int64? { KafkaClient.nextOffset(afterBatchesIn: ByteBuffer(bytes: bytes)) }
+        #expect(end(first + last) == 35)
+        #expect(end(first + last.prefix(BatchHeader.size)) == 35, "a header is enough")
+        #expect(end(first + last.prefix(BatchHeader.size - 1)) == 30, "a header cut short is not read")
+        #expect(end(first) == 30)
+        #expect(end([]) == nil)
+        var garbage = first
+        garbage[BatchHeader.lengthPrefixSize + 4] = 7  // the magic byte
+        #expect(end(garbage) == nil, "bytes that are no batch say nothing")
     }
 }

@@ -410,8 +410,11 @@ private final class DiskRun {
         try FileManager.default.contentsOfDirectory(atPath: "\(path)/\(topic.name)/\(partition)").count { $0.hasSuffix(".log") }
     }
 
-    /// No `*.tmp` anywhere in the store: a failed write removed what it began.
+    /// No `*.tmp` anywhere in the store: a failed write removed what it began. The background
+    /// correlation-filter builder may be writing a filter of a segment sealed just before (its
+    /// temporary file exists until that write ends, removed on failure): the check waits for it.
     func expectNoTemporaryFiles(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        current?.correlationFilters.waitUntilIdle()
         let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(FileNames.temporarySuffix) }
         #expect(found.isEmpty, "left behind: \(found)", sourceLocation: sourceLocation)
     }

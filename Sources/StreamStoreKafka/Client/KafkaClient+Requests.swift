@@ -1,3 +1,6 @@
+import NIOCore
+import StreamStoreFormat
+
 /// The cluster requests a mirror makes, each answered per partition or topic with its error
 /// turned into a ``KafkaClientError``.
 extension KafkaClient {
@@ -78,6 +81,72 @@ extension KafkaClient {
             throw KafkaClientError(.protocolViolation, "ListOffsets answered nothing for \"\(topic)\"[\(partition)].")
         }
         return result
+    }
+
+    /// The log ends of `partitions` of `topic` as the records show them. ListOffsets `reported`
+    /// an end and `starts` a log start for each; when the partition holds records, its last one
+    /// (at the reported end - 1) is fetched, and the batch that holds it says where the log
+    /// really ends, fetched again from there until no batch reaches further. A broker may report
+    /// less than it holds (Tansu 0.6 answers the base offset of the last batch + 1, not its last
+    /// offset + 1, and fetches nothing from there), and a mirror resuming from such an end would
+    /// send again records the cluster has. A broker that reports its end right is asked once per
+    /// partition, and answers at once with the last batch.
+    func verifiedLogEnds(topic: String, partitions leaders: [Int32: Int32], reported: [Int32: Int64], starts: [Int32: Int64]) async throws(KafkaClientError) -> [Int32: Int64] {
+        var ends = reported
+        for (partition, leader) in leaders {
+            guard var end = reported[partition], let start = starts[partition], end > start else { continue }
+            // Each round moves the end past at least one batch; a broker answering endlessly
+            // with more is no log.
+            for round in 0... {
+                var request = FetchRequest()
+                // The record asked for is there, so a broker answers at once; Tansu answers
+                // nothing at all to a fetch that asks for no minimum size.
+                request.maxWaitMilliseconds = 100
+                request.minBytes = 1
+                request.maxBytes = 1 << 20
+                var entry = FetchRequest.Topic()
+                entry.name = topic
+                var fetched = FetchRequest.Partition()
+                fetched.index = partition
+                fetched.fetchOffset = end - 1
+                fetched.maxBytes = 1 << 20
+                entry.partitions = [fetched]
+                request.topics = [entry]
+                let response = try await connection(node: leader).send(request, expecting: FetchResponse.self)
+                if response.errorCode != 0 { throw KafkaClientError.broker(response.errorCode, "Fetch") }
+                // Some brokers (Tansu) leave out a partition that has nothing to give.
+                guard let answer = response.topics.first(where: { $0.name == topic })?.partitions.first(where: { $0.index == partition }) else { break }
+                guard answer.errorCode == 0 else {
+                    throw KafkaClientError.broker(answer.errorCode, "Fetch of the last record of \"\(topic)\"[\(partition)] (offset \(end - 1))")
+                }
+                guard let next = answer.records.flatMap(Self.nextOffset(afterBatchesIn:)), next > end else { break }
+                guard round < 100_000 else {
+                    throw KafkaClientError(.protocolViolation, "\"\(topic)\"[\(partition)] kept returning records past its log end: stopped at offset \(end).")
+                }
+                end = next
+            }
+            ends[partition] = end
+        }
+        return ends
+    }
+
+    /// The offset after the last record of the batches in a fetched record set (the header of
+    /// each is enough: a batch cut off at the end of the answer still tells where it ends);
+    /// nil when it holds none.
+    static func nextOffset(afterBatchesIn records: ByteBuffer) -> Int64? {
+        records.withUnsafeReadableBytes { bytes -> Int64? in
+            var position = 0
+            var next: Int64?
+            while bytes.count - position >= BatchHeader.size {
+                let header = BatchHeader(loadingFrom: UnsafeRawBufferPointer(rebasing: bytes[position...]))
+                guard header.magic == BatchHeader.magicValue, header.baseOffset >= 0, header.lastOffsetDelta >= 0,
+                    header.baseOffset < Int64.max - Int64(header.lastOffsetDelta), header.totalBytes >= BatchHeader.size
+                else { break }
+                next = max(next ?? header.nextOffset, header.nextOffset)
+                position += header.totalBytes
+            }
+            return next
+        }
     }
 
     /// The offsets `group` committed for `partitions` of `topic` (-1: none).

@@ -59,8 +59,11 @@ public struct KafkaClientError: Error, Sendable, Equatable, CustomStringConverti
     /// REQUEST_TIMED_OUT (7), NETWORK_EXCEPTION (13), COORDINATOR_LOAD_IN_PROGRESS (14),
     /// COORDINATOR_NOT_AVAILABLE (15), NOT_COORDINATOR (16), NOT_ENOUGH_REPLICAS (19, 20),
     /// KAFKA_STORAGE_ERROR (56), FENCED_LEADER_EPOCH (74), UNKNOWN_LEADER_EPOCH (75),
-    /// OFFSET_NOT_AVAILABLE (78), PREFERRED_LEADER_NOT_AVAILABLE (80), THROTTLING_QUOTA (89).
-    static let retriableCodes: Set<Int16> = [3, 5, 6, 7, 13, 14, 15, 16, 19, 20, 56, 74, 75, 78, 80, 89]
+    /// OFFSET_NOT_AVAILABLE (78), PREFERRED_LEADER_NOT_AVAILABLE (80), THROTTLING_QUOTA (89);
+    /// and DUPLICATE_SEQUENCE_NUMBER (46): a produce found records of its batch on the cluster
+    /// already (a killed run's request landed late), and the next session's look at the log
+    /// ends starts after them.
+    static let retriableCodes: Set<Int16> = [3, 5, 6, 7, 13, 14, 15, 16, 19, 20, 46, 56, 74, 75, 78, 80, 89]
 
     /// Kafka's names of the error codes a mirror meets, for messages.
     static func name(of errorCode: Int16) -> String {

@@ -146,7 +146,7 @@ struct ProducePump {
     }
 
     /// Moves each partition's acknowledged offset past its batch; an error of any partition
-    /// (other than a duplicate, which the broker already has) ends the pump.
+    /// ends the pump.
     private func acknowledge(_ response: ProduceResponse, _ sent: [Sent]) throws(KafkaClientError) {
         var answers: [String: Int16] = [:]
         for topic in response.topics {
@@ -156,8 +156,11 @@ struct ProducePump {
             guard let code = answers[part.cursor.key] else {
                 throw KafkaClientError(.protocolViolation, "The produce answer says nothing of \"\(part.cursor.topic.name)\"[\(part.cursor.partition)].")
             }
-            // DUPLICATE_SEQUENCE_NUMBER: the broker has this batch already.
-            guard code == 0 || code == 46 else {
+            // DUPLICATE_SEQUENCE_NUMBER (46) says the broker holds records of this batch already,
+            // not that it holds all of them (Tansu answers it for any batch that starts below
+            // the sequence it expects): the batch is not counted, and the session ends, so that
+            // the next one resumes after what the cluster's log really holds.
+            guard code == 0 else {
                 throw KafkaClientError.broker(code, "Produce to \"\(part.cursor.topic.name)\"[\(part.cursor.partition)]")
             }
             part.cursor.acknowledged = part.nextOffset

@@ -110,8 +110,13 @@ struct ToClusterSession {
         var cursors: [ProduceCursor] = []
         for topic in topics {
             guard let partitionLeaders = leaders[topic.name] else { continue }
-            let latest = try await client.offsets(topic: topic.name, partitions: partitionLeaders, timestamp: ListOffsetsRequest.latestTimestamp)
+            let reported = try await client.offsets(topic: topic.name, partitions: partitionLeaders, timestamp: ListOffsetsRequest.latestTimestamp)
             let earliest = try await client.offsets(topic: topic.name, partitions: partitionLeaders, timestamp: ListOffsetsRequest.earliestTimestamp)
+            let latest = try await client.verifiedLogEnds(topic: topic.name, partitions: partitionLeaders, reported: reported, starts: earliest)
+            for (partition, end) in latest where end != reported[partition] {
+                mirror.configuration.logger.notice(
+                    "\"\(topic.name)\"[\(partition)] on the cluster holds records up to offset \(end), past the log end \(reported[partition] ?? -1) its ListOffsets answer reported; the copy continues after them.")
+            }
             let committed = try group.committedOffsets(topic: topic.name)
             for partition in 0..<topic.partitionCount {
                 let index = Int32(partition)
