@@ -43,6 +43,39 @@ struct LiveStoreTests {
         #expect(try await tool.succeed(["replay", "t", "--group", "g", "--format", "value"]).stdoutLines == ["later"])
     }
 
+    /// A follower that caught up sleeps until the writer publishes more: it once woke itself
+    /// at once, again and again (it asked to be woken when the end passed the offset before its
+    /// position, which it always had), and burned 40% of a core doing nothing. Its CPU time is
+    /// read from /proc over a quiet stretch: a sleeping follower spends none of it; a spinning one,
+    /// even on a loaded machine with a third of a core, spends far more than the bound.
+    @Test func aFollowerThatCaughtUpSleepsUntilTheWriterAppends() async throws {
+        let tool = try ToolRunner()
+        defer { tool.removeFolder() }
+        let (store, topic) = try await Self.liveStore(tool)
+        defer { try? store.close() }
+        let follower = try tool.start(["replay", "t", "--follow", "--format", "value"])
+        defer { follower.send(SIGKILL) }
+        #expect(await follower.waitForLine("event 19", seconds: 60), "\(follower.stderr)")
+        let quietSeconds = 2.0
+        let before = try Self.cpuSeconds(of: follower.process.processIdentifier)
+        try await Task.sleep(for: .seconds(quietSeconds))
+        let spent = try Self.cpuSeconds(of: follower.process.processIdentifier) - before
+        #expect(spent < 0.2, "the follower spent \(spent) s of CPU in \(quietSeconds) s with nothing to read")
+        // Still awake to the writer.
+        _ = try await topic.append([Record(value: Array("after the quiet".utf8))], partition: 1)
+        #expect(await follower.waitForLine("after the quiet", seconds: 60), "\(follower.stderr)")
+    }
+
+    /// User plus system CPU time of a process, from /proc/PID/stat (fields 14 and 15, in clock
+    /// ticks; the command name before them may hold spaces, so fields are counted after its ')').
+    static func cpuSeconds(of pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let afterName = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        // afterName[0] is field 3 (state): utime is field 14, stime 15.
+        let ticks = try #require(Double(afterName[11])) + (try #require(Double(afterName[12])))
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     @Test func followFromTheEndTailsTheWriterFromWhenItStarted() async throws {
         let tool = try ToolRunner()
         defer { tool.removeFolder() }

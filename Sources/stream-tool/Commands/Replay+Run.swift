@@ -81,7 +81,7 @@ struct ReplayRun {
         let topic = try store.topic(plan.topic)
         let wakeup = Wakeup()
         let waiting = try partitions.filter { !finished.contains($0) }.map { (index) throws(StreamStoreError) in try topic.partition(index) }
-        for partition in waiting { partition.notify(wakeup, whenEndPasses: (positions[partition.id] ?? 0) - 1) }
+        for partition in waiting { partition.notify(wakeup, whenEndPasses: positions[partition.id] ?? 0) }
         defer { for partition in waiting { partition.cancelNotify(wakeup) } }
         await wakeup.wait()
         try Task.checkCancellation()
