@@ -33,6 +33,7 @@ Exit 0 when every round passed; 1 with the first failure (and the seed to replay
 import argparse
 import json
 import os
+import shlex
 import random
 import shutil
 import signal
@@ -50,7 +51,8 @@ class RoundFailed(Exception):
 
 
 def binaries(release):
-    mode = ["-c", "release"] if release else []
+    # SWIFT_BUILD_FLAGS: make test's build folder and flags (Makefile, TEST_BUILD_FLAGS).
+    mode = (["-c", "release"] if release else []) + shlex.split(os.environ.get("SWIFT_BUILD_FLAGS", ""))
     subprocess.run(["swift", "build", *mode, "--product", "stream-tool"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["swift", "build", *mode, "--product", "stream-crash-child"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     folder = subprocess.run(["swift", "build", *mode, "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()

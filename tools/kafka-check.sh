@@ -4,8 +4,9 @@
 # with the input that was produced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --product stream-tool >/dev/null
-tool="$(swift build --show-bin-path)/stream-tool"
+# SWIFT_BUILD_FLAGS: make test's build folder and flags (Makefile, TEST_BUILD_FLAGS).
+swift build ${SWIFT_BUILD_FLAGS:-} --product stream-tool >/dev/null
+tool="$(swift build ${SWIFT_BUILD_FLAGS:-} --show-bin-path)/stream-tool"
 store="$(mktemp -d)"
 input="$(mktemp)"
 tail="$(mktemp)"
