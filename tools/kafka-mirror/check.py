@@ -3,8 +3,10 @@ against our own `stream-tool serve`:
 
     python3 tools/kafka-mirror/check.py --tool .build/debug/stream-tool [--records N] [--kills N]
 
-For each broker: a store with 3 topics of keyed records with headers and timestamps is mirrored
-`--to` the broker while the mirror is SIGKILLed at random moments and started again; then the
+For each broker: first a finished mirror is run again after more records were appended (it must
+copy exactly the new ones, then nothing); then a store with 3 topics of keyed records with
+headers and timestamps is mirrored `--to` the broker while the mirror is SIGKILLed at random
+moments and started again; then the
 broker's topics are read back with kafka-python and compared field by field with the store (each
 record exactly once, in order per partition); then they are mirrored back `--from` the broker into
 a fresh store, whose records must equal the first store's byte for byte (keys, values, headers,
