@@ -94,6 +94,9 @@ import Testing
             Issue.record("a request nobody answers got a reply")
         } catch {
             #expect(error.code == .timeout)
+            // It says how long it waited (it once said "(0 ms)" whenever the deadline had passed).
+            #expect(error.message.contains("came before its deadline ("), "\(error.message)")
+            #expect(error.message.contains(" ms waited."), "\(error.message)")
         }
         // The deadline is in whole milliseconds: the wait may end up to one early.
         #expect(ContinuousClock.now - started >= .milliseconds(148))
