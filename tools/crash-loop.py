@@ -33,8 +33,8 @@ Exit 0 when every round passed; 1 with the first failure (and the seed to replay
 import argparse
 import json
 import os
-import shlex
 import random
+import shlex
 import shutil
 import signal
 import subprocess
