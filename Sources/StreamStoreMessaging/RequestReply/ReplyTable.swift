@@ -91,10 +91,10 @@ final class ReplyTable: Sendable {
                     return
                 }
                 let remaining = max(0, deadlineMilliseconds - clock.nowMilliseconds())
-                let waited = remaining > 0 ? "in the \(remaining) ms waited" : "which had already come when the wait began"
                 let timer = Task { [self] in
                     try? await Task.sleep(for: .milliseconds(remaining))
                     guard !Task.isCancelled else { return }
+                    let waited = remaining > 0 ? "in the \(remaining) ms waited" : "which had already come when the wait began"
                     finish(correlationID, token: token, .failure(MessagingError(
                         .timeout,
                         "No reply to request \(correlationID) came before its deadline (\(deadlineMilliseconds) ms after the Unix epoch), \(waited).",
