@@ -174,7 +174,7 @@ public struct EventDecoder: Sendable {
 
     /// The record's `schema-version`: 1 when it has none.
     private func writtenVersion(of record: StoredRecord) throws(StreamStoreError) -> Int {
-        guard let header = record.headers.first(where: { $0.key == HeaderName.schemaVersion.rawValue }) else { return 1 }
+        guard let header = record.header(HeaderName.schemaVersion.rawValue) else { return 1 }
         guard let bytes = header.value, let version = SchemaVersion.parse(bytes) else {
             let text = header.stringValue.map { "\"\(quoted($0))\"" } ?? "not text"
             throw StreamStoreError(.eventDecodingFailed, "The record's schema-version header is \(text), not a version number from 1.")

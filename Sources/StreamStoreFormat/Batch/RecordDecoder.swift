@@ -123,11 +123,22 @@ package struct RecordDecoder {
 
     /// Decodes the headers whose bytes `layout.headers` holds (already bounds-checked).
     package func headers(of layout: RecordLayout) -> [RecordHeader] {
-        guard layout.headerCount > 0 else { return [] }
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<layout.headers.upperBound]), position: layout.headers.lowerBound)
+        Self.headers(in: buffer, at: layout.headers, count: layout.headerCount)
+    }
+
+    /// The value of the first header whose key bytes equal `key` (bounds already checked).
+    package func headerValue(of layout: RecordLayout, forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
+        Self.headerValue(in: buffer, at: layout.headers, count: layout.headerCount, forKey: key)
+    }
+
+    /// Decodes `count` headers encoded at `range` of `buffer` (a record's headers, checked when
+    /// the record was decoded; a malformed one ends the list).
+    static func headers(in buffer: UnsafeRawBufferPointer, at range: Range<Int>, count: Int) -> [RecordHeader] {
+        guard count > 0 else { return [] }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<range.upperBound]), position: range.lowerBound)
         var result: [RecordHeader] = []
-        result.reserveCapacity(layout.headerCount)
-        for _ in 0..<layout.headerCount {
+        result.reserveCapacity(count)
+        for _ in 0..<count {
             guard case .some(.some(let name)) = reader.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes),
                 case .some(let value) = reader.readBytesRange(maxBytes: Limits.maxRecordBytes)
             else { break }
@@ -137,10 +148,11 @@ package struct RecordDecoder {
         return result
     }
 
-    /// The value of the first header whose key bytes equal `key` (bounds already checked).
-    package func headerValue(of layout: RecordLayout, forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<layout.headers.upperBound]), position: layout.headers.lowerBound)
-        for _ in 0..<layout.headerCount {
+    /// The value of the first of the `count` headers at `range` of `buffer` whose key bytes
+    /// equal `key`: nil when none does, `.some(nil)` when its value is null.
+    static func headerValue(in buffer: UnsafeRawBufferPointer, at range: Range<Int>, count: Int, forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[0..<range.upperBound]), position: range.lowerBound)
+        for _ in 0..<count {
             guard case .some(.some(let name)) = reader.readBytesRange(maxBytes: Limits.maxHeaderKeyBytes),
                 case .some(let value) = reader.readBytesRange(maxBytes: Limits.maxRecordBytes)
             else { return nil }

@@ -47,13 +47,23 @@ public struct RecordView: ~Copyable {
 }
 
 extension StoredRecord {
-    /// A copy of the record `view` shows, to keep past the call that handed out the view: the key
-    /// and value are copied into arrays of their own, so the record holds on to nothing of the
-    /// read (a record of a replay's iterator instead shares the read's buffer).
+    /// A copy of the record `view` shows, to keep past the call that handed out the view: its key,
+    /// value and encoded headers are copied into bytes of its own, so the record holds on to
+    /// nothing of the read (a record of a replay's iterator instead shares the read's buffer).
     public init(copying view: borrowing RecordView) {
-        self.init(
-            partition: view.partition, offset: view.offset, timestamp: view.timestamp,
-            key: view.key.map { ArraySlice($0) }, value: view.value.map { ArraySlice($0) },
-            headers: view.headerCount > 0 ? view.headers : [])
+        let layout = view.layout
+        let source = view.decoder.buffer
+        var storage: [UInt8] = []
+        storage.reserveCapacity((layout.key?.count ?? 0) + (layout.value?.count ?? 0) + layout.headers.count)
+        func copy(_ range: Range<Int>?) -> Range<Int>? {
+            guard let range else { return nil }
+            let start = storage.count
+            storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: source[range]))
+            return start..<storage.count
+        }
+        let key = copy(layout.key), value = copy(layout.value)
+        let headers = copy(layout.headers) ?? storage.count..<storage.count
+        let copied = RecordLayout(offset: layout.offset, timestamp: layout.timestamp, key: key, value: value, headers: headers, headerCount: layout.headerCount)
+        self.init(partition: view.partition, layout: copied, storage: storage)
     }
 }

@@ -200,11 +200,7 @@ public struct StoredBatch: Sendable {
                         count = written
                         throw StreamStoreError(.corruptBatch, "The batch at offset \(baseOffset) holds more records than its bytes can.", offset: baseOffset)
                     }
-                    (base + written).initialize(
-                        to: StoredRecord(
-                            partition: partition, offset: layout.offset, timestamp: layout.timestamp,
-                            key: layout.key.map { bytes[$0] }, value: layout.value.map { bytes[$0] },
-                            headers: layout.headerCount > 0 ? decoder.headers(of: layout) : []))
+                    (base + written).initialize(to: StoredRecord(partition: partition, layout: layout, storage: bytes))
                     written += 1
                     count = written
                 }

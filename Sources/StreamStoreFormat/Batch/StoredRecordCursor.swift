@@ -81,14 +81,12 @@ package struct StoredRecordCursor {
     @inline(__always)
     private mutating func decodeNext() throws(StreamStoreError) -> StoredRecord? {
         let (position, end, header, index) = (self.position, self.end, self.header, decoded)
-        var headers: [RecordHeader] = []
         let decoded: (layout: RecordLayout, next: Int)
         do throws(StreamStoreError) {
             decoded = try withBytes(bytes) { (raw) throws(StreamStoreError) -> (layout: RecordLayout, next: Int) in
                 let decoder = RecordDecoder(buffer: raw, records: position..<end, header: header)
                 let found = try decoder.record(at: position, index: index)
                 if index + 1 == header.recordCount { try decoder.requireEnd(at: found.end) }
-                if found.layout.headerCount > 0 { headers = decoder.headers(of: found.layout) }
                 return (found.layout, found.end)
             }
         } catch {
@@ -99,8 +97,6 @@ package struct StoredRecordCursor {
         self.decoded += 1
         let layout = decoded.layout
         guard layout.offset >= lower && layout.offset < upper else { return nil }
-        return StoredRecord(
-            partition: partition, offset: layout.offset, timestamp: layout.timestamp,
-            key: layout.key.map { bytes[$0] }, value: layout.value.map { bytes[$0] }, headers: headers)
+        return StoredRecord(partition: partition, layout: layout, storage: bytes)
     }
 }

@@ -44,13 +44,22 @@ extension RecordHeader {
 
 /// Typed access to the well-known headers of anything that carries headers.
 public protocol HeaderCarrying {
+    /// Every header, in order.
     var headers: [RecordHeader] { get }
+    /// The first header named `key`, if any.
+    func header(_ key: String) -> RecordHeader?
 }
 
 extension HeaderCarrying {
+    /// The first header named `key`, if any (a carrier that can find one without making all of
+    /// them, as ``StoredRecord`` can, has its own).
+    public func header(_ key: String) -> RecordHeader? {
+        headers.first { $0.key == key }
+    }
+
     /// The first header named `name` as UTF-8 text, or nil when absent, null or not UTF-8.
     public func headerString(_ name: HeaderName) -> String? {
-        headers.first { $0.key == name.rawValue }?.stringValue
+        header(name.rawValue)?.stringValue
     }
 
     /// The `message-id` header as text, or nil.
@@ -66,7 +75,7 @@ extension HeaderCarrying {
     /// The `content-type` header as text, or nil.
     public var contentType: String? { headerString(.contentType) }
     /// The `redrive-count` header as a number: 0 when absent or not a canonical decimal.
-    public var redriveCount: Int { HeaderName.redriveCount(headers.first { $0.key == HeaderName.redriveCount.rawValue }?.value) ?? 0 }
+    public var redriveCount: Int { HeaderName.redriveCount(header(HeaderName.redriveCount.rawValue)?.value) ?? 0 }
 }
 
 extension HeaderName {
